@@ -1,0 +1,68 @@
+/* kmm: the Linux kernel's memory subsystem as a user-space library.
+ * Boot, CPUs, interrupt context, reports and /proc views; includes every
+ * other public header. */
+#ifndef KMM_KMM_H
+#define KMM_KMM_H
+
+#include <stdio.h>
+#include <kmm/types.h>
+#include <kmm/gfp.h>
+#include <kmm/mm.h>
+#include <kmm/highmem.h>
+#include <kmm/slab.h>
+#include <kmm/vmalloc.h>
+#include <kmm/percpu.h>
+#include <kmm/preempt.h>
+#include <kmm/spinlock.h>
+#include <kmm/device.h>
+#include <kmm/memblock.h>
+#include <kmm/bootmem.h>
+#include <kmm/rcupdate.h>
+#include <kmm/shrinker.h>
+
+KMM_EXTERN_C_BEGIN
+
+KMM_API int kmm_init(const char *cmdline);
+KMM_API int kmm_init_early(const char *cmdline);
+KMM_API int kmm_init_late(void);
+KMM_API long kmm_exit(void);
+
+KMM_API int kmm_cpu_bind(int cpu);
+KMM_API void kmm_cpu_unbind(void);
+KMM_API void kmm_irq_enter(void);
+KMM_API void kmm_irq_exit(void);
+
+KMM_API unsigned long kmm_bug_count(void);
+
+/* Which paths ran, summed over CPUs since boot (kmm_stats_reset() zeroes). */
+struct kmm_stats {
+	unsigned long pgalloc_pcp;	/* order <= 3 served from a pcp list */
+	unsigned long pgalloc_pcp_refill; /* pcp list refilled from the buddy */
+	unsigned long pgalloc_buddy;	/* served by the buddy directly */
+	unsigned long pgfree_pcp;	/* freed onto a pcp list */
+	unsigned long pgfree_buddy;	/* freed into the buddy directly */
+	unsigned long pcp_drain;	/* batches drained from pcp to buddy */
+	unsigned long pcp_trylock_fail;	/* pcp busy: fell back to the buddy */
+	unsigned long slab_alloc_fast;	/* lockless per-CPU freelist hit */
+	unsigned long slab_alloc_slow;
+	unsigned long slab_free_fast;	/* lockless free to the per-CPU slab */
+	unsigned long slab_free_slow;	/* free to another slab (remote, partial) */
+	unsigned long slab_new;		/* slabs allocated from the buddy */
+	unsigned long slab_discard;	/* slabs given back to the buddy */
+	unsigned long kswapd_wake;
+	unsigned long direct_reclaim;
+	unsigned long alloc_fail;
+	unsigned long vmalloc;
+	unsigned long vmap_mmap;	/* mmap calls made for vmalloc/vmap */
+	unsigned long kfree_rcu;
+	unsigned long kfree_rcu_batches;
+};
+KMM_API void kmm_stats_read(struct kmm_stats *out);
+KMM_API void kmm_stats_reset(void);
+/* Spinlock and mutex acquisitions made by the calling thread. */
+KMM_API unsigned long kmm_thread_lock_acquisitions(void);
+KMM_API int kmm_proc_show(FILE *out, const char *name);
+
+KMM_EXTERN_C_END
+
+#endif

@@ -1,0 +1,60 @@
+/* Pages: allocation, freeing and address conversion. */
+#ifndef KMM_MM_H
+#define KMM_MM_H
+
+#include <kmm/types.h>
+#include <kmm/gfp.h>
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1UL << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define PAGE_ALIGN(x)	(((x) + PAGE_SIZE - 1) & PAGE_MASK)
+#define MAX_PAGE_ORDER	10
+#define MAX_ORDER_NR_PAGES (1UL << MAX_PAGE_ORDER)
+
+KMM_EXTERN_C_BEGIN
+
+KMM_API struct page *alloc_pages(gfp_t gfp, unsigned int order);
+KMM_API struct page *alloc_page(gfp_t gfp);
+KMM_API unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+KMM_API unsigned long __get_free_page(gfp_t gfp);
+KMM_API unsigned long get_zeroed_page(gfp_t gfp);
+KMM_API void __free_pages(struct page *page, unsigned int order);
+KMM_API void __free_page(struct page *page);
+KMM_API void free_pages(unsigned long addr, unsigned int order);
+KMM_API void free_page(unsigned long addr);
+KMM_API void *alloc_pages_exact(size_t size, gfp_t gfp);
+KMM_API void free_pages_exact(void *virt, size_t size);
+
+KMM_API void *page_address(const struct page *page);
+KMM_API struct page *virt_to_page(const void *addr);
+KMM_API unsigned long page_to_pfn(const struct page *page);
+KMM_API struct page *pfn_to_page(unsigned long pfn);
+KMM_API phys_addr_t __pa(const void *addr);
+KMM_API void *__va(phys_addr_t phys);
+KMM_API phys_addr_t virt_to_phys(const void *addr);
+KMM_API void *phys_to_virt(phys_addr_t phys);
+KMM_API int PageHighMem(const struct page *page);
+KMM_API int page_count(const struct page *page);
+KMM_API struct page *compound_head(const struct page *page);
+KMM_API unsigned int compound_order(const struct page *page);
+KMM_API unsigned long totalram_pages(void);
+KMM_API unsigned long nr_free_pages(void);
+KMM_API void drain_all_pages(struct zone *zone);
+
+/* The order of the smallest block that holds `size` bytes. */
+static inline unsigned int get_order(unsigned long size)
+{
+	unsigned int order = 0;
+
+	size = (size - 1) >> PAGE_SHIFT;
+	while (size) {
+		order++;
+		size >>= 1;
+	}
+	return order;
+}
+
+KMM_EXTERN_C_END
+
+#endif

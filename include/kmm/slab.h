@@ -1,0 +1,71 @@
+/* Slab caches (SLUB), the kmalloc family and kvmalloc. */
+#ifndef KMM_SLAB_H
+#define KMM_SLAB_H
+
+#include <kmm/types.h>
+#include <kmm/gfp.h>
+
+#define SLAB_CONSISTENCY_CHECKS	0x00000100u
+#define SLAB_RED_ZONE		0x00000400u
+#define SLAB_POISON		0x00000800u
+#define SLAB_KMALLOC		0x00001000u
+#define SLAB_HWCACHE_ALIGN	0x00002000u
+#define SLAB_CACHE_DMA		0x00004000u
+#define SLAB_CACHE_DMA32	0x00008000u
+#define SLAB_STORE_USER		0x00010000u
+#define SLAB_PANIC		0x00040000u
+#define SLAB_TYPESAFE_BY_RCU	0x00080000u
+#define SLAB_NOLEAKTRACE	0x00800000u
+#define SLAB_ACCOUNT		0x04000000u
+#define SLAB_RECLAIM_ACCOUNT	0x00020000u
+
+#define KMALLOC_SHIFT_HIGH	13
+#define KMALLOC_MAX_CACHE_SIZE	(1UL << KMALLOC_SHIFT_HIGH)
+#define KMALLOC_MAX_SIZE	(1UL << 22)
+#define KMALLOC_MIN_SIZE	8
+
+#define ZERO_SIZE_PTR		((void *)16)
+#define ZERO_OR_NULL_PTR(x)	((unsigned long)(x) <= (unsigned long)ZERO_SIZE_PTR)
+
+struct kmem_cache;
+struct rcu_head;
+
+KMM_EXTERN_C_BEGIN
+
+KMM_API struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+		unsigned int align, slab_flags_t flags, void (*ctor)(void *));
+KMM_API void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
+KMM_API void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
+KMM_API void kmem_cache_free(struct kmem_cache *s, void *obj);
+KMM_API int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
+KMM_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
+KMM_API int kmem_cache_shrink(struct kmem_cache *s);
+KMM_API void kmem_cache_destroy(struct kmem_cache *s);
+KMM_API unsigned int kmem_cache_size(struct kmem_cache *s);
+
+KMM_API void *kmalloc(size_t size, gfp_t gfp);
+KMM_API void *kzalloc(size_t size, gfp_t gfp);
+KMM_API void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
+KMM_API void *kcalloc(size_t n, size_t size, gfp_t gfp);
+KMM_API void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+KMM_API void kfree(const void *p);
+KMM_API size_t ksize(const void *p);
+KMM_API void *kmemdup(const void *src, size_t len, gfp_t gfp);
+KMM_API char *kstrdup(const char *s, gfp_t gfp);
+
+KMM_API void *kvmalloc(size_t size, gfp_t gfp);
+KMM_API void *kvzalloc(size_t size, gfp_t gfp);
+KMM_API void *kvmalloc_array(size_t n, size_t size, gfp_t gfp);
+KMM_API void *kvcalloc(size_t n, size_t size, gfp_t gfp);
+KMM_API void kvfree(const void *p);
+
+/* Frees `ptr` (kmalloc'ed, slab or vmalloc'ed) after an RCU grace period;
+ * `head` is the struct rcu_head embedded in it. */
+KMM_API void kvfree_call_rcu(struct rcu_head *head, void *ptr);
+
+KMM_EXTERN_C_END
+
+#define kfree_rcu(ptr, rhf)	kvfree_call_rcu(&((ptr)->rhf), (void *)(ptr))
+#define kvfree_rcu(ptr, rhf)	kvfree_call_rcu(&((ptr)->rhf), (void *)(ptr))
+
+#endif

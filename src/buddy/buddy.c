@@ -1,0 +1,357 @@
+/* The lock-split buddy allocator: split and merge inside one shard.
+ *
+ * Lock order: see mmzone.h. Every *_locked function runs with the shard's
+ * lock held (lock_assert_held in debug builds); a CPU tries its home shard
+ * first, then the zone's other shards, one lock at a time.
+ *
+ * A free block's head has state PS_BUDDY with its order, and sits on
+ * free_area[order].free_list[mt] with mt in buddy_private. The buddy of a
+ * block at pfn of order o is at pfn ^ 2^o; both are in the same max-order
+ * block and so in the same shard. */
+#include <kmm/kmm.h>
+#include "buddy/buddy.h"
+#include "percpu/vmstat.h"
+#include "lib/bug.h"
+
+/* The kernel's fallback order when a migratetype's lists are empty. */
+static const int fallbacks[MIGRATE_PCPTYPES][2] = {
+	[MIGRATE_UNMOVABLE]   = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
+};
+
+#ifdef KMM_NO_SHARD_LOCK
+/* Negative control: the stress suite under TSan must catch this. */
+#define shard_lock(s)	((void)(s))
+#define shard_unlock(s)	((void)(s))
+#else
+#define shard_lock(s)	kmm_spin_lock(&(s)->lock)
+#define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
+#endif
+
+int buddy_home_shard(const struct zone *z)
+{
+	return cpu_id() % (int)z->nr_shards;
+}
+
+unsigned long shard_nr_free(struct buddy_shard *s)
+{
+	return atomic_load_relaxed(&s->nr_free_pages);
+}
+
+static void account_free(struct buddy_shard *s, long pages)
+{
+	atomic_store_relaxed(&s->nr_free_pages, s->nr_free_pages + (unsigned long)pages);
+	mod_zone_page_state(s->zone, NR_FREE_PAGES, pages);
+}
+
+static void add_to_free_list(struct buddy_shard *s, struct page *page, unsigned int order, int mt)
+{
+	struct free_area *area = &s->free_area[order];
+
+	list_add(&page->lru, &area->free_list[mt]);
+	page->buddy_private = (unsigned long)mt;
+	page_state_set(page, PS_BUDDY, order);
+	atomic_store_relaxed(&area->nr_free, area->nr_free + 1);
+}
+
+static void del_from_free_list(struct buddy_shard *s, struct page *page, unsigned int order)
+{
+	struct free_area *area = &s->free_area[order];
+
+	list_del(&page->lru);
+	page_state_set(page, PS_NONE, 0);
+	atomic_store_relaxed(&area->nr_free, area->nr_free - 1);
+}
+
+/* __free_one_page(): merge with free buddies as far as they go. */
+void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt)
+{
+	unsigned long pages = 1UL << order;
+
+	lock_assert_held(&s->lock);
+	page_state_set(pfn_page(pfn), PS_NONE, 0);
+	while (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1UL << order);
+		struct page *buddy;
+
+		if (buddy_pfn < s->start_pfn || buddy_pfn >= s->end_pfn)
+			break;
+		buddy = pfn_page(buddy_pfn);
+		if (page_state_read(buddy) != PAGE_STATE(PS_BUDDY, order))
+			break;
+		/* Never merge into an isolated block. */
+		if (buddy->buddy_private == MIGRATE_ISOLATE)
+			break;
+		del_from_free_list(s, buddy, order);
+		pfn &= buddy_pfn;
+		order++;
+	}
+	if (order >= PAGEBLOCK_ORDER || mt < 0)
+		mt = pageblock_migratetype(s->zone, pfn);
+	add_to_free_list(s, pfn_page(pfn), order, mt);
+	account_free(s, (long)pages);
+}
+
+/* expand(): give back the upper halves while splitting high down to low. */
+static void expand(struct buddy_shard *s, unsigned long pfn, unsigned int low,
+		   unsigned int high, int mt)
+{
+	while (high > low) {
+		high--;
+		add_to_free_list(s, pfn_page(pfn + (1UL << high)), high, mt);
+	}
+}
+
+static struct page *take_block(struct buddy_shard *s, struct page *page,
+			       unsigned int order, unsigned int cur, int mt)
+{
+	del_from_free_list(s, page, cur);
+	expand(s, pfn_of(page), order, cur, mt);
+	account_free(s, -(long)(1UL << order));
+	return page;
+}
+
+static struct page *rmqueue_smallest(struct buddy_shard *s, unsigned int order, int mt)
+{
+	for (unsigned int cur = order; cur < NR_PAGE_ORDERS; cur++) {
+		struct list_head *l = &s->free_area[cur].free_list[mt];
+
+		if (!list_empty(l))
+			return take_block(s, list_first_entry(l, struct page, lru), order, cur, mt);
+	}
+	return NULL;
+}
+
+/* move_freepages_block(): free blocks of one pageblock onto mt's lists;
+ * returns how many pages moved. */
+static unsigned long move_freepages_block(struct buddy_shard *s, unsigned long pfn, int mt)
+{
+	unsigned long start = pfn & ~(PAGEBLOCK_NR_PAGES - 1);
+	unsigned long end = MIN(start + PAGEBLOCK_NR_PAGES, s->end_pfn), moved = 0;
+
+	for (pfn = MAX(start, s->start_pfn); pfn < end;) {
+		struct page *p = pfn_page(pfn);
+		uint32_t st = page_state_read(p);
+
+		if (PAGE_STATE_KIND(st) == PS_BUDDY) {
+			unsigned int o = PAGE_STATE_ORDER(st);
+
+			list_move(&p->lru, &s->free_area[o].free_list[mt]);
+			p->buddy_private = (unsigned long)mt;
+			moved += 1UL << o;
+			pfn += 1UL << o;
+		} else {
+			pfn++;
+		}
+	}
+	return moved;
+}
+
+/* can_steal_fallback(): large blocks, or unmovable/reclaimable requests,
+ * claim the whole pageblock to limit fragmentation. */
+static bool can_steal(unsigned int order, int start_mt)
+{
+	return order >= PAGEBLOCK_ORDER / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE;
+}
+
+/* __rmqueue_fallback(): take from another migratetype, largest first. */
+static struct page *rmqueue_fallback(struct buddy_shard *s, unsigned int order, int start_mt)
+{
+	for (int cur = MAX_PAGE_ORDER; cur >= (int)order; cur--) {
+		for (int i = 0; i < 2; i++) {
+			int ft = fallbacks[start_mt][i];
+			struct list_head *l = &s->free_area[cur].free_list[ft];
+			struct page *page;
+			unsigned long pfn;
+
+			if (list_empty(l))
+				continue;
+			page = list_first_entry(l, struct page, lru);
+			pfn = pfn_of(page);
+			if (!can_steal((unsigned int)cur, start_mt)) {
+				/* Take the smallest fallback block instead. */
+				for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+					l = &s->free_area[o].free_list[ft];
+					if (!list_empty(l))
+						return take_block(s, list_first_entry(l, struct page, lru),
+								  order, o, ft);
+				}
+				return NULL;
+			}
+			if (cur >= PAGEBLOCK_ORDER) {
+				for (unsigned long p = pfn; p < pfn + (1UL << cur); p += PAGEBLOCK_NR_PAGES)
+					set_pageblock_migratetype(s->zone, p, start_mt);
+				list_move(&page->lru, &s->free_area[cur].free_list[start_mt]);
+				page->buddy_private = (unsigned long)start_mt;
+			} else if (move_freepages_block(s, pfn, start_mt) >= PAGEBLOCK_NR_PAGES / 2) {
+				set_pageblock_migratetype(s->zone, pfn, start_mt);
+			}
+			return rmqueue_smallest(s, order, start_mt);
+		}
+	}
+	return NULL;
+}
+
+struct page *buddy_rmqueue_locked(struct buddy_shard *s, unsigned int order, int mt,
+				  unsigned int alloc_flags)
+{
+	struct page *page = NULL;
+
+	lock_assert_held(&s->lock);
+	if (alloc_flags & ALLOC_HIGHATOMIC)
+		page = rmqueue_smallest(s, order, MIGRATE_HIGHATOMIC);
+	if (!page)
+		page = rmqueue_smallest(s, order, mt);
+	if (!page)
+		page = rmqueue_fallback(s, order, mt);
+	/* Failing now is worse than failing a high-order atomic later. */
+	if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+		page = rmqueue_smallest(s, order, MIGRATE_HIGHATOMIC);
+	return page;
+}
+
+struct page *buddy_rmqueue(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags)
+{
+	int home = buddy_home_shard(z), n = (int)z->nr_shards;
+
+	for (int i = 0; i < n; i++) {
+		struct buddy_shard *s = &z->shards[(home + i) % n];
+		struct page *page;
+
+		if (shard_nr_free(s) < (1UL << order))
+			continue;
+		shard_lock(s);
+		page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
+		shard_unlock(s);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/* rmqueue_bulk(): up to `count` blocks for a pcp list, under as few shard
+ * locks as possible (the home shard first). */
+int buddy_rmqueue_bulk(struct zone *z, unsigned int order, int count, struct list_head *list,
+		       int mt, unsigned int alloc_flags)
+{
+	int home = buddy_home_shard(z), n = (int)z->nr_shards, got = 0;
+
+	for (int i = 0; i < n && got < count; i++) {
+		struct buddy_shard *s = &z->shards[(home + i) % n];
+
+		if (shard_nr_free(s) < (1UL << order))
+			continue;
+		shard_lock(s);
+		while (got < count) {
+			struct page *page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
+
+			if (!page)
+				break;
+			page->pcp_private = (unsigned long)mt;
+			page_state_set(page, PS_PCP, order);
+			list_add_tail(&page->lru, list);
+			got++;
+		}
+		shard_unlock(s);
+	}
+	return got;
+}
+
+void buddy_free_pages(struct zone *z, struct page *page, unsigned int order)
+{
+	unsigned long pfn = pfn_of(page);
+	struct buddy_shard *s = pfn_shard(z, pfn);
+
+	shard_lock(s);
+	buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
+	shard_unlock(s);
+}
+
+/* Hands [start, end) to the buddy in the largest aligned blocks (boot and
+ * late frees of boot memory). Blocks never cross a zone: zone boundaries
+ * are max-order aligned. */
+void buddy_free_range_boot(unsigned long start, unsigned long end)
+{
+	while (start < end) {
+		unsigned int order = start ? MIN((unsigned int)__builtin_ctzl(start),
+						 (unsigned int)MAX_PAGE_ORDER) : MAX_PAGE_ORDER;
+		struct zone *z;
+
+		while (start + (1UL << order) > end)
+			order--;
+		z = page_zone(pfn_page(start));
+		atomic_add_relaxed(&z->managed_pages, 1UL << order);
+		atomic_add_relaxed(&kmm_mem.totalram, 1UL << order);
+		buddy_free_pages(z, pfn_page(start), order);
+		start += 1UL << order;
+	}
+}
+
+/* The high-order part of __zone_watermark_ok(): is a block of at least
+ * `order` free on a list this allocation may use? Lockless peek. */
+bool buddy_has_free_block(struct zone *z, unsigned int order)
+{
+	for (unsigned int i = 0; i < z->nr_shards; i++) {
+		struct buddy_shard *s = &z->shards[i];
+
+		/* nr_free counts every migratetype (HighAtomic too): a
+		 * lockless hint; the allocation itself decides. */
+		for (unsigned int o = order; o < NR_PAGE_ORDERS; o++)
+			if (atomic_load_relaxed(&s->free_area[o].nr_free))
+				return true;
+	}
+	return false;
+}
+
+/* reserve_highatomic_pageblock(): after a successful high-order atomic
+ * allocation, keep its pageblock for such allocations, up to about 1% of
+ * the zone plus one pageblock (the kernel's cap). */
+void reserve_highatomic_pageblock(struct page *page, struct zone *z)
+{
+	unsigned long max = atomic_load_relaxed(&z->managed_pages) / 100 + PAGEBLOCK_NR_PAGES;
+	unsigned long pfn = pfn_of(page);
+	struct buddy_shard *s = pfn_shard(z, pfn);
+	int mt;
+
+	if (atomic_load_relaxed(&z->nr_reserved_highatomic) >= max)
+		return;
+	shard_lock(s);
+	mt = pageblock_migratetype(z, pfn);
+	if (mt != MIGRATE_HIGHATOMIC && mt != MIGRATE_ISOLATE &&
+	    atomic_load_relaxed(&z->nr_reserved_highatomic) < max) {
+		atomic_add_relaxed(&z->nr_reserved_highatomic, PAGEBLOCK_NR_PAGES);
+		set_pageblock_migratetype(z, pfn, MIGRATE_HIGHATOMIC);
+		move_freepages_block(s, pfn, MIGRATE_HIGHATOMIC);
+	}
+	shard_unlock(s);
+}
+
+/* unreserve_highatomic_pageblock(): under pressure, give the reserved
+ * pageblocks back to ordinary use. True when any was released. */
+bool unreserve_highatomic_pageblocks(void)
+{
+	struct zone *z;
+	bool any = false;
+
+	for_each_populated_zone(z) {
+		if (!atomic_load_relaxed(&z->nr_reserved_highatomic))
+			continue;
+		for (unsigned int i = 0; i < z->nr_shards; i++) {
+			struct buddy_shard *s = &z->shards[i];
+
+			shard_lock(s);
+			for (unsigned long pfn = s->start_pfn; pfn < s->end_pfn; pfn += PAGEBLOCK_NR_PAGES) {
+				if (pageblock_migratetype(z, pfn) != MIGRATE_HIGHATOMIC)
+					continue;
+				set_pageblock_migratetype(z, pfn, MIGRATE_MOVABLE);
+				move_freepages_block(s, pfn, MIGRATE_MOVABLE);
+				atomic_sub_relaxed(&z->nr_reserved_highatomic, PAGEBLOCK_NR_PAGES);
+				any = true;
+			}
+			shard_unlock(s);
+		}
+	}
+	return any;
+}

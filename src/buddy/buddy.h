@@ -1,0 +1,69 @@
+/* The page allocator's internal interface (src/buddy). */
+#ifndef KMM_BUDDY_BUDDY_H
+#define KMM_BUDDY_BUDDY_H
+
+#include "buddy/mmzone.h"
+#include "lib/fault_inject.h"
+
+/* alloc_flags, as mm/internal.h */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10
+#define ALLOC_MIN_RESERVE	0x20	/* __GFP_HIGH */
+#define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_KSWAPD		0x800	/* __GFP_KSWAPD_RECLAIM */
+#define ALLOC_RESERVES	(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+/* buddy.c: the split/merge engine. *_locked: the shard's lock is held. */
+void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt);
+struct page *buddy_rmqueue_locked(struct buddy_shard *s, unsigned int order, int mt,
+				  unsigned int alloc_flags);
+struct page *buddy_rmqueue(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags);
+int buddy_rmqueue_bulk(struct zone *z, unsigned int order, int count, struct list_head *list,
+		       int mt, unsigned int alloc_flags);
+void buddy_free_pages(struct zone *z, struct page *page, unsigned int order);
+void buddy_free_range_boot(unsigned long start_pfn, unsigned long end_pfn);
+bool buddy_has_free_block(struct zone *z, unsigned int order);
+void reserve_highatomic_pageblock(struct page *page, struct zone *z);
+bool unreserve_highatomic_pageblocks(void);
+int buddy_home_shard(const struct zone *z);
+unsigned long shard_nr_free(struct buddy_shard *s);
+
+/* pcp.c: per-CPU page lists. */
+void pcp_init_zone(struct zone *z);
+struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags);
+void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt);
+void pcp_drain_cpu_zone(int cpu, struct zone *z);
+static inline int order_to_pindex(int mt, unsigned int order)
+{
+	return (int)order * MIGRATE_PCPTYPES + mt;
+}
+
+/* zone.c */
+void zones_layout(void);
+int zones_init(void);
+void zones_exit(void);
+void setup_watermarks(void);
+void zone_pcp_update(struct zone *z);
+extern unsigned long min_free_kbytes;
+
+/* page_alloc.c */
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags);
+unsigned long zone_free_pages_exact(struct zone *z);
+
+/* memblock.c */
+int memblock_init(void);
+void memblock_free_all(void);
+void memblock_exit(void);
+unsigned long memblock_reserved_pages(void);
+
+#endif
+
+/* page_alloc.c: the free path after the checks (state already claimed). */
+void free_pages_core(struct page *page, unsigned int order);
+extern struct fault_attr fail_page_alloc;

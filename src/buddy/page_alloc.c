@@ -1,0 +1,514 @@
+/* The page allocator's entry points: alloc_pages() and friends, the
+ * watermark checks, the slow path with kswapd, reserves and direct reclaim,
+ * and the always-on misuse checks of the free path.
+ *
+ * Locks: none of its own; see mmzone.h (pcp, then shard) and reclaim.c. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <kmm/kmm.h>
+#include "buddy/buddy.h"
+#include "buddy/phys.h"
+#include "buddy/reclaim.h"
+#include "lib/bug.h"
+#include "lib/fault_inject.h"
+#include "percpu/events.h"
+#include "percpu/vmstat.h"
+
+#define MAX_RECLAIM_RETRIES	16
+/* Without an OOM killer, a small-order allocation that the kernel would
+ * retry forever waits this long for frees before it fails. */
+#define OOM_WAIT_US		(2UL * 1000 * 1000)
+
+struct fault_attr fail_page_alloc;
+
+static const char *const zone_flag_names[] = { "__GFP_DMA", "__GFP_HIGHMEM", "__GFP_DMA32" };
+
+/* gfp_zone(): the highest zone an allocation may use; -1 for conflicting
+ * zone modifiers (the kernel's GFP_ZONE_BAD). */
+static int gfp_zone(gfp_t gfp)
+{
+	gfp_t bits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+	bool is64 = kmm_config.layout == LAYOUT_64BIT;
+
+	switch (bits) {
+	case 0:			return ZONE_NORMAL;
+	case __GFP_DMA:		return ZONE_DMA;
+	case __GFP_DMA32:	return is64 ? ZONE_DMA32 : ZONE_NORMAL;
+	case __GFP_HIGHMEM:	return is64 ? ZONE_NORMAL : ZONE_HIGHMEM;
+	default:		return -1;
+	}
+}
+
+static void report_bad_zone_flags(gfp_t gfp, const char *caller)
+{
+	char names[80] = "";
+
+	for (int i = 0; i < 3; i++) {
+		if (!(gfp & (1u << i)))
+			continue;
+		if (names[0])
+			strcat(names, "|");
+		strcat(names, zone_flag_names[i]);
+	}
+	kmm_bug("%s: conflicting zone modifiers in gfp %#x (%s)", caller, gfp, names);
+}
+
+static inline int gfp_migratetype(gfp_t gfp)
+{
+	return (int)((gfp & GFP_MOVABLE_MASK) >> 3);
+}
+
+/* gfp_to_alloc_flags(), kernels 6.3+. */
+static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int flags = ALLOC_WMARK_MIN;
+
+	flags |= gfp & (__GFP_HIGH | __GFP_KSWAPD_RECLAIM);
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			flags |= ALLOC_NON_BLOCK;
+			if (order > 0)
+				flags |= ALLOC_HIGHATOMIC;
+		}
+	}
+	return flags;
+}
+
+static unsigned long zone_drift(const struct zone *z)
+{
+	return (unsigned long)z->stat_threshold * nr_cpu_ids;
+}
+
+unsigned long zone_free_pages_exact(struct zone *z)
+{
+	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
+}
+
+/* __zone_watermark_ok(). The zone's counter is approximate (per-CPU
+ * deltas); near the mark the exact sum decides, as percpu_drift_mark. */
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags)
+{
+	long min = (long)mark;
+	long free = zone_page_state(z, NR_FREE_PAGES);
+	long reserve = z->lowmem_reserve[highest_zoneidx];
+
+	if (free < min + reserve + (long)zone_drift(z) + (1L << order))
+		free = (long)zone_free_pages_exact(z);
+	free -= (1L << order) - 1;
+	if (!(alloc_flags & ALLOC_RESERVES))
+		free -= (long)atomic_load_relaxed(&z->nr_reserved_highatomic);
+	if (alloc_flags & ALLOC_RESERVES) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free <= min + reserve)
+		return false;
+	if (!order)
+		return true;
+	return buddy_has_free_block(z, order);
+}
+
+static always_inline bool zone_watermark_fast(struct zone *z, unsigned int order,
+					      unsigned long mark, int highest,
+					      unsigned int alloc_flags)
+{
+	if (!order) {
+		long free = zone_page_state(z, NR_FREE_PAGES);
+
+		if (!(alloc_flags & ALLOC_RESERVES))
+			free -= (long)atomic_load_relaxed(&z->nr_reserved_highatomic);
+		if (free > (long)(mark + zone_drift(z)) + z->lowmem_reserve[highest])
+			return true;
+	}
+	return zone_watermark_ok(z, order, mark, highest, alloc_flags);
+}
+
+static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags)
+{
+	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER && kmm_config.pcp))
+		return pcp_alloc(z, order, mt, alloc_flags);
+	count_event(EV_pgalloc_buddy);
+	return buddy_rmqueue(z, order, mt, alloc_flags);
+}
+
+/* get_page_from_freelist(): walk the zonelist, highest zone first. */
+static struct page *get_page_from_freelist(unsigned int order, unsigned int alloc_flags,
+					   int highest, int mt)
+{
+	for (int idx = highest; idx >= 0; idx--) {
+		struct zone *z = &kmm_mem.zones[idx];
+		struct page *page;
+
+		if (!zone_populated(z))
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
+			unsigned long mark = z->watermark[alloc_flags & ALLOC_WMARK_MASK];
+
+			if (!zone_watermark_fast(z, order, mark, highest, alloc_flags))
+				continue;
+		}
+		page = rmqueue(z, order, mt, alloc_flags);
+		if (page) {
+			if (unlikely((alloc_flags & ALLOC_HIGHATOMIC) && order))
+				reserve_highatomic_pageblock(page, z);
+			return page;
+		}
+	}
+	return NULL;
+}
+
+static void wake_all_kswapds(unsigned int order, int highest)
+{
+	for (int idx = highest; idx >= 0; idx--) {
+		struct zone *z = &kmm_mem.zones[idx];
+
+		if (zone_populated(z) &&
+		    !zone_watermark_ok(z, order, z->watermark[WMARK_LOW], highest, 0))
+			wakeup_kswapd(z, order);
+	}
+}
+
+/* warn_alloc(): the kernel's allocation-failure message, rate limited.
+ * Running out of memory is not misuse, so it is not a counted report. */
+static void warn_alloc(gfp_t gfp, unsigned int order)
+{
+	static long last_sec, burst;
+	struct timespec ts;
+	long sec;
+
+	count_event(EV_alloc_fail);
+	if (gfp & __GFP_NOWARN)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sec = ts.tv_sec;
+	if (atomic_load_relaxed(&last_sec) != sec) {
+		atomic_store_relaxed(&last_sec, sec);
+		atomic_store_relaxed(&burst, 0);
+	}
+	if (atomic_add_acq_rel(&burst, 1) > 10)
+		return;
+	kmm_pr_info("kmm: page allocation failure: order:%u, mode:%#x, nodemask=(null); "
+		    "free pages %lu, cpu %d%s", order, gfp, nr_free_pages(), cpu_id(),
+		    in_interrupt() ? " (in interrupt)" : "");
+}
+
+static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
+						  int highest, int mt)
+{
+	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
+	bool can_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	unsigned long waited_us = 0, wait_us = 500;
+	int no_progress = 0;
+	struct page *page;
+
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		wake_all_kswapds(order, highest);
+	page = get_page_from_freelist(order, alloc_flags, highest, mt);
+	if (page)
+		return page;
+	if ((gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC)) {
+		page = get_page_from_freelist(order, ALLOC_NO_WATERMARKS, highest, mt);
+		if (page)
+			return page;
+	}
+	if (!can_reclaim)
+		goto nopage;
+
+	for (;;) {
+		unsigned long progress;
+
+		count_event(EV_direct_reclaim);
+		progress = try_to_free_pages(gfp, order);
+		page = get_page_from_freelist(order, alloc_flags, highest, mt);
+		if (page)
+			return page;
+		if (gfp & __GFP_NORETRY)
+			goto nopage;
+		if (costly && !(gfp & (__GFP_RETRY_MAYFAIL | __GFP_NOFAIL)))
+			goto nopage;
+		no_progress = progress ? 0 : no_progress + 1;
+		if (no_progress > MAX_RECLAIM_RETRIES) {
+			if (unreserve_highatomic_pageblocks()) {
+				no_progress = 0;
+				continue;
+			}
+			if (gfp & __GFP_RETRY_MAYFAIL)
+				goto nopage;
+			if (!(gfp & __GFP_NOFAIL) && waited_us >= OOM_WAIT_US)
+				goto nopage;
+		}
+		reclaim_wait_for_free(wait_us);
+		waited_us += wait_us;
+		wait_us = MIN(wait_us * 2, 20000UL);
+	}
+nopage:
+	warn_alloc(gfp, order);
+	return NULL;
+}
+
+static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	unsigned long pfn = pfn_of(page);
+
+	page_state_set(page, PS_ALLOC, order);
+	atomic_store_relaxed(&page->refcount, 1);
+	atomic_store_relaxed(&page->flags, 0);
+	if (pfn < kmm_mem.lowmem_pages)
+		kasan_unpoison(pfn_to_virt(pfn), PAGE_SIZE << order);
+	if ((gfp & __GFP_ZERO) || kmm_config.init_on_alloc)
+		phys_zero_pages(pfn, 1UL << order);
+	if ((gfp & __GFP_COMP) && order) {
+		SetPageFlag(page, PG_head);
+		for (unsigned long i = 1; i < (1UL << order); i++)
+			atomic_store_relaxed(&page[i].compound_head, (unsigned long)page | 1);
+	}
+}
+
+static bool should_fail_alloc_page(gfp_t gfp, unsigned int order)
+{
+	if (likely(!fail_page_alloc.enabled))
+		return false;
+	if (order < kmm_config.fail_page_alloc_min_order || (gfp & __GFP_NOFAIL))
+		return false;
+	if (kmm_config.fail_page_alloc_ignore_gfp_wait && (gfp & __GFP_DIRECT_RECLAIM))
+		return false;
+	return should_fail(&fail_page_alloc, 1L << order);
+}
+
+static noinline struct page *alloc_pages_bad(gfp_t gfp, unsigned int order)
+{
+	if (!kmm_mem.live) {
+		kmm_warn("alloc_pages: kmm is not booted (kmm_init_late not done)");
+		return NULL;
+	}
+	if (order > MAX_PAGE_ORDER) {
+		if (!(gfp & __GFP_NOWARN))
+			kmm_warn("alloc_pages: order %u above MAX_PAGE_ORDER (%d)", order, MAX_PAGE_ORDER);
+		return NULL;
+	}
+	if ((gfp & __GFP_NOFAIL) && order > 1) {
+		kmm_warn("alloc_pages: __GFP_NOFAIL with order %u > 1 refused", order);
+		return NULL;
+	}
+	report_bad_zone_flags(gfp, "alloc_pages");
+	return NULL;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	int highest = gfp_zone(gfp);
+	int mt = gfp_migratetype(gfp);
+	struct page *page;
+
+	if (unlikely(order > MAX_PAGE_ORDER || highest < 0 || !kmm_mem.live ||
+		     ((gfp & __GFP_NOFAIL) && order > 1)))
+		return alloc_pages_bad(gfp, order);
+	if (unlikely(!might_alloc(gfp, "alloc_pages")))
+		return NULL;
+	if (unlikely(should_fail_alloc_page(gfp, order)))
+		goto fail;
+	page = get_page_from_freelist(order, ALLOC_WMARK_LOW, highest, mt);
+	if (unlikely(!page))
+		page = alloc_pages_slowpath(gfp, order, highest, mt);
+	if (unlikely(!page))
+		return NULL;
+	prep_new_page(page, order, gfp);
+	return page;
+fail:
+	warn_alloc(gfp, order);
+	return NULL;
+}
+
+struct page *alloc_page(gfp_t gfp)
+{
+	return alloc_pages(gfp, 0);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long __get_free_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp, 0);
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+/* ---- freeing: every misuse is caught by the head's state word ---- */
+
+static const char *state_name(uint32_t st)
+{
+	switch (PAGE_STATE_KIND(st)) {
+	case PS_BUDDY:	return "already free (in the buddy)";
+	case PS_PCP:	return "already free (on a per-CPU list)";
+	case PS_BOOT:	return "boot memory (free it with free_bootmem/memblock_free)";
+	case PS_ALLOC:	return "allocated";
+	default:	return "not the head of an allocated block";
+	}
+}
+
+static noinline void bad_free(const char *caller, struct page *page, unsigned int order,
+			      uint32_t st)
+{
+	unsigned long pfn = pfn_of(page);
+
+	if (PAGE_STATE_KIND(st) == PS_ALLOC)
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): allocated with order %u",
+			caller, pfn, order, PAGE_STATE_ORDER(st));
+	else if (PAGE_STATE_KIND(st) == PS_BUDDY || PAGE_STATE_KIND(st) == PS_PCP)
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): double free, page %s",
+			caller, pfn, order, state_name(st));
+	else if (PageTail(page))
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): tail page of a compound page",
+			caller, pfn, order);
+	else
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): page %s",
+			caller, pfn, order, state_name(st));
+}
+
+static noinline void free_pages_checked(struct page *page, unsigned int order, const char *caller)
+{
+	uint32_t st;
+
+	if (!page_valid(page)) {
+		kmm_bug("%s: %p is not a kmm struct page (order %u)", caller, (void *)page, order);
+		return;
+	}
+	if (order > MAX_PAGE_ORDER) {
+		kmm_bug("%s(pfn:%#lx): order %u above MAX_PAGE_ORDER", caller, pfn_of(page), order);
+		return;
+	}
+	st = page_state_read(page);
+	if (st != PAGE_STATE(PS_ALLOC, order)) {
+		bad_free(caller, page, order, st);
+		return;
+	}
+	if (PageSlab(page)) {
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): page belongs to a slab",
+			caller, pfn_of(page), order);
+		return;
+	}
+	/* Claim the free: a racing double free sees the state already gone. */
+	if (!page_state_cas(page, st, PAGE_STATE(PS_NONE, 0))) {
+		bad_free(caller, page, order, page_state_read(page));
+		return;
+	}
+}
+
+void free_pages_core(struct page *page, unsigned int order)
+{
+	unsigned long pfn = pfn_of(page);
+	struct zone *z = page_zone(page);
+	int mt;
+
+	if (PageHead(page)) {
+		for (unsigned long i = 1; i < (1UL << order); i++)
+			atomic_store_relaxed(&page[i].compound_head, 0);
+	}
+	atomic_store_relaxed(&page->flags, 0);
+	atomic_store_relaxed(&page->refcount, 0);
+	if (kmm_config.init_on_free)
+		phys_zero_pages(pfn, 1UL << order);
+	if (pfn < kmm_mem.lowmem_pages)
+		kasan_poison(pfn_to_virt(pfn), PAGE_SIZE << order);
+	mt = pageblock_migratetype(z, pfn);
+	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER && kmm_config.pcp)) {
+		pcp_free(z, page, order, mt);
+	} else {
+		count_event(EV_pgfree_buddy);
+		buddy_free_pages(z, page, order);
+	}
+	reclaim_wake_waiters();
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	if (unlikely(!page_valid(page) || page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
+		     PageSlab(page) || !page_state_cas(page, PAGE_STATE(PS_ALLOC, order),
+						       PAGE_STATE(PS_NONE, 0)))) {
+		free_pages_checked(page, order, "__free_pages");
+		return;
+	}
+	free_pages_core(page, order);
+}
+
+void __free_page(struct page *page)
+{
+	__free_pages(page, 0);
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	if (!addr)
+		return;
+	if (!virt_in_direct_map((void *)addr) || (addr & (PAGE_SIZE - 1))) {
+		kmm_bug("free_pages: %#lx (order %u) is not a page kmm handed out", addr, order);
+		return;
+	}
+	__free_pages(virt_to_page((void *)addr), order);
+}
+
+void free_page(unsigned long addr)
+{
+	free_pages(addr, 0);
+}
+
+/* split_page(): an order-n block becomes 2^n order-0 pages. */
+static void split_page(struct page *page, unsigned int order)
+{
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		page_state_set(&page[i], PS_ALLOC, 0);
+		atomic_store_relaxed(&page[i].refcount, 1);
+	}
+}
+
+void *alloc_pages_exact(size_t size, gfp_t gfp)
+{
+	unsigned int order;
+	unsigned long used;
+	struct page *page;
+
+	if (!size)
+		return NULL;
+	order = get_order(size);
+	page = alloc_pages((gfp & ~(__GFP_COMP | __GFP_HIGHMEM)), order);
+	if (!page)
+		return NULL;
+	used = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	split_page(page, order);
+	for (unsigned long i = used; i < (1UL << order); i++)
+		__free_pages(&page[i], 0);
+	return page_address(page);
+}
+
+void free_pages_exact(void *virt, size_t size)
+{
+	unsigned long addr = (unsigned long)virt, end = addr + PAGE_ALIGN(size);
+
+	if (!virt_in_direct_map(virt) || (addr & (PAGE_SIZE - 1))) {
+		kmm_bug("free_pages_exact: %p is not a page kmm handed out", virt);
+		return;
+	}
+	for (; addr < end; addr += PAGE_SIZE)
+		free_pages(addr, 0);
+}
+
+unsigned long nr_free_pages(void)
+{
+	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
+}

@@ -1,0 +1,252 @@
+/* buddyinfo, pagetypeinfo, zoneinfo and meminfo, character for character
+ * in the kernel's formats (mm/vmstat.c, fs/proc/meminfo.c). Each shard's
+ * lock is taken while its lists are counted, one shard at a time. */
+#include <stdio.h>
+#include <string.h>
+#include <kmm/kmm.h>
+#include "buddy/buddy.h"
+#include "lib/proc.h"
+#include "percpu/percpu_internal.h"
+#include "percpu/vmstat.h"
+
+static const char *const migratetype_names[MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+};
+
+static void zone_free_counts(struct zone *z, unsigned long nr[NR_PAGE_ORDERS],
+			     unsigned long by_mt[MIGRATE_TYPES][NR_PAGE_ORDERS])
+{
+	memset(nr, 0, sizeof(unsigned long) * NR_PAGE_ORDERS);
+	if (by_mt)
+		memset(by_mt, 0, sizeof(unsigned long) * MIGRATE_TYPES * NR_PAGE_ORDERS);
+	for (unsigned int i = 0; i < z->nr_shards; i++) {
+		struct buddy_shard *s = &z->shards[i];
+
+		kmm_spin_lock(&s->lock);
+		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+			nr[o] += s->free_area[o].nr_free;
+			if (!by_mt)
+				continue;
+			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+				struct list_head *pos;
+
+				list_for_each(pos, &s->free_area[o].free_list[mt])
+					by_mt[mt][o]++;
+			}
+		}
+		kmm_spin_unlock(&s->lock);
+	}
+}
+
+int buddyinfo_show(FILE *m)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		unsigned long nr[NR_PAGE_ORDERS];
+
+		zone_free_counts(z, nr, NULL);
+		fprintf(m, "Node %d, zone %8s ", 0, z->name);
+		for (int o = 0; o < NR_PAGE_ORDERS; o++)
+			fprintf(m, "%6lu ", nr[o]);
+		fputc('\n', m);
+	}
+	return 0;
+}
+
+int pagetypeinfo_show(FILE *m)
+{
+	struct zone *z;
+
+	fprintf(m, "Page block order: %d\n", PAGEBLOCK_ORDER);
+	fprintf(m, "Pages per block:  %lu\n", PAGEBLOCK_NR_PAGES);
+	fputc('\n', m);
+	fprintf(m, "%-43s ", "Free pages count per migrate type at order");
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		fprintf(m, "%6d ", o);
+	fputc('\n', m);
+	for_each_populated_zone(z) {
+		unsigned long nr[NR_PAGE_ORDERS], by_mt[MIGRATE_TYPES][NR_PAGE_ORDERS];
+
+		zone_free_counts(z, nr, by_mt);
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			fprintf(m, "Node %4d, zone %8s, type %12s ", 0, z->name, migratetype_names[mt]);
+			for (int o = 0; o < NR_PAGE_ORDERS; o++)
+				fprintf(m, "%6lu ", by_mt[mt][o]);
+			fputc('\n', m);
+		}
+	}
+	fprintf(m, "\n%-23s", "Number of blocks type ");
+	for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+		fprintf(m, "%12s ", migratetype_names[mt]);
+	fputc('\n', m);
+	for_each_populated_zone(z) {
+		unsigned long count[MIGRATE_TYPES] = { 0 };
+		unsigned long blocks = (z->spanned_pages + PAGEBLOCK_NR_PAGES - 1) >> PAGEBLOCK_ORDER;
+
+		for (unsigned long b = 0; b < blocks; b++)
+			count[pageblock_migratetype(z, z->zone_start_pfn + (b << PAGEBLOCK_ORDER))]++;
+		fprintf(m, "Node %d, zone %8s ", 0, z->name);
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+			fprintf(m, "%12lu ", count[mt]);
+		fputc('\n', m);
+	}
+	return 0;
+}
+
+static bool first_populated(const struct zone *z)
+{
+	const struct zone *p;
+
+	for_each_populated_zone(p)
+		return p == z;
+	return false;
+}
+
+int zoneinfo_show(FILE *m)
+{
+	struct zone *z;
+	int cpu;
+
+	for_each_zone(z) {
+		fprintf(m, "Node %d, zone %8s", 0, z->name);
+		if (first_populated(z)) {
+			fprintf(m, "\n  per-node stats");
+			fprintf(m, "\n      %-12s %lu", "nr_slab_reclaimable",
+				global_zone_page_state(NR_SLAB_RECLAIMABLE));
+			fprintf(m, "\n      %-12s %lu", "nr_slab_unreclaimable",
+				global_zone_page_state(NR_SLAB_UNRECLAIMABLE));
+		}
+		fprintf(m,
+			"\n  pages free     %lu"
+			"\n        boost    %lu"
+			"\n        min      %lu"
+			"\n        low      %lu"
+			"\n        high     %lu"
+			"\n        promo    %lu"
+			"\n        spanned  %lu"
+			"\n        present  %lu"
+			"\n        managed  %lu"
+			"\n        cma      %lu",
+			zone_populated(z) ? zone_free_pages_exact(z) : 0UL, 0UL,
+			z->watermark[WMARK_MIN], z->watermark[WMARK_LOW], z->watermark[WMARK_HIGH],
+			z->watermark[WMARK_PROMO], z->spanned_pages, z->present_pages,
+			atomic_load_relaxed(&z->managed_pages), 0UL);
+		fprintf(m, "\n        protection: (");
+		{
+			bool first = true;
+			struct zone *u;
+
+			for_each_zone(u) {
+				fprintf(m, first ? "%ld" : ", %ld", z->lowmem_reserve[u->type]);
+				first = false;
+			}
+		}
+		fputc(')', m);
+		if (!zone_populated(z)) {
+			fputc('\n', m);
+			continue;
+		}
+		fprintf(m, "\n      %-12s %lu", "nr_free_pages", zone_free_pages_exact(z));
+		fprintf(m, "\n  pagesets");
+		for_each_possible_cpu(cpu) {
+			struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
+
+			fprintf(m,
+				"\n    cpu: %i"
+				"\n              count:    %i"
+				"\n              high:     %i"
+				"\n              batch:    %i"
+				"\n              high_min: %i"
+				"\n              high_max: %i",
+				cpu, atomic_load_relaxed(&pcp->count), atomic_load_relaxed(&pcp->high),
+				atomic_load_relaxed(&pcp->batch), atomic_load_relaxed(&pcp->high_min),
+				atomic_load_relaxed(&pcp->high_max));
+			fprintf(m, "\n  vm stats threshold: %d",
+				atomic_load_relaxed(&per_cpu_ptr(z->pcpstat, cpu)->stat_threshold));
+		}
+		fprintf(m,
+			"\n  node_unreclaimable:  %u"
+			"\n  start_pfn:           %lu",
+			0u, z->zone_start_pfn);
+		fputc('\n', m);
+	}
+	return 0;
+}
+
+static void show_val_kb(FILE *m, const char *label, unsigned long pages)
+{
+	fprintf(m, "%s%8lu kB\n", label, pages << (PAGE_SHIFT - 10));
+}
+
+/* si_mem_available(): free pages above the reserves, plus the part of
+ * reclaimable slab that could be given back. */
+static unsigned long mem_available(unsigned long free, unsigned long sreclaimable)
+{
+	long totalreserve = 0, wmark_low = 0, avail;
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		long max = 0;
+
+		for (int j = 0; j < MAX_NR_ZONES; j++)
+			max = MAX(max, z->lowmem_reserve[j]);
+		max += (long)z->watermark[WMARK_HIGH];
+		totalreserve += MIN(max, (long)atomic_load_relaxed(&z->managed_pages));
+		wmark_low += (long)z->watermark[WMARK_LOW];
+	}
+	avail = (long)free - totalreserve;
+	avail += (long)sreclaimable - MIN((long)sreclaimable / 2, wmark_low);
+	return avail < 0 ? 0 : (unsigned long)avail;
+}
+
+int meminfo_show(FILE *m)
+{
+	unsigned long total = totalram_pages(), free = nr_free_pages();
+	unsigned long srecl = (unsigned long)global_zone_page_state(NR_SLAB_RECLAIMABLE);
+	unsigned long sunrecl = (unsigned long)global_zone_page_state(NR_SLAB_UNRECLAIMABLE);
+	unsigned long highfree = 0, hightotal = 0;
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		if (!z->highmem)
+			continue;
+		hightotal += atomic_load_relaxed(&z->managed_pages);
+		highfree += zone_free_pages_exact(z);
+	}
+	show_val_kb(m, "MemTotal:       ", total);
+	show_val_kb(m, "MemFree:        ", free);
+	show_val_kb(m, "MemAvailable:   ", mem_available(free, srecl));
+	show_val_kb(m, "Buffers:        ", 0);
+	show_val_kb(m, "Cached:         ", 0);
+	show_val_kb(m, "SwapCached:     ", 0);
+	show_val_kb(m, "Active:         ", 0);
+	show_val_kb(m, "Inactive:       ", 0);
+	if (kmm_config.layout == LAYOUT_32BIT) {
+		show_val_kb(m, "HighTotal:      ", hightotal);
+		show_val_kb(m, "HighFree:       ", highfree);
+		show_val_kb(m, "LowTotal:       ", total - hightotal);
+		show_val_kb(m, "LowFree:        ", free - highfree);
+	}
+	show_val_kb(m, "SwapTotal:      ", 0);
+	show_val_kb(m, "SwapFree:       ", 0);
+	show_val_kb(m, "Dirty:          ", 0);
+	show_val_kb(m, "Writeback:      ", 0);
+	show_val_kb(m, "AnonPages:      ", 0);
+	show_val_kb(m, "Mapped:         ", 0);
+	show_val_kb(m, "Shmem:          ", 0);
+	show_val_kb(m, "KReclaimable:   ", srecl);
+	show_val_kb(m, "Slab:           ", srecl + sunrecl);
+	show_val_kb(m, "SReclaimable:   ", srecl);
+	show_val_kb(m, "SUnreclaim:     ", sunrecl);
+	show_val_kb(m, "KernelStack:    ", 0);
+	show_val_kb(m, "PageTables:     ", 0);
+	show_val_kb(m, "Bounce:         ", 0);
+	show_val_kb(m, "CommitLimit:    ", total);
+	show_val_kb(m, "Committed_AS:   ", total - free);
+	show_val_kb(m, "VmallocTotal:   ", kmm_config.vmalloc_size >> PAGE_SHIFT);
+	show_val_kb(m, "VmallocUsed:    ", (unsigned long)global_zone_page_state(NR_VMALLOC));
+	show_val_kb(m, "VmallocChunk:   ", 0);
+	show_val_kb(m, "Percpu:         ", percpu_total_bytes() >> PAGE_SHIFT);
+	return 0;
+}

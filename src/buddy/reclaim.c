@@ -1,0 +1,257 @@
+/* Reclaim (DESIGN.md §5): kswapd, direct reclaim and the shrinker list.
+ *
+ * There is no page cache to evict: what can be given back is what the
+ * per-CPU lists hold and what shrinkers (slab caches, lazy vmalloc areas,
+ * pending kfree_rcu batches, the user's own caches) release.
+ *
+ * Lock order, outermost first:
+ *   shrinker_lock (LOCK_RANK_SHRINKER)  the shrinker list; held while a
+ *       shrinker runs, so shrinker_free() waits for running scans
+ *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and the
+ *       condition variables of kswapd and of allocations waiting for frees
+ * Shrinkers must not allocate with __GFP_DIRECT_RECLAIM. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <kmm/kmm.h>
+#include "buddy/buddy.h"
+#include "buddy/reclaim.h"
+#include "lib/bug.h"
+#include "lib/list.h"
+#include "percpu/events.h"
+#include "percpu/vmstat.h"
+
+#define SHRINK_BATCH 128
+
+static struct kmm_mutex shrinker_lock;
+static struct list_head shrinker_list = LIST_HEAD_INIT(shrinker_list);
+static pthread_once_t shrinker_once = PTHREAD_ONCE_INIT;
+
+static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kswapd_wait = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t free_wait = PTHREAD_COND_INITIALIZER;
+static pthread_t kswapd_thread;
+static bool kswapd_running, kswapd_should_stop, kswapd_wakeup;
+unsigned int reclaim_nr_waiters;
+
+static void shrinker_lock_init(void)
+{
+	kmm_mutex_init(&shrinker_lock, "shrinker_lock", LOCK_RANK_SHRINKER);
+}
+
+struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
+{
+	struct shrinker *s = calloc(1, sizeof(*s));
+	va_list ap;
+
+	if (!s)
+		return NULL;
+	s->flags = flags;
+	s->seeks = DEFAULT_SEEKS;
+	INIT_LIST_HEAD(&s->list);
+	va_start(ap, fmt);
+	vsnprintf(s->name, sizeof(s->name), fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void shrinker_register(struct shrinker *s)
+{
+	pthread_once(&shrinker_once, shrinker_lock_init);
+	if (!s || !s->count_objects || !s->scan_objects) {
+		kmm_warn("shrinker_register: shrinker %s without count/scan callbacks",
+			 s ? s->name : "(null)");
+		return;
+	}
+	kmm_mutex_lock(&shrinker_lock);
+	if (s->registered) {
+		kmm_mutex_unlock(&shrinker_lock);
+		kmm_warn("shrinker_register: %s registered twice", s->name);
+		return;
+	}
+	list_add_tail(&s->list, &shrinker_list);
+	s->registered = 1;
+	kmm_mutex_unlock(&shrinker_lock);
+}
+
+void shrinker_free(struct shrinker *s)
+{
+	if (!s)
+		return;
+	pthread_once(&shrinker_once, shrinker_lock_init);
+	kmm_mutex_lock(&shrinker_lock);
+	if (s->registered) {
+		list_del(&s->list);
+		s->registered = 0;
+	}
+	kmm_mutex_unlock(&shrinker_lock);
+	free(s);
+}
+
+/* shrink_slab(): ask every shrinker for up to nr_to_scan objects, in
+ * batches. Returns how many objects they freed. */
+unsigned long shrink_slab(gfp_t gfp, unsigned long nr_to_scan)
+{
+	struct list_head *pos;
+	unsigned long freed = 0;
+
+	pthread_once(&shrinker_once, shrinker_lock_init);
+	kmm_mutex_lock(&shrinker_lock);
+	list_for_each(pos, &shrinker_list) {
+		struct shrinker *s = container_of(pos, struct shrinker, list);
+		struct shrink_control sc = { .gfp_mask = gfp, .nid = 0 };
+		unsigned long count = s->count_objects(s, &sc), todo;
+		unsigned long batch = s->batch > 0 ? (unsigned long)s->batch : SHRINK_BATCH;
+
+		if (!count || count == SHRINK_EMPTY)
+			continue;
+		todo = MIN(count, nr_to_scan);
+		while (todo) {
+			unsigned long ret;
+
+			sc.nr_to_scan = MIN(batch, todo);
+			sc.nr_scanned = sc.nr_to_scan;
+			ret = s->scan_objects(s, &sc);
+			if (ret == SHRINK_STOP)
+				break;
+			freed += ret;
+			todo -= MIN(todo, sc.nr_scanned ? sc.nr_scanned : sc.nr_to_scan);
+		}
+	}
+	kmm_mutex_unlock(&shrinker_lock);
+	return freed;
+}
+
+void shrinkers_exit(void)
+{
+	pthread_once(&shrinker_once, shrinker_lock_init);
+	kmm_mutex_lock(&shrinker_lock);
+	while (!list_empty(&shrinker_list)) {
+		struct shrinker *s = list_first_entry(&shrinker_list, struct shrinker, list);
+
+		list_del(&s->list);
+		s->registered = 0;
+	}
+	kmm_mutex_unlock(&shrinker_lock);
+}
+
+static unsigned long total_free_exact(void)
+{
+	return nr_free_pages();
+}
+
+/* One pass of reclaim: pcp lists back to the buddy, then shrinkers. */
+static unsigned long reclaim_pass(gfp_t gfp, unsigned long nr_to_scan)
+{
+	unsigned long before = total_free_exact(), after;
+
+	drain_all_pages(NULL);
+	shrink_slab(gfp, nr_to_scan);
+	after = total_free_exact();
+	return after > before ? after - before : 0;
+}
+
+unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
+{
+	return reclaim_pass(gfp, (unsigned long)SHRINK_BATCH << order);
+}
+
+void reclaim_wait_for_free(unsigned long timeout_us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+	ts.tv_sec += (time_t)(timeout_us / 1000000) + ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&reclaim_lock);
+	atomic_add_relaxed(&reclaim_nr_waiters, 1);
+	pthread_cond_timedwait(&free_wait, &reclaim_lock, &ts);
+	atomic_sub_relaxed(&reclaim_nr_waiters, 1);
+	pthread_mutex_unlock(&reclaim_lock);
+}
+
+noinline void reclaim_wake_waiters_slow(void)
+{
+	pthread_mutex_lock(&reclaim_lock);
+	pthread_cond_broadcast(&free_wait);
+	pthread_mutex_unlock(&reclaim_lock);
+}
+
+void wakeup_kswapd(struct zone *z, unsigned int order)
+{
+	if (!atomic_load_relaxed(&kswapd_running) || atomic_load_relaxed(&kswapd_wakeup))
+		return;
+	pthread_mutex_lock(&reclaim_lock);
+	atomic_store_relaxed(&kswapd_wakeup, true);
+	pthread_cond_signal(&kswapd_wait);
+	pthread_mutex_unlock(&reclaim_lock);
+}
+
+static bool zone_balanced(struct zone *z)
+{
+	return zone_free_pages_exact(z) > z->watermark[WMARK_HIGH];
+}
+
+static bool all_zones_balanced(void)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z)
+		if (!zone_balanced(z))
+			return false;
+	return true;
+}
+
+/* kswapd: woken below a low watermark, reclaims until every zone is above
+ * its high watermark or a pass makes no progress, then sleeps again. */
+static void *kswapd_main(void *arg)
+{
+	(void)arg;
+	kmm_cpu_bind(0);
+	for (;;) {
+		pthread_mutex_lock(&reclaim_lock);
+		while (!kswapd_wakeup && !kswapd_should_stop)
+			pthread_cond_wait(&kswapd_wait, &reclaim_lock);
+		if (kswapd_should_stop) {
+			pthread_mutex_unlock(&reclaim_lock);
+			break;
+		}
+		pthread_mutex_unlock(&reclaim_lock);
+		count_event(EV_kswapd_wake);
+		for (int pass = 0; pass < 8 && !all_zones_balanced(); pass++)
+			if (!reclaim_pass(GFP_KERNEL, SHRINK_BATCH * 8) && pass > 0)
+				break;
+		pthread_mutex_lock(&reclaim_lock);
+		atomic_store_relaxed(&kswapd_wakeup, false);
+		pthread_cond_broadcast(&free_wait);
+		pthread_mutex_unlock(&reclaim_lock);
+	}
+	return NULL;
+}
+
+int kswapd_start(void)
+{
+	atomic_store_relaxed(&kswapd_should_stop, false);
+	atomic_store_relaxed(&kswapd_wakeup, false);
+	if (pthread_create(&kswapd_thread, NULL, kswapd_main, NULL))
+		return -EAGAIN;
+	atomic_store_relaxed(&kswapd_running, true);
+	return 0;
+}
+
+void kswapd_stop(void)
+{
+	if (!atomic_load_relaxed(&kswapd_running))
+		return;
+	pthread_mutex_lock(&reclaim_lock);
+	atomic_store_relaxed(&kswapd_should_stop, true);
+	pthread_cond_signal(&kswapd_wait);
+	pthread_mutex_unlock(&reclaim_lock);
+	pthread_join(kswapd_thread, NULL);
+	atomic_store_relaxed(&kswapd_running, false);
+}

@@ -1,0 +1,188 @@
+/* Boot and teardown (DESIGN.md §2): kmm_init_early() sets up physical
+ * memory and memblock; kmm_init_late() hands free memory to the buddy and
+ * starts the subsystems; kmm_exit() tears down in reverse and counts leaks.
+ *
+ * Lock: boot_lock serialises boot and exit; nothing else may run inside
+ * kmm while they do. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <kmm/kmm.h>
+#include "buddy/buddy.h"
+#include "buddy/phys.h"
+#include "buddy/reclaim.h"
+#include "lib/bug.h"
+#include "lib/cmdline.h"
+#include "percpu/cpu.h"
+#include "percpu/events.h"
+#include "percpu/percpu_internal.h"
+#include "percpu/vmstat.h"
+
+enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
+
+static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum boot_state boot_state;
+
+/* Frees kmm's own per-CPU data first, so percpu_exit() counts only the
+ * users' allocations as leaks. */
+static unsigned long teardown(void)
+{
+	unsigned long percpu_leak;
+
+	atomic_store_release(&kmm_mem.live, false);
+	events_exit();
+	zones_exit();
+	percpu_leak = percpu_exit();
+	memblock_exit();
+	phys_exit();
+	return percpu_leak;
+}
+
+static int init_early_locked(const char *cmdline)
+{
+	struct kmm_config cfg;
+	int err;
+
+	if (boot_state != BOOT_DOWN) {
+		kmm_warn("kmm_init_early: kmm is already booted");
+		return -EBUSY;
+	}
+	if (!cmdline)
+		cmdline = getenv("KMM_CMDLINE");
+	if (kmm_cmdline_parse(cmdline, &cfg))
+		return -EINVAL;
+	kmm_config = cfg;
+	cpu_model_init(cfg.nr_cpus);
+	err = phys_init();
+	if (err) {
+		fprintf(stderr, "kmm: cannot set up %lu bytes of physical memory: error %d\n",
+			cfg.mem, err);
+		return err;
+	}
+	zones_layout();
+	memblock_init();
+	err = percpu_init();
+	if (!err)
+		err = events_init();
+	if (err) {
+		teardown();
+		return err;
+	}
+	fault_attr_setup(&fail_page_alloc, cfg.fail_page_alloc);
+	boot_state = BOOT_EARLY;
+	return 0;
+}
+
+int kmm_init_early(const char *cmdline)
+{
+	int err;
+
+	pthread_mutex_lock(&boot_lock);
+	err = init_early_locked(cmdline);
+	pthread_mutex_unlock(&boot_lock);
+	return err;
+}
+
+static int init_late_locked(void)
+{
+	int err;
+
+	if (boot_state != BOOT_EARLY) {
+		kmm_warn("kmm_init_late: %s", boot_state == BOOT_LIVE ?
+			 "kmm is already live" : "kmm_init_early() has not run");
+		return -EINVAL;
+	}
+	err = zones_init();
+	if (err)
+		return err;
+	memblock_free_all();
+	atomic_store_release(&kmm_mem.live, true);
+	setup_watermarks();
+	if (kmm_config.kswapd && (err = kswapd_start()))
+		return err;
+	boot_state = BOOT_LIVE;
+	return 0;
+}
+
+int kmm_init_late(void)
+{
+	int err;
+
+	pthread_mutex_lock(&boot_lock);
+	err = init_late_locked();
+	pthread_mutex_unlock(&boot_lock);
+	return err;
+}
+
+int kmm_init(const char *cmdline)
+{
+	int err = kmm_init_early(cmdline);
+
+	if (err)
+		return err;
+	err = kmm_init_late();
+	if (err)
+		kmm_exit();
+	return err;
+}
+
+/* Prints the first leaked blocks, walking heads of allocated blocks. */
+static void report_page_leaks(unsigned long leaked)
+{
+	struct zone *z;
+	int shown = 0;
+
+	kmm_pr_info("kmm: %lu pages still allocated at exit", leaked);
+	for_each_populated_zone(z) {
+		unsigned long end = z->zone_start_pfn + z->spanned_pages;
+
+		for (unsigned long pfn = z->zone_start_pfn; pfn < end && shown < 16;) {
+			uint32_t st = page_state_read(pfn_page(pfn));
+
+			if (PAGE_STATE_KIND(st) == PS_ALLOC) {
+				kmm_pr_info("kmm:   leaked block pfn %#lx order %u (zone %s)", pfn,
+					    PAGE_STATE_ORDER(st), z->name);
+				shown++;
+				pfn += 1UL << PAGE_STATE_ORDER(st);
+			} else {
+				pfn++;
+			}
+		}
+	}
+}
+
+static long exit_locked(void)
+{
+	long leaked_pages = 0;
+	unsigned long percpu_leak;
+
+	if (boot_state == BOOT_DOWN) {
+		kmm_warn("kmm_exit: kmm is not booted");
+		return 0;
+	}
+	if (boot_state == BOOT_LIVE) {
+		kswapd_stop();
+		shrinkers_exit();
+		percpu_release_empty_chunks();
+		drain_all_pages(NULL);
+		leaked_pages = (long)totalram_pages() - (long)nr_free_pages();
+	}
+	if (leaked_pages > 0)
+		report_page_leaks((unsigned long)leaked_pages);
+	percpu_leak = teardown();
+	if (percpu_leak)
+		kmm_pr_info("kmm: %lu bytes of per-CPU memory still allocated at exit", percpu_leak);
+	boot_state = BOOT_DOWN;
+	return leaked_pages > 0 ? leaked_pages : 0;
+}
+
+long kmm_exit(void)
+{
+	long leaked;
+
+	pthread_mutex_lock(&boot_lock);
+	leaked = exit_locked();
+	pthread_mutex_unlock(&boot_lock);
+	return leaked;
+}

@@ -1,0 +1,114 @@
+/* BUG/WARNING reports. One lock (LOCK_RANK_REPORT, innermost) keeps the
+ * lines of concurrent reports from interleaving. */
+#include <execinfo.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <kmm/kmm.h>
+#include "lib/bug.h"
+#include "lib/cmdline.h"
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long bug_count;
+static char last_report[512];
+static bool quiet;
+
+unsigned long kmm_bug_count(void)
+{
+	return atomic_load_relaxed(&bug_count);
+}
+
+void kmm_report_quiet(bool q)
+{
+	atomic_store_relaxed(&quiet, q);
+}
+
+void kmm_last_report(char *buf, unsigned long len)
+{
+	pthread_mutex_lock(&report_lock);
+	snprintf(buf, len, "%s", last_report);
+	pthread_mutex_unlock(&report_lock);
+}
+
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s", prefix);
+
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	pthread_mutex_lock(&report_lock);
+	snprintf(last_report, sizeof(last_report), "%s", line);
+	atomic_add_relaxed(&bug_count, 1);
+	if (!atomic_load_relaxed(&quiet)) {
+		void *frames[32];
+		int nr = backtrace(frames, 32);
+
+		fprintf(stderr, "%s\n", line);
+		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", smp_processor_id(),
+			(long)syscall(SYS_gettid), in_interrupt() ? "(irq)" : "");
+		fprintf(stderr, "Call Trace:\n");
+		fflush(stderr);
+		backtrace_symbols_fd(frames + 2, nr > 2 ? nr - 2 : 0, 2);
+	}
+	pthread_mutex_unlock(&report_lock);
+	if (kmm_config.panic_on_warn) {
+		fprintf(stderr, "Kernel panic - not syncing: panic_on_warn set\n");
+		abort();
+	}
+}
+
+void kmm_bug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("BUG: ", fmt, ap);
+	va_end(ap);
+}
+
+void kmm_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("WARNING: ", fmt, ap);
+	va_end(ap);
+}
+
+void kmm_report_raw(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("", fmt, ap);
+	va_end(ap);
+}
+
+void kmm_report_cont(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_load_relaxed(&quiet))
+		return;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&report_lock);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	pthread_mutex_unlock(&report_lock);
+	va_end(ap);
+}
+
+void kmm_pr_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_load_relaxed(&quiet))
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

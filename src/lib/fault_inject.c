@@ -1,0 +1,51 @@
+/* should_fail(): the kernel's fault-injection decision. Counters are
+ * atomics; the random draw uses a per-thread xorshift state. */
+#include <stdio.h>
+#include <string.h>
+#include "lib/fault_inject.h"
+#include "lib/compiler.h"
+
+void fault_attr_setup(struct fault_attr *attr, const char *spec)
+{
+	memset(attr, 0, sizeof(*attr));
+	if (!spec || !*spec)
+		return;
+	if (sscanf(spec, "%lu,%lu,%ld,%ld", &attr->interval, &attr->probability,
+		   &attr->space, &attr->times) == 4)
+		attr->enabled = true;
+}
+
+static unsigned int random_below_100(void)
+{
+	static __thread unsigned long state;
+
+	if (!state)
+		state = (unsigned long)&state ^ 0x9e3779b97f4a7c15UL;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (unsigned int)(state % 100);
+}
+
+bool should_fail(struct fault_attr *attr, long size)
+{
+	long times, space;
+
+	if (!attr->enabled)
+		return false;
+	times = atomic_load_relaxed(&attr->times);
+	if (times == 0)
+		return false;
+	space = atomic_load_relaxed(&attr->space);
+	if (space > size) {
+		atomic_sub_relaxed(&attr->space, size);
+		return false;
+	}
+	if (attr->interval > 1 && atomic_add_acq_rel(&attr->count, 1) % attr->interval)
+		return false;
+	if (attr->probability <= random_below_100())
+		return false;
+	if (times != -1)
+		atomic_sub_relaxed(&attr->times, 1);
+	return true;
+}

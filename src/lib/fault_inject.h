@@ -1,0 +1,20 @@
+/* Fault injection with the kernel's attributes (lib/fault-inject.c). */
+#ifndef KMM_LIB_FAULT_INJECT_H
+#define KMM_LIB_FAULT_INJECT_H
+
+#include <stdbool.h>
+
+struct fault_attr {
+	unsigned long interval;
+	unsigned long probability;	/* percent */
+	long space;			/* atomic */
+	long times;			/* atomic; -1: unlimited */
+	unsigned long count;		/* atomic */
+	bool enabled;
+};
+
+/* Parses "interval,probability,space,times" (already validated). */
+void fault_attr_setup(struct fault_attr *attr, const char *spec);
+bool should_fail(struct fault_attr *attr, long size);
+
+#endif

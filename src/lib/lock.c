@@ -1,0 +1,160 @@
+/* Lock wrappers and the debug-build lock-rank checker (see lock.h). */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "lib/lock.h"
+
+__thread unsigned long kmm_lock_acquisitions __attribute__((tls_model("initial-exec")));
+
+#define LOCKDEP_DEPTH 32
+
+struct held_lock {
+	void *lock;
+	const char *name;
+	enum lock_rank rank;
+};
+
+static __thread struct held_lock held[LOCKDEP_DEPTH];
+static __thread int nr_held;
+
+static const char *rank_name(enum lock_rank r)
+{
+	static const char *const names[LOCK_RANK_COUNT] = {
+		"none", "boot", "device", "slab_mutex", "shrinker", "reclaim",
+		"kfree_rcu", "vmap_purge", "vmap", "kmap", "percpu", "slab_cpu",
+		"slab_node", "pcp", "zone", "memblock", "user", "report",
+	};
+	return r < LOCK_RANK_COUNT ? names[r] : "?";
+}
+
+/* lock == NULL: only check that taking a lock of this rank is allowed. */
+void lockdep_acquire(void *lock, const char *name, enum lock_rank rank)
+{
+	if (!KMM_DEBUG_ON)
+		return;
+	if (rank != LOCK_RANK_NONE && nr_held > 0) {
+		struct held_lock *top = NULL;
+
+		for (int i = 0; i < nr_held; i++)
+			if (held[i].rank != LOCK_RANK_NONE &&
+			    (!top || held[i].rank >= top->rank))
+				top = &held[i];
+		if (top && top->rank >= rank) {
+			fprintf(stderr,
+				"BUG: lock rank inversion: taking %s (rank %s) while holding %s (rank %s)\n",
+				name ? name : "?", rank_name(rank),
+				top->name ? top->name : "?", rank_name(top->rank));
+			abort();
+		}
+	}
+	if (!lock)
+		return;
+	if (nr_held >= LOCKDEP_DEPTH) {
+		fprintf(stderr, "BUG: more than %d locks held\n", LOCKDEP_DEPTH);
+		abort();
+	}
+	held[nr_held++] = (struct held_lock){ lock, name, rank };
+}
+
+void lockdep_release(void *lock)
+{
+	if (!KMM_DEBUG_ON)
+		return;
+	for (int i = nr_held - 1; i >= 0; i--) {
+		if (held[i].lock == lock) {
+			for (int j = i; j < nr_held - 1; j++)
+				held[j] = held[j + 1];
+			nr_held--;
+			return;
+		}
+	}
+	fprintf(stderr, "BUG: releasing a lock that is not held (%p)\n", lock);
+	abort();
+}
+
+void lockdep_assert_held(void *lock, const char *name)
+{
+	if (!KMM_DEBUG_ON)
+		return;
+	for (int i = 0; i < nr_held; i++)
+		if (held[i].lock == lock)
+			return;
+	fprintf(stderr, "BUG: lock %s is not held here\n", name ? name : "?");
+	abort();
+}
+
+void kmm_spin_init(struct kmm_spinlock *l, const char *name, enum lock_rank rank)
+{
+	ck_spinlock_fas_init(&l->lock);
+#if KMM_DEBUG_ON
+	l->name = name;
+	l->rank = rank;
+#else
+	(void)name;
+	(void)rank;
+#endif
+}
+
+/* Contended: spin on the lock word for a while, then yield so that a
+ * preempted holder (more threads than cores) can run and release it. */
+noinline void kmm_spin_lock_slow(struct kmm_spinlock *l)
+{
+	unsigned int spins = 0;
+
+	for (;;) {
+		while (ck_spinlock_fas_locked(&l->lock)) {
+			if (++spins < 64)
+				ck_pr_stall();
+			else
+				sched_yield();
+		}
+		if (ck_spinlock_fas_trylock(&l->lock))
+			return;
+	}
+}
+
+void kmm_mutex_init(struct kmm_mutex *m, const char *name, enum lock_rank rank)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&m->mutex, &attr);
+	pthread_mutexattr_destroy(&attr);
+#if KMM_DEBUG_ON
+	m->name = name;
+	m->rank = rank;
+#else
+	(void)name;
+	(void)rank;
+#endif
+}
+
+void kmm_mutex_destroy(struct kmm_mutex *m)
+{
+	pthread_mutex_destroy(&m->mutex);
+}
+
+void kmm_mutex_lock(struct kmm_mutex *m)
+{
+#if KMM_DEBUG_ON
+	lockdep_acquire(NULL, m->name, m->rank);
+#endif
+	if (pthread_mutex_lock(&m->mutex) != 0) {
+		fprintf(stderr, "BUG: mutex lock failed (recursive locking?)\n");
+		abort();
+	}
+#if KMM_DEBUG_ON
+	lockdep_acquire(m, m->name, m->rank);
+#endif
+	kmm_lock_acquisitions++;
+}
+
+void kmm_mutex_unlock(struct kmm_mutex *m)
+{
+#if KMM_DEBUG_ON
+	lockdep_release(m);
+#endif
+	pthread_mutex_unlock(&m->mutex);
+}

@@ -1,0 +1,123 @@
+/* kmm's locks.
+ *
+ * Spinlocks are Concurrency Kit's fetch-and-store lock behind this wrapper:
+ * spin briefly, then yield the host CPU, because more threads than cores is
+ * normal here and a preempted holder must get to run. ck's inline assembly
+ * is invisible to ThreadSanitizer, so each acquire is followed by
+ * tsan_acquire() and each release preceded by tsan_release() on the lock.
+ *
+ * Lock ranks (debug builds): every lock has a rank, and a thread may only
+ * take a lock whose rank is higher than every lock it holds; a violation
+ * aborts at once naming both locks. The global order, outermost first: */
+#ifndef KMM_LIB_LOCK_H
+#define KMM_LIB_LOCK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <ck_spinlock.h>
+#include "lib/compiler.h"
+
+enum lock_rank {
+	LOCK_RANK_NONE = 0,
+	LOCK_RANK_BOOT,		/* boot/exit serialisation */
+	LOCK_RANK_DEVICE,	/* a device's devres list */
+	LOCK_RANK_SLAB_MUTEX,	/* the list of caches */
+	LOCK_RANK_SHRINKER,	/* the shrinker list */
+	LOCK_RANK_RECLAIM,	/* reclaim wait queue */
+	LOCK_RANK_KFREE_RCU,	/* a CPU's kfree_rcu batch */
+	LOCK_RANK_VMAP_PURGE,	/* lazy-free list of vmap areas */
+	LOCK_RANK_VMAP,		/* a vmap node's busy/free trees */
+	LOCK_RANK_KMAP,		/* the pkmap window */
+	LOCK_RANK_PERCPU,	/* the percpu chunk allocator */
+	LOCK_RANK_SLAB_CPU,	/* a cache's per-CPU local lock */
+	LOCK_RANK_SLAB_NODE,	/* a cache's node list_lock */
+	LOCK_RANK_PCP,		/* a CPU's per-CPU page lists */
+	LOCK_RANK_ZONE,		/* a buddy shard */
+	LOCK_RANK_MEMBLOCK,	/* memblock regions */
+	LOCK_RANK_USER,		/* spinlock_t of kmm's users */
+	LOCK_RANK_REPORT,	/* printing a report: innermost */
+	LOCK_RANK_COUNT
+};
+
+struct kmm_spinlock {
+	ck_spinlock_fas_t lock;
+#if KMM_DEBUG_ON
+	const char *name;
+	enum lock_rank rank;
+#endif
+};
+
+struct kmm_mutex {
+	pthread_mutex_t mutex;
+#if KMM_DEBUG_ON
+	const char *name;
+	enum lock_rank rank;
+#endif
+};
+
+void kmm_spin_init(struct kmm_spinlock *l, const char *name, enum lock_rank rank);
+void kmm_mutex_init(struct kmm_mutex *m, const char *name, enum lock_rank rank);
+void kmm_mutex_destroy(struct kmm_mutex *m);
+void kmm_mutex_lock(struct kmm_mutex *m);
+void kmm_mutex_unlock(struct kmm_mutex *m);
+
+/* Lock-rank bookkeeping (no-ops in non-debug builds). */
+void lockdep_acquire(void *lock, const char *name, enum lock_rank rank);
+void lockdep_release(void *lock);
+void lockdep_assert_held(void *lock, const char *name);
+void kmm_spin_lock_slow(struct kmm_spinlock *l);
+
+/* Count of spinlock acquisitions by this thread, for the benchmarks'
+ * "lock acquisitions per 1000 operations". */
+extern __thread unsigned long kmm_lock_acquisitions
+	__attribute__((tls_model("initial-exec")));
+
+static always_inline void kmm_spin_acquired(struct kmm_spinlock *l)
+{
+	tsan_acquire(l);
+	kmm_lock_acquisitions++;
+#if KMM_DEBUG_ON
+	lockdep_acquire(l, l->name, l->rank);
+#endif
+}
+
+static always_inline void kmm_spin_lock(struct kmm_spinlock *l)
+{
+#if KMM_DEBUG_ON
+	/* Check the rank before spinning so an inversion aborts, not deadlocks. */
+	lockdep_acquire(NULL, l->name, l->rank);
+#endif
+	if (unlikely(!ck_spinlock_fas_trylock(&l->lock)))
+		kmm_spin_lock_slow(l);
+	kmm_spin_acquired(l);
+}
+
+static always_inline bool kmm_spin_trylock(struct kmm_spinlock *l)
+{
+	if (!ck_spinlock_fas_trylock(&l->lock))
+		return false;
+	kmm_spin_acquired(l);
+	return true;
+}
+
+static always_inline void kmm_spin_unlock(struct kmm_spinlock *l)
+{
+#if KMM_DEBUG_ON
+	lockdep_release(l);
+#endif
+	tsan_release(l);
+	ck_spinlock_fas_unlock(&l->lock);
+}
+
+static always_inline bool kmm_spin_is_locked(struct kmm_spinlock *l)
+{
+	return ck_spinlock_fas_locked(&l->lock);
+}
+
+#if KMM_DEBUG_ON
+#define lock_assert_held(l)	lockdep_assert_held((l), (l)->name)
+#else
+#define lock_assert_held(l)	((void)(l))
+#endif
+
+#endif

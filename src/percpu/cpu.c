@@ -1,0 +1,193 @@
+/* The CPU model (DESIGN.md §4).
+ *
+ * A thread stands in for the CPU it bound with kmm_cpu_bind(), otherwise for
+ * the host CPU it runs on (sched_getcpu() modulo nr_cpu_ids, read from rseq
+ * without a system call). Several threads may be on one CPU at once, so no
+ * per-CPU structure is assumed exclusive: see lock.h and each user.
+ *
+ * No locks here: all state is thread-local, except nr_cpu_ids, which is
+ * written only while kmm is not booted. */
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <kmm/kmm.h>
+#include "percpu/cpu.h"
+#include "lib/bug.h"
+#include "lib/lock.h"
+
+__thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec"))) = {
+	.cpu = UINT_MAX,
+};
+
+unsigned int nr_cpu_ids = 1;
+
+noinline int cpu_id_slow(void)
+{
+	int c = sched_getcpu();
+
+	if (c < 0)
+		c = 0;
+	return (int)((unsigned int)c % nr_cpu_ids);
+}
+
+int kmm_smp_processor_id(void)
+{
+	return cpu_id();
+}
+
+int kmm_get_cpu(void)
+{
+	kmm_current.preempt_count++;
+	return cpu_id();
+}
+
+void kmm_put_cpu(void)
+{
+	kmm_current.preempt_count--;
+}
+
+int kmm_cpu_bind(int cpu)
+{
+	if (cpu < 0 || (unsigned int)cpu >= nr_cpu_ids) {
+		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
+		return -22;
+	}
+	kmm_current.cpu = (unsigned int)cpu;
+	return 0;
+}
+
+void kmm_cpu_unbind(void)
+{
+	kmm_current.cpu = UINT_MAX;
+}
+
+void kmm_irq_enter(void)
+{
+	kmm_current.irq_depth++;
+}
+
+void kmm_irq_exit(void)
+{
+	if (kmm_current.irq_depth <= 0) {
+		kmm_warn("kmm_irq_exit: not in interrupt context");
+		return;
+	}
+	kmm_current.irq_depth--;
+}
+
+int in_interrupt(void) { return kmm_current.irq_depth > 0; }
+int in_irq(void) { return kmm_current.irq_depth > 0; }
+int in_task(void) { return kmm_current.irq_depth == 0; }
+int in_atomic(void) { return cpu_in_atomic(); }
+int irqs_disabled(void) { return kmm_current.irqs_off > 0 || kmm_current.irq_depth > 0; }
+
+void preempt_disable(void)
+{
+	kmm_current.preempt_count++;
+}
+
+void preempt_enable(void)
+{
+	if (kmm_current.preempt_count <= 0) {
+		kmm_warn("preempt_enable: preempt count underflow");
+		return;
+	}
+	kmm_current.preempt_count--;
+}
+
+unsigned long kmm_local_irq_save(void)
+{
+	return (unsigned long)kmm_current.irqs_off++;
+}
+
+void kmm_local_irq_restore(unsigned long flags)
+{
+	kmm_current.irqs_off = (int)flags;
+}
+
+void local_irq_disable(void)
+{
+	kmm_current.irqs_off = 1;
+}
+
+void local_irq_enable(void)
+{
+	kmm_current.irqs_off = 0;
+}
+
+bool might_alloc_slow(gfp_t gfp, const char *caller)
+{
+	kmm_bug("sleeping function called from invalid context at %s (gfp %#x)", caller, gfp);
+	kmm_report_cont("in_atomic(): %d, irqs_disabled(): %d, in_interrupt(): %d, preempt_count: %d",
+			in_atomic(), irqs_disabled(), in_interrupt(), kmm_current.preempt_count);
+	return false;
+}
+
+void might_sleep(void)
+{
+	if (cpu_in_atomic())
+		might_alloc_slow(__GFP_DIRECT_RECLAIM, "might_sleep");
+}
+
+/* spinlock_t for users: Concurrency Kit's lock word inside, and holding
+ * one makes the context atomic, as in the kernel. */
+static ck_spinlock_fas_t *user_lock_word(spinlock_t *lock)
+{
+	return (ck_spinlock_fas_t *)&lock->locked;
+}
+
+void spin_lock_init(spinlock_t *lock)
+{
+	ck_spinlock_fas_init(user_lock_word(lock));
+}
+
+int spin_trylock(spinlock_t *lock)
+{
+	kmm_current.preempt_count++;
+	if (ck_spinlock_fas_trylock(user_lock_word(lock))) {
+		tsan_acquire(lock);
+		return 1;
+	}
+	kmm_current.preempt_count--;
+	return 0;
+}
+
+void spin_lock(spinlock_t *lock)
+{
+	unsigned int spins = 0;
+
+	while (!spin_trylock(lock)) {
+		while (ck_spinlock_fas_locked(user_lock_word(lock))) {
+			if (++spins < 64)
+				ck_pr_stall();
+			else
+				sched_yield();
+		}
+	}
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+	tsan_release(lock);
+	ck_spinlock_fas_unlock(user_lock_word(lock));
+	kmm_current.preempt_count--;
+}
+
+unsigned long kmm_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags = kmm_local_irq_save();
+
+	spin_lock(lock);
+	return flags;
+}
+
+void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock(lock);
+	kmm_local_irq_restore(flags);
+}
+
+void cpu_model_init(unsigned int nr_cpus)
+{
+	nr_cpu_ids = nr_cpus;
+}

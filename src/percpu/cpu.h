@@ -1,0 +1,52 @@
+/* The CPU model: which CPU a thread stands in for, and its context. */
+#ifndef KMM_PERCPU_CPU_H
+#define KMM_PERCPU_CPU_H
+
+#include <stdbool.h>
+#include <kmm/gfp.h>
+#include <kmm/percpu.h>
+#include "lib/compiler.h"
+
+/* Per-thread context, the user-space stand-in for the kernel's
+ * current->preempt_count and the CPU's interrupt state. */
+struct kmm_task {
+	unsigned int cpu;	/* bound CPU, or UINT_MAX when not bound */
+	int irq_depth;		/* nesting of kmm_irq_enter() */
+	int preempt_count;	/* preempt_disable(), spin_lock() */
+	int irqs_off;		/* local_irq_disable()/save() nesting */
+};
+
+extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
+
+int cpu_id_slow(void);
+
+/* The calling thread's CPU: its binding, else the host CPU it runs on. */
+static always_inline int cpu_id(void)
+{
+	unsigned int c = kmm_current.cpu;
+
+	if (likely(c < nr_cpu_ids))
+		return (int)c;
+	return cpu_id_slow();
+}
+
+static always_inline bool cpu_in_atomic(void)
+{
+	return (kmm_current.preempt_count | kmm_current.irq_depth | kmm_current.irqs_off) != 0;
+}
+
+/* might_alloc(): a sleeping allocation in atomic context is a bug. Reports
+ * it ("sleeping function called from invalid context") and returns false so
+ * the caller refuses the allocation. */
+bool might_alloc_slow(gfp_t gfp, const char *caller);
+static always_inline bool might_alloc(gfp_t gfp, const char *caller)
+{
+	if (likely(!(gfp & __GFP_DIRECT_RECLAIM) || !cpu_in_atomic()))
+		return true;
+	return might_alloc_slow(gfp, caller);
+}
+
+/* Boot-time setup of the CPU model for nr_cpus CPUs. */
+void cpu_model_init(unsigned int nr_cpus);
+
+#endif

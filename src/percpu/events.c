@@ -1,0 +1,50 @@
+/* Per-CPU event counters and their public sum (kmm_stats). */
+#include <string.h>
+#include "percpu/events.h"
+#include "lib/lock.h"
+
+struct kmm_event_counts *kmm_events;
+
+_Static_assert(sizeof(struct kmm_stats) == NR_KMM_EVENTS * sizeof(unsigned long),
+	       "struct kmm_stats lists every event, in events.def order");
+
+int events_init(void)
+{
+	kmm_events = alloc_percpu(struct kmm_event_counts);
+	return kmm_events ? 0 : -12;
+}
+
+void events_exit(void)
+{
+	free_percpu(kmm_events);
+	kmm_events = NULL;
+}
+
+void kmm_stats_read(struct kmm_stats *out)
+{
+	unsigned long *dst = (unsigned long *)out;
+	int cpu;
+
+	memset(out, 0, sizeof(*out));
+	if (!kmm_events)
+		return;
+	for_each_possible_cpu(cpu)
+		for (int e = 0; e < NR_KMM_EVENTS; e++)
+			dst[e] += atomic_load_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e]);
+}
+
+void kmm_stats_reset(void)
+{
+	int cpu;
+
+	if (!kmm_events)
+		return;
+	for_each_possible_cpu(cpu)
+		for (int e = 0; e < NR_KMM_EVENTS; e++)
+			atomic_store_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e], 0);
+}
+
+unsigned long kmm_thread_lock_acquisitions(void)
+{
+	return kmm_lock_acquisitions;
+}

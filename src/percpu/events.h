@@ -1,0 +1,38 @@
+/* Per-CPU event counters: which path ran (vm_event_states in the kernel).
+ * Bumped with a relaxed load and store, no lock prefix: two threads on one
+ * CPU may rarely lose a count, which statistics can afford. */
+#ifndef KMM_PERCPU_EVENTS_H
+#define KMM_PERCPU_EVENTS_H
+
+#include <kmm/kmm.h>
+#include "percpu/cpu.h"
+
+enum kmm_event {
+#define EV(name) EV_##name,
+#include "percpu/events.def"
+#undef EV
+	NR_KMM_EVENTS
+};
+
+struct kmm_event_counts {
+	unsigned long count[NR_KMM_EVENTS];
+};
+
+extern struct kmm_event_counts *kmm_events;	/* percpu pointer */
+
+static always_inline void count_event_cpu(int cpu, enum kmm_event ev, unsigned long n)
+{
+	unsigned long *c = &per_cpu_ptr(kmm_events, cpu)->count[ev];
+
+	atomic_store_relaxed(c, atomic_load_relaxed(c) + n);
+}
+
+static always_inline void count_event(enum kmm_event ev)
+{
+	count_event_cpu(cpu_id(), ev, 1);
+}
+
+int events_init(void);
+void events_exit(void);
+
+#endif

@@ -1,0 +1,27 @@
+// Every public header, included from C++: they must compile and link.
+#include <kmm/kmm.h>
+#include <kmm/bootmem.h>
+#include <kmm/device.h>
+#include <kmm/gfp.h>
+#include <kmm/highmem.h>
+#include <kmm/memblock.h>
+#include <kmm/mm.h>
+#include <kmm/percpu.h>
+#include <kmm/preempt.h>
+#include <kmm/rcupdate.h>
+#include <kmm/shrinker.h>
+#include <kmm/slab.h>
+#include <kmm/spinlock.h>
+#include <kmm/types.h>
+#include <kmm/vmalloc.h>
+
+int main()
+{
+	if (kmm_init("mem=64M nr_cpus=2") != 0)
+		return 1;
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+	if (!p || !page_address(p))
+		return 2;
+	__free_pages(p, 0);
+	return kmm_exit() == 0 ? 0 : 3;
+}

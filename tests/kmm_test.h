@@ -1,0 +1,45 @@
+/* Shared helpers for the unit tests. */
+#ifndef KMM_TEST_H
+#define KMM_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <kmm/kmm.h>
+
+/* Runs `stmt`, which must produce exactly one report whose first line
+ * contains `needle`; reports are silenced while it runs. */
+void kmm_last_report(char *buf, unsigned long len);
+void kmm_report_quiet(bool quiet);
+
+#define EXPECT_ONE_REPORT(needle, stmt) do {				\
+	unsigned long before_ = kmm_bug_count();			\
+	char rep_[256];							\
+	kmm_report_quiet(true);						\
+	stmt;								\
+	kmm_report_quiet(false);					\
+	assert_int_equal(kmm_bug_count() - before_, 1);			\
+	kmm_last_report(rep_, sizeof(rep_));				\
+	if (!strstr(rep_, (needle)))					\
+		fail_msg("report '%s' lacks '%s'", rep_, (needle));	\
+} while (0)
+
+/* Captures a /proc view into a malloc'ed string. */
+static inline char *proc_text(const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(kmm_proc_show(f, name), 0);
+	fclose(f);
+	return buf;
+}
+
+#endif
