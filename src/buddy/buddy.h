@@ -31,6 +31,8 @@ bool buddy_has_free_block(struct zone *z, unsigned int order);
 void reserve_highatomic_pageblock(struct page *page, struct zone *z);
 bool unreserve_highatomic_pageblocks(void);
 int buddy_home_shard(const struct zone *z);
+unsigned long buddy_verify(void);
+void buddy_shuffle_free_lists(void);
 unsigned long shard_nr_free(struct buddy_shard *s);
 
 /* pcp.c: per-CPU page lists. */

@@ -81,6 +81,7 @@ struct buddy_shard {
 	unsigned long start_pfn, end_pfn;
 	struct zone *zone;
 	unsigned long nr_free_pages;	/* written under lock, read lockless */
+	unsigned long rand_state;	/* page_alloc.shuffle */
 	struct free_area free_area[NR_PAGE_ORDERS];
 } cacheline_aligned;
 

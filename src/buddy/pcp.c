@@ -159,4 +159,6 @@ void drain_all_pages(struct zone *zone)
 		for_each_possible_cpu(cpu)
 			pcp_drain_cpu_zone(cpu, z);
 	}
+	if (KMM_DEBUG_ON)
+		buddy_verify();
 }
