@@ -169,7 +169,7 @@ static always_inline u128 pair_make(const void *ptr, unsigned long val)
  * objects poisoned for ASan: in sanitizer builds these accessors are out of
  * line and not instrumented, the kernel's get_freepointer_safe(). */
 #if defined(KMM_ASAN) || defined(KMM_TSAN)
-#define FREEPTR_ACCESS	noinline __attribute__((no_sanitize("address", "thread")))
+#define FREEPTR_ACCESS	inline noinline __attribute__((no_sanitize("address", "thread")))
 #else
 #define FREEPTR_ACCESS	always_inline
 #endif
