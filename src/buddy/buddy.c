@@ -21,15 +21,6 @@ static const int fallbacks[MIGRATE_PCPTYPES][2] = {
 	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
 };
 
-#ifdef KMM_NO_SHARD_LOCK
-/* Negative control: the stress suite under TSan must catch this. */
-#define shard_lock(s)	((void)(s))
-#define shard_unlock(s)	((void)(s))
-#else
-#define shard_lock(s)	kmm_spin_lock(&(s)->lock)
-#define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
-#endif
-
 int buddy_home_shard(const struct zone *z)
 {
 	return cpu_id() % (int)z->nr_shards;

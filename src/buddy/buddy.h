@@ -4,6 +4,7 @@
 
 #include "buddy/mmzone.h"
 #include "lib/fault_inject.h"
+#include "percpu/events.h"
 
 /* alloc_flags, as mm/internal.h */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -17,6 +18,17 @@
 #define ALLOC_HIGHATOMIC	0x200
 #define ALLOC_KSWAPD		0x800	/* __GFP_KSWAPD_RECLAIM */
 #define ALLOC_RESERVES	(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+/* Every shard lock is counted (EV_zone_lock): the structural measure of
+ * how the page allocator will scale past the cores at hand. */
+#ifdef KMM_NO_SHARD_LOCK
+/* Negative control: the stress suite under TSan must catch this. */
+#define shard_lock(s)	count_event(EV_zone_lock)
+#define shard_unlock(s)	((void)(s))
+#else
+#define shard_lock(s)	do { kmm_spin_lock(&(s)->lock); count_event(EV_zone_lock); } while (0)
+#define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
+#endif
 
 /* buddy.c: the split/merge engine. *_locked: the shard's lock is held. */
 void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt);
