@@ -179,6 +179,7 @@ static long exit_locked(void)
 		kvfree_rcu_exit();
 		kswapd_stop();
 		leaked_objects = slab_exit();
+		rcu_barrier();	/* SLAB_TYPESAFE_BY_RCU slabs go back now */
 		shrinkers_exit();
 		percpu_release_empty_chunks();
 		drain_all_pages(NULL);

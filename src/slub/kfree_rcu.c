@@ -131,7 +131,7 @@ static struct kmem_cache *kfree_rcu_cache_of(const void *obj)
 {
 	struct page *page = page_compound_head(virt_to_page(obj));
 
-	return PageSlab(page) ? page->slab_cache : NULL;
+	return PageSlab(page) ? atomic_load_relaxed(&page->slab_cache) : NULL;
 }
 
 /* Slab objects in runs of one cache, each run with one

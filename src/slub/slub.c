@@ -268,14 +268,32 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	return slab;
 }
 
+/* A SLAB_TYPESAFE_BY_RCU slab, no longer a slab, after its grace period:
+ * readers that found one of its objects have left. */
+static void slab_free_pages_rcu(struct rcu_head *head)
+{
+	struct page *slab = container_of((struct list_head *)head, struct page, slab_list);
+	unsigned int order = compound_order(slab);
+
+	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
+	__free_pages(slab, order);
+}
+
 /* The one place where slab pages go back to the buddy. A
- * SLAB_TYPESAFE_BY_RCU cache must defer this call by a grace period. */
+ * SLAB_TYPESAFE_BY_RCU cache's pages go one grace period later, the slab
+ * (on no list by now) lending its slab_list as the rcu_head. */
 static void slab_free_pages(struct kmem_cache *s, struct page *slab, unsigned int order)
 {
-	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
+	_Static_assert(sizeof(struct rcu_head) <= sizeof(slab->slab_list), "rcu_head fits slab_list");
+
 	atomic_store_relaxed(&slab->slab_cache, NULL);
 	ClearPageFlag(slab, PG_slab_node_partial);
 	ClearPageFlag(slab, PG_slab);
+	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
+		call_rcu((struct rcu_head *)&slab->slab_list, slab_free_pages_rcu);
+		return;
+	}
+	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
 	__free_pages(slab, order);
 }
 
@@ -1300,6 +1318,10 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		kmm_warn("kmem_cache_destroy: kmm is not booted");
 		return;
 	}
+	/* kfree_rcu() of this cache's objects may still be pending (the
+	 * kernel's kvfree_rcu_barrier()). */
+	if (kmm_kfree_rcu_pending())
+		rcu_barrier();
 	kmm_mutex_lock(&slab_mutex);
 	if (!cache_is_listed_locked(s)) {
 		kmm_mutex_unlock(&slab_mutex);
@@ -1319,6 +1341,9 @@ void kmem_cache_destroy(struct kmem_cache *s)
 	}
 	list_del(&s->list);
 	kmm_mutex_unlock(&slab_mutex);
+	/* Its last slabs go back to the buddy after a grace period. */
+	if (s->flags & SLAB_TYPESAFE_BY_RCU)
+		rcu_barrier();
 	cache_free(s);
 }
 
