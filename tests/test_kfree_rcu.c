@@ -1,9 +1,10 @@
-/* kfree_rcu()/kvfree_rcu(): objects outlive their readers and are then
- * reused; frees from interrupt context; objects of many caches and large
+/* kfree_rcu()/kvfree_rcu() (test_kfree_rcu_program.c: an object outlives
+ * its reader, then is reused): frees from interrupt context; objects of many caches and large
  * kmalloc freed in bulk; the rcu_head fallback when no array page can be
  * had; the shrinker; kmem_cache_destroy() right after kfree_rcu();
  * SLAB_TYPESAFE_BY_RCU slabs; bad input. Every page back at the end. */
 #include <pthread.h>
+#include <sched.h>
 #include "kmm_test.h"
 #include "buddy/buddy.h"
 #include "buddy/page.h"
@@ -24,8 +25,6 @@ static unsigned long boot_free;
 static int boot(void **state)
 {
 	(void)state;
-	/* One CPU: every thread, liburcu's included, frees to the same
-	 * per-CPU slab, so reuse is visible. */
 	if (kmm_init("mem=64M nr_cpus=1 kswapd=off"))
 		return -1;
 	boot_free = nr_free_pages();
@@ -69,71 +68,13 @@ static unsigned long waiting_total(void)
 	return n;
 }
 
-/* --- a reader keeps its object; once it leaves, the object is reused ------------- */
-
-static struct obj *published;
-static int step;	/* 1: reader holds it, 2: writer freed it, 3: reader checked */
+static int step;
 static int reader_ok;
 
 static void wait_step(int s)
 {
 	while (__atomic_load_n(&step, __ATOMIC_ACQUIRE) < s)
 		sched_yield();
-}
-
-static void *holding_reader(void *arg)
-{
-	struct obj *o;
-	bool ok = true;
-
-	(void)arg;
-	rcu_read_lock();
-	o = rcu_dereference(published);
-	__atomic_store_n(&step, 1, __ATOMIC_RELEASE);
-	wait_step(2);
-	for (int i = 0; i < 1000; i++)
-		ok &= obj_intact(o);
-	__atomic_store_n(&reader_ok, ok, __ATOMIC_RELAXED);
-	rcu_read_unlock();
-	__atomic_store_n(&step, 3, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-static void test_object_outlives_reader_then_is_reused(void **state)
-{
-	struct obj *o = obj_new(GFP_KERNEL), *again[512];
-	bool reused = false;
-	pthread_t t;
-	int n;
-
-	(void)state;
-	assert_non_null(o);
-	step = 0;
-	rcu_assign_pointer(published, o);
-	assert_int_equal(pthread_create(&t, NULL, holding_reader, NULL), 0);
-	wait_step(1);
-	rcu_assign_pointer(published, NULL);
-	kfree_rcu(o, rh);
-	/* While the reader holds it, nothing gets its memory. */
-	for (n = 0; n < 64; n++) {
-		again[n] = obj_new(GFP_KERNEL);
-		assert_ptr_not_equal(again[n], o);
-	}
-	for (int i = 0; i < n; i++)
-		kfree(again[i]);
-	__atomic_store_n(&step, 2, __ATOMIC_RELEASE);
-	wait_step(3);
-	pthread_join(t, NULL);
-	assert_true(reader_ok);
-
-	rcu_barrier();
-	for (n = 0; n < 512 && !reused; n++) {
-		again[n] = obj_new(GFP_KERNEL);
-		reused = again[n] == o;
-	}
-	assert_true(reused);
-	for (int i = 0; i < n; i++)
-		kfree(again[i]);
 }
 
 /* --- from interrupt context, many threads -------------------------------------- */
@@ -337,7 +278,6 @@ static void test_every_page_back(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_object_outlives_reader_then_is_reused),
 		cmocka_unit_test(test_kfree_rcu_from_interrupts),
 		cmocka_unit_test(test_bulk_by_cache_and_destroy),
 		cmocka_unit_test(test_fallback_without_array_pages),

@@ -33,6 +33,7 @@
 #include "lib/rcu.h"
 #include "percpu/cpu.h"
 #include "percpu/events.h"
+#include "vmalloc/space.h"
 
 #ifdef KMM_RCU_NO_GRACE
 #define RCU_NO_GRACE 1		/* negative control: free at once */
@@ -158,7 +159,7 @@ static void kfree_rcu_free_slab_ptrs(void **ptrs, unsigned long nr)
 /* kvfree(): vmalloc'ed or kmalloc'ed. */
 static void kfree_rcu_free_one(void *ptr)
 {
-	if (is_vmalloc_addr(ptr))
+	if (addr_in_vmalloc_space(ptr))
 		vfree(ptr);
 	else
 		kfree(ptr);
@@ -294,7 +295,7 @@ static noinline bool kvfree_call_rcu_bad(struct rcu_head *head, void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr, h = (uintptr_t)head;
 
-	if (!virt_in_direct_map(ptr) && !is_vmalloc_addr(ptr)) {
+	if (!virt_in_direct_map(ptr) && !addr_in_vmalloc_space(ptr)) {
 		kmm_bug("kvfree_call_rcu: %p was not allocated by kmm", ptr);
 		return true;
 	}
@@ -347,7 +348,7 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		return;
 	}
 	rcu_register();
-	ch = unlikely(is_vmalloc_addr(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
+	ch = unlikely(addr_in_vmalloc_space(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
 	krcp = krc_lock(cpu_id());
 	b = krcp->bulk[ch];
 	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR)) {
