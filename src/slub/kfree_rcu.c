@@ -74,8 +74,8 @@ struct kfree_rcu_cpu {
 	struct kfree_rcu_work work[KFREE_N_BATCHES];
 } cacheline_aligned;
 
-/* Weak until src/vmalloc is merged here: without it no address is a
- * vmalloc address, so the vmalloc channel stays empty. */
+/* Weak: a library built without src/vmalloc has no vmalloc addresses, so
+ * its vmalloc channel stays empty. */
 #pragma weak vfree
 
 static struct kfree_rcu_cpu krc[RCU_MAX_CPUS];
