@@ -88,9 +88,10 @@ struct kmem_cache_order_objects {
 };
 
 /* The per-CPU part (alloc_percpu). freelist+tid change together by one
- * double-word compare-and-swap; slab changes only while a slow path holds
- * `lock` and has swapped freelist for CPU_SLAB_BUSY; partial only under
- * `lock`. */
+ * double-word compare-and-swap, or by plain stores of the owner thread
+ * (see slub_fast.h); slab changes only while a slow path holds `lock` and
+ * has swapped freelist for CPU_SLAB_BUSY; partial, refills and
+ * claim_after only under `lock`. */
 struct kmem_cache_cpu {
 	union {
 		struct {
@@ -100,6 +101,10 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
+	unsigned long owner;		/* atomic: owning thread's token, 0: shared */
+	int owner_busy;			/* atomic: the owner is inside a fast path */
+	unsigned int refills;		/* slow-path refills since the last revoke */
+	unsigned int claim_after;	/* refills before a thread may own the CPU */
 	struct page *partial;
 	struct kmm_spinlock lock;
 };
@@ -234,10 +239,13 @@ static inline void *slab_object(const struct kmem_cache *s, const struct page *s
 /* The head page of the block holding direct-map address `x`, or NULL. */
 static always_inline struct page *object_head_page(const void *x)
 {
-	if (unlikely(!virt_in_direct_map(x)))
+	/* One unsigned compare covers both ends (and a direct map not set up:
+	 * lowmem_pages is 0 then). */
+	unsigned long off = (unsigned long)x - (unsigned long)kmm_mem.direct_map;
+
+	if (unlikely(off >= (kmm_mem.lowmem_pages << PAGE_SHIFT)))
 		return NULL;
-	return page_compound_head(pfn_page((unsigned long)((const char *)x - kmm_mem.direct_map) >>
-					   PAGE_SHIFT));
+	return page_compound_head(pfn_page(off >> PAGE_SHIFT));
 }
 
 static inline bool kmem_cache_debug(const struct kmem_cache *s)
@@ -254,6 +262,8 @@ long slab_exit(void);
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *));
 void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, unsigned long addr);
 void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,
 		    unsigned int cnt, unsigned long addr);

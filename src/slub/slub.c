@@ -36,7 +36,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/types.h>
+#include <sched.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
 #include "slub/slub_fast.h"
@@ -54,6 +58,8 @@ unsigned long slab_tid_step = 1;
 static struct shrinker *slab_shrinker;
 static struct fault_attr failslab;
 static unsigned int slub_min_order, slub_max_order, slub_min_objects;
+/* membarrier() works here: threads may own a CPU's slab state. */
+static bool slab_owner_mode;
 
 /* ---- small helpers ---- */
 
@@ -399,14 +405,33 @@ static void put_partials(struct kmem_cache *s, struct page *chain)
 
 /* ---- the per-CPU part (c->lock held) ---- */
 
+/* Takes the CPU's slab state away from its owner thread (slub_fast.h):
+ * after the asymmetric fence the owner either is seen busy (and we wait
+ * for it) or sees it no longer owns the CPU. Contended revokes make the
+ * next claim wait for more refills, so threads that really share a CPU
+ * settle in shared mode. */
+static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
+{
+	lock_assert_held(&c->lock);
+	atomic_store_relaxed(&c->owner, 0UL);
+	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	while (atomic_load_acquire(&c->owner_busy))
+		sched_yield();
+	c->refills = 0;
+	if (contended && c->claim_after < 4096)
+		c->claim_after *= 2;
+}
+
 /* Swaps c->freelist for CPU_SLAB_BUSY: from here until the release, no
  * fast path on this CPU can commit. Returns the freelist it held. */
-static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp)
+static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended)
 {
-	unsigned long tid;
+	unsigned long tid, owner = atomic_load_relaxed(&c->owner);
 	void *fl;
 
 	lock_assert_held(&c->lock);
+	if (owner && owner != slab_token())
+		cpu_revoke_locked(c, contended);
 	do {
 		tid = atomic_load_relaxed(&c->tid);
 		fl = atomic_load_acquire(&c->freelist);
@@ -415,12 +440,18 @@ static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp)
 	return fl;
 }
 
-/* Publishes `fl` as the CPU's freelist (release: with any c->slab change). */
-static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid)
+/* Publishes `fl` as the CPU's freelist (release: with any c->slab and
+ * c->owner change). With `may_own`, a thread that keeps refilling this
+ * CPU uncontended becomes its owner. */
+static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid,
+			       bool may_own)
 {
 	bool ok;
 
 	lock_assert_held(&c->lock);
+	if (may_own && slab_owner_mode && !atomic_load_relaxed(&c->owner) &&
+	    ++c->refills >= c->claim_after)
+		atomic_store_relaxed(&c->owner, slab_token());
 	ok = cpu_pair_cas(c, CPU_SLAB_BUSY, tid, fl, next_tid(tid));
 	if (KMM_DEBUG_ON && !ok)
 		kmm_bug("slub: a claimed CPU freelist changed under its claim");
@@ -635,9 +666,9 @@ static void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 
 	if (!kmm_spin_trylock(&c->lock))
 		return alloc_single(s, gfp, addr);
-	fl = cpu_claim_locked(c, &tid);
+	fl = cpu_claim_locked(c, &tid, true);
 	object = cpu_take_locked(s, c, &fl);
-	cpu_release_locked(c, fl, tid);
+	cpu_release_locked(c, fl, tid, true);
 	kmm_spin_unlock(&c->lock);
 	if (object)
 		return object;
@@ -657,10 +688,10 @@ static void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 	atomic_store_relaxed(&slab->freelist, NULL);
 	atomic_store_relaxed(&slab->counters, cnt.counters);
 
-	flush_fl = cpu_claim_locked(c, &tid);
+	flush_fl = cpu_claim_locked(c, &tid, true);
 	flush = c->slab;
 	atomic_store_relaxed(&c->slab, slab);
-	cpu_release_locked(c, fl, tid);
+	cpu_release_locked(c, fl, tid, true);
 	kmm_spin_unlock(&c->lock);
 	/* Another thread installed a slab meanwhile: retire it. */
 	if (flush)
@@ -675,6 +706,17 @@ noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 	count_event(EV_slab_alloc_slow);
 	object = slab_alloc_refill(s, gfp, addr);
 	return object ? slab_post_alloc(s, gfp, object) : NULL;
+}
+
+noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	return slab_alloc_any(s, gfp, addr);
+}
+
+noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
+			       unsigned long addr)
+{
+	slab_free_any(s, slab, object, addr);
 }
 
 static bool should_failslab(struct kmem_cache *s, gfp_t gfp)
@@ -844,12 +886,12 @@ static void flush_cpu_slab(struct kmem_cache *s, int cpu)
 	void *fl;
 
 	kmm_spin_lock(&c->lock);
-	fl = cpu_claim_locked(c, &tid);
+	fl = cpu_claim_locked(c, &tid, false);
 	slab = c->slab;
 	atomic_store_relaxed(&c->slab, NULL);
 	partial = c->partial;
 	c->partial = NULL;
-	cpu_release_locked(c, NULL, tid);
+	cpu_release_locked(c, NULL, tid, false);
 	kmm_spin_unlock(&c->lock);
 	if (slab)
 		deactivate_slab(s, slab, fl);
@@ -959,10 +1001,10 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 
 		if (kmm_spin_trylock(&c->lock)) {
 			/* One claim for the whole batch: no cmpxchg per object. */
-			fl = cpu_claim_locked(c, &tid);
+			fl = cpu_claim_locked(c, &tid, true);
 			while (i < nr && (object = cpu_take_locked(s, c, &fl)))
 				p[i++] = object;
-			cpu_release_locked(c, fl, tid);
+			cpu_release_locked(c, fl, tid, true);
 			kmm_spin_unlock(&c->lock);
 			count_event_cpu(cpu, EV_slab_alloc_fast, i - first);
 		}
@@ -990,26 +1032,12 @@ error:
 static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void *tail,
 		       unsigned int cnt, unsigned long addr)
 {
-	for (;;) {
-		int cpu = cpu_id();
-		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
-		unsigned long tid = atomic_load_relaxed(&c->tid);
-		void *fl = atomic_load_acquire(&c->freelist);
+	enum cpu_push r = cpu_free_push(s, slab, head, tail, cnt, false);
 
-		if (slab != atomic_load_relaxed(&c->slab) || fl == CPU_SLAB_BUSY) {
-			slab_free_slow(s, slab, head, tail, cnt, addr);
-			return;
-		}
-		if (unlikely(fl == head)) {
-			slab_report_double_free(s, slab, head);
-			return;
-		}
-		set_freepointer(s, tail, fl);
-		if (cpu_pair_cas(c, fl, tid, head, next_tid(tid))) {
-			count_event_cpu(cpu, EV_slab_free_fast, cnt);
-			return;
-		}
-	}
+	if (r == PUSH_SLOW)
+		slab_free_slow(s, slab, head, tail, cnt, addr);
+	else if (r == PUSH_DOUBLE_FREE)
+		slab_report_double_free(s, slab, head);
 }
 
 /* build_detached_freelist(): from the end of the array, gather objects of
@@ -1228,6 +1256,7 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 
 		memset(c, 0, sizeof(*c));
 		c->tid = (unsigned long)cpu;	/* init_tid(): the CPU in the low bits */
+		c->claim_after = 1;
 		kmm_spin_init(&c->lock, "slab_cpu_lock", LOCK_RANK_SLAB_CPU);
 	}
 	kmm_mutex_lock(&slab_mutex);
@@ -1395,6 +1424,7 @@ int slab_init(void)
 	slub_min_objects = kmm_config.slub_min_objects;
 	fault_attr_setup(&failslab, kmm_config.failslab);
 	slub_debug_parse();
+	slab_owner_mode = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	atomic_store_release(&slab_up, true);
 	err = kmalloc_init();
 	if (err) {
