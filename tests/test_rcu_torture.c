@@ -36,7 +36,7 @@
 #define POISON_WORD	0x6b6b6b6b6b6b6b6bUL
 
 /* Writers do at least this many updates each, and go on until every
- * reader has made its reads. */
+ * reader has made its reads (at most ten times as many). */
 #ifdef KMM_TSAN
 #define UPDATES_PER_WRITER	3000
 #define READS_PER_READER	300
@@ -122,7 +122,8 @@ static void *writer(void *arg)
 	unsigned long done = 0;
 
 	kmm_cpu_bind(id % NR_CPUS);
-	while (done < UPDATES_PER_WRITER || __atomic_load_n(&readers_short, __ATOMIC_RELAXED)) {
+	while (done < UPDATES_PER_WRITER ||
+	       (__atomic_load_n(&readers_short, __ATOMIC_RELAXED) && done < 10 * UPDATES_PER_WRITER)) {
 		if (irq)
 			kmm_irq_enter();
 		/* (out of memory for a moment: try again) */
