@@ -208,8 +208,8 @@ static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long add
 	s = kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
 	if (unlikely(!s))
 		return kmalloc_not_ready(gfp);
-	if (unlikely(!might_alloc(gfp, "kmalloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
 	return slab_alloc(s, gfp, addr);
 }
 
@@ -283,12 +283,10 @@ void kfree(const void *x)
 	if (likely(page && PageSlab(page))) {
 		struct kmem_cache *s = page->slab_cache;
 
-		if (likely(slab_object_start(s, page, x))) {
-			slab_free(s, page, (void *)x, RET_IP);
-			return;
-		}
+		if (likely(slab_object_start(s, page, x)))
+			return slab_free(s, page, (void *)x, RET_IP);
 	}
-	kfree_slow(x, page, "kfree");
+	return kfree_slow(x, page, "kfree");
 }
 
 /* slab_ksize(): what the caller may use of the object. */

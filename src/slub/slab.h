@@ -72,6 +72,8 @@ enum track_item { TRACK_ALLOC, TRACK_FREE };
 
 /* c->freelist while a slow path owns the CPU's slab state. */
 #define CPU_SLAB_BUSY		((void *)1)
+/* c->owner while a slow path takes ownership away (never a token). */
+#define CPU_OWNER_REVOKING	1UL
 
 union slab_counters {
 	unsigned long counters;
@@ -263,6 +265,9 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 				     slab_flags_t flags, void (*ctor)(void *));
 void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void *slab_zero_object(struct kmem_cache *s, void *object);
+void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
+			    const char *caller);
 void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, unsigned long addr);
 void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,

@@ -413,7 +413,9 @@ static void put_partials(struct kmem_cache *s, struct page *chain)
 static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 {
 	lock_assert_held(&c->lock);
-	atomic_store_relaxed(&c->owner, 0UL);
+	/* Not 0: shared fast paths must keep out until our release, the old
+	 * owner may still be inside its fast path. */
+	atomic_store_relaxed(&c->owner, CPU_OWNER_REVOKING);
 	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 	while (atomic_load_acquire(&c->owner_busy))
 		sched_yield();
@@ -446,12 +448,16 @@ static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, boo
 static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid,
 			       bool may_own)
 {
+	unsigned long owner;
 	bool ok;
 
 	lock_assert_held(&c->lock);
-	if (may_own && slab_owner_mode && !atomic_load_relaxed(&c->owner) &&
-	    ++c->refills >= c->claim_after)
-		atomic_store_relaxed(&c->owner, slab_token());
+	owner = atomic_load_relaxed(&c->owner);
+	if (owner == CPU_OWNER_REVOKING)
+		owner = 0;
+	if (may_own && slab_owner_mode && !owner && ++c->refills >= c->claim_after)
+		owner = slab_token();
+	atomic_store_relaxed(&c->owner, owner);
 	ok = cpu_pair_cas(c, CPU_SLAB_BUSY, tid, fl, next_tid(tid));
 	if (KMM_DEBUG_ON && !ok)
 		kmm_bug("slub: a claimed CPU freelist changed under its claim");
@@ -711,6 +717,21 @@ noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	return slab_alloc_any(s, gfp, addr);
+}
+
+noinline void *slab_zero_object(struct kmem_cache *s, void *object)
+{
+	kasan_unpoison(object, s->object_size);
+	return memset(object, 0, s->object_size);
+}
+
+/* A sleeping gfp in atomic context: reported and refused (might_alloc). */
+noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
+				     const char *caller)
+{
+	if (!might_alloc_slow(gfp, caller))
+		return NULL;
+	return slab_alloc_shared(s, gfp, addr);
 }
 
 noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
@@ -1382,15 +1403,15 @@ void kmem_cache_destroy(struct kmem_cache *s)
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely(!might_alloc(gfp, "kmem_cache_alloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp, RET_IP, "kmem_cache_alloc");
 	return slab_alloc(s, gfp, RET_IP);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely(!might_alloc(gfp, "kmem_cache_zalloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp | __GFP_ZERO, RET_IP, "kmem_cache_zalloc");
 	return slab_alloc(s, gfp | __GFP_ZERO, RET_IP);
 }
 
@@ -1402,11 +1423,9 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 		return;
 	slab = object_head_page(x);
 	if (unlikely(!slab || !PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
-		     !slab_object_start(s, slab, x))) {
-		slab_free_bad(s, x, slab, "kmem_cache_free");
-		return;
-	}
-	slab_free(s, slab, x, RET_IP);
+		     !slab_object_start(s, slab, x)))
+		return slab_free_bad(s, x, slab, "kmem_cache_free");
+	return slab_free(s, slab, x, RET_IP);
 }
 
 /* ---- boot and exit ---- */

@@ -124,18 +124,20 @@ static always_inline void *slab_alloc_any(struct kmem_cache *s, gfp_t gfp, unsig
 	return slab_post_alloc(s, gfp, object);
 }
 
-/* The owner's path inline; anything else (shared mode, a lost
- * ownership, an empty freelist) out of line. */
+/* The owner's path inline; anything else (an unbound thread, shared
+ * mode, a lost ownership, an empty freelist, zeroing) leaves by a tail
+ * call, so the inline part needs no saved registers. */
 static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	unsigned long tok = slab_token();
+	unsigned int cpu = kmm_current.cpu;
 	struct kmem_cache_cpu *c;
 	void *object;
-	int cpu;
 
 	if (unlikely(s->special))
 		return slab_alloc_special(s, gfp, addr);
-	cpu = cpu_id();
+	if (unlikely(cpu >= nr_cpu_ids))
+		return slab_alloc_shared(s, gfp, addr);
 	c = per_cpu_ptr(s->cpu_slab, cpu);
 	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
 		return slab_alloc_shared(s, gfp, addr);
@@ -148,8 +150,11 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 		return slab_alloc_shared(s, gfp, addr);
 	}
 	cpu_owner_commit(c, get_freepointer(s, object));
-	count_event_cpu(cpu, EV_slab_alloc_fast, 1);
-	return slab_post_alloc(s, gfp, object);
+	count_event_cpu((int)cpu, EV_slab_alloc_fast, 1);
+	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
+		return slab_zero_object(s, object);
+	kasan_unpoison(object, s->object_size);
+	return object;
 }
 
 /* Before an object becomes free: init_on_free and ASan poisoning. */
@@ -220,25 +225,28 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 					     void *object, unsigned long addr)
 {
 	unsigned long tok = slab_token();
-	int cpu = cpu_id();
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+	unsigned int cpu = kmm_current.cpu;
+	struct kmem_cache_cpu *c;
 	void *fl;
 
+	if (unlikely(cpu >= nr_cpu_ids || s->zero_on_free))
+		return slab_free_shared(s, slab, object, addr);
+	c = per_cpu_ptr(s->cpu_slab, cpu);
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
 		atomic_store_relaxed(&c->owner_busy, 1);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		fl = atomic_load_relaxed(&c->freelist);
 		if (likely(atomic_load_relaxed(&c->owner) == tok && fl != object &&
 			   slab == atomic_load_relaxed(&c->slab) && fl != CPU_SLAB_BUSY)) {
-			slab_pre_free(s, object);
+			kasan_poison(object, s->object_size);
 			set_freepointer(s, object, fl);
 			cpu_owner_commit(c, object);
-			count_event_cpu(cpu, EV_slab_free_fast, 1);
+			count_event_cpu((int)cpu, EV_slab_free_fast, 1);
 			return;
 		}
 		atomic_store_release(&c->owner_busy, 0);
 	}
-	slab_free_shared(s, slab, object, addr);
+	return slab_free_shared(s, slab, object, addr);
 }
 
 /* The general free: both modes, the double-free check, the slow path. */
@@ -260,11 +268,9 @@ static always_inline void slab_free_any(struct kmem_cache *s, struct page *slab,
 static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
 				    unsigned long addr)
 {
-	if (unlikely(s->special)) {
-		slab_free_special(s, slab, object, addr);
-		return;
-	}
-	slab_free_fastpath(s, slab, object, addr);
+	if (unlikely(s->special))
+		return slab_free_special(s, slab, object, addr);
+	return slab_free_fastpath(s, slab, object, addr);
 }
 
 #endif
