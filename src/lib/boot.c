@@ -18,6 +18,7 @@
 #include "percpu/events.h"
 #include "percpu/percpu_internal.h"
 #include "percpu/vmstat.h"
+#include "vmalloc/vmalloc.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 
@@ -99,6 +100,9 @@ static int init_late_locked(void)
 	memblock_free_all();
 	atomic_store_release(&kmm_mem.live, true);
 	setup_watermarks();
+	err = vmalloc_init();
+	if (err)
+		return err;
 	if (kmm_config.kswapd && (err = kswapd_start()))
 		return err;
 	boot_state = BOOT_LIVE;
@@ -163,6 +167,7 @@ static long exit_locked(void)
 	}
 	if (boot_state == BOOT_LIVE) {
 		kswapd_stop();
+		vmalloc_exit();
 		shrinkers_exit();
 		percpu_release_empty_chunks();
 		drain_all_pages(NULL);
