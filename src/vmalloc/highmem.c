@@ -151,8 +151,12 @@ static int map_new_virtual_locked(struct page *page)
 			int slot;
 
 			pkmap.last = (pkmap.last + 1) & (LAST_PKMAP - 1);
-			if (!pkmap.last)
+			if (!pkmap.last) {
+				/* Slots the flush frees may lie behind us:
+				 * one more full round. */
 				flush_all_zero_pkmaps_locked();
+				n = 0;
+			}
 			slot = (int)pkmap.last;
 			if (pkmap.count[slot])
 				continue;
