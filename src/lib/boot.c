@@ -18,6 +18,7 @@
 #include "percpu/events.h"
 #include "percpu/percpu_internal.h"
 #include "percpu/vmstat.h"
+#include "slub/slab.h"
 #include "vmalloc/vmalloc.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
@@ -98,13 +99,23 @@ static int init_late_locked(void)
 	if (err)
 		return err;
 	memblock_free_all();
+	if (kmm_config.shuffle)
+		buddy_shuffle_free_lists();
 	atomic_store_release(&kmm_mem.live, true);
 	setup_watermarks();
 	err = vmalloc_init();
 	if (err)
 		return err;
-	if (kmm_config.kswapd && (err = kswapd_start()))
+	err = slab_init();
+	if (err) {
+		vmalloc_exit();
 		return err;
+	}
+	if (kmm_config.kswapd && (err = kswapd_start())) {
+		slab_exit();
+		vmalloc_exit();
+		return err;
+	}
 	boot_state = BOOT_LIVE;
 	return 0;
 }
@@ -158,7 +169,7 @@ static void report_page_leaks(unsigned long leaked)
 
 static long exit_locked(void)
 {
-	long leaked_pages = 0;
+	long leaked_pages = 0, leaked_objects = 0;
 	unsigned long percpu_leak;
 
 	if (boot_state == BOOT_DOWN) {
@@ -167,6 +178,8 @@ static long exit_locked(void)
 	}
 	if (boot_state == BOOT_LIVE) {
 		kswapd_stop();
+		leaked_objects = slab_exit();
+		/* After slab_exit: pending kvfree_rcu frees may vfree. */
 		vmalloc_exit();
 		shrinkers_exit();
 		percpu_release_empty_chunks();
@@ -179,7 +192,7 @@ static long exit_locked(void)
 	if (percpu_leak)
 		kmm_pr_info("kmm: %lu bytes of per-CPU memory still allocated at exit", percpu_leak);
 	boot_state = BOOT_DOWN;
-	return leaked_pages > 0 ? leaked_pages : 0;
+	return leaked_objects + (leaked_pages > 0 ? leaked_pages : 0);
 }
 
 long kmm_exit(void)

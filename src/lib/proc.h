@@ -8,6 +8,7 @@ int buddyinfo_show(FILE *m);
 int pagetypeinfo_show(FILE *m);
 int zoneinfo_show(FILE *m);
 int meminfo_show(FILE *m);
+int slabinfo_show(FILE *m);
 int vmallocinfo_show(FILE *m);	/* src/vmalloc/vmallocinfo.c */
 
 #endif
