@@ -187,6 +187,10 @@ static unsigned long purge_locked(void)
 		for (j = i + 1; j < n && arr[j]->va_start == end; j++)
 			end = arr[j]->va_end;
 		vmap_unmap_range(arr[i]->va_start, end - arr[i]->va_start);
+		/* vfree poisoned it for ASan; unmapped, it faults anyway, and
+		 * the shadow must be clean when the range is reused, or after
+		 * exit when the address space goes back to the process. */
+		kasan_unpoison((void *)arr[i]->va_start, end - arr[i]->va_start);
 	}
 	lazy_pages = 0;
 	for (i = 0; i < n; i++) {

@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <kmm/vmalloc.h>
+#include "lib/bug.h"
 #include "vmalloc/space.h"
+
+#define VMALLOC_MIN_SIZE	(16UL << 20)
 
 char *vmalloc_start;
 char *vmalloc_end;
@@ -17,11 +20,23 @@ int is_vmalloc_addr(const void *addr)
 
 int vmalloc_space_init(unsigned long size)
 {
-	char *base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			  -1, 0);
+	unsigned long want = size;
+	char *base;
 
-	if (base == MAP_FAILED)
-		return -errno;
+	/* The address space may have no hole that large (sanitizer runtimes
+	 * take most of it): halve until it fits, as a smaller VMALLOC_END. */
+	for (;;) {
+		base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			    -1, 0);
+		if (base != MAP_FAILED)
+			break;
+		if (errno != ENOMEM || size / 2 < VMALLOC_MIN_SIZE)
+			return -errno;
+		size /= 2;
+	}
+	if (size != want)
+		kmm_pr_info("kmm: vmalloc space reduced to %lu MiB: no room for %lu MiB of "
+			    "address space", size >> 20, want >> 20);
 	/* Start first, end last: a reader between the two sees an empty
 	 * space, never one that begins at address 0. */
 	atomic_store_release(&vmalloc_start, base);

@@ -526,6 +526,9 @@ int vmalloc_init(void)
 	err = vmalloc_space_init(size);
 	if (err)
 		return err;
+	/* What was reserved is what meminfo's VmallocTotal reports. */
+	size = (unsigned long)(vmalloc_end - vmalloc_start);
+	kmm_config.vmalloc_size = size;
 	vmap_mappings_init();
 	err = vmap_nodes_init((unsigned long)vmalloc_start, size);
 	if (!err)
