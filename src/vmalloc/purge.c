@@ -61,10 +61,13 @@ static void lazy_link(struct vmap_area *va)
 	kmm_spin_unlock(&vn->lock);
 }
 
+/* Once linked, a concurrent purge may free `va`: read it before. */
 void vmap_lazy_add(struct vmap_area *va)
 {
+	unsigned long pages = va_size(va) >> PAGE_SHIFT;
+
 	lazy_link(va);
-	vmap_lazy_account(va_size(va) >> PAGE_SHIFT);
+	vmap_lazy_account(pages);
 }
 
 void vmap_defer_free(struct vmap_area *va)
@@ -85,8 +88,8 @@ static unsigned long drain_deferred_link(void)
 	while (va) {
 		struct vmap_area *next = va->deferred_next;
 
-		lazy_link(va);
 		pages += va_size(va) >> PAGE_SHIFT;
+		lazy_link(va);
 		va = next;
 	}
 	return pages;

@@ -317,10 +317,12 @@ void *__vmalloc(unsigned long size, gfp_t gfp)
 enum take_result { TAKE_OK, TAKE_NONE, TAKE_INSIDE, TAKE_DOUBLE, TAKE_KIND };
 
 /* Looks up the area starting at addr whose kind is `kind` and marks it
- * VA_LAZY (and puts it on the lazy list when `link`), in one critical
- * section. Anything else is reported and nothing changes. */
+ * VA_LAZY, in one critical section. Anything else is reported and nothing
+ * changes. With `link` the area also goes on its node's lazy list, after
+ * which a concurrent purge may free it at any time: the caller must then
+ * not touch it, and gets its size in pages in *lazy_pages instead. */
 static struct vmap_area *take_area(const void *addr, unsigned int kind, bool link,
-				   const char *fn)
+				   unsigned long *lazy_pages, const char *fn)
 {
 	unsigned long a = (unsigned long)addr, start = 0, end = 0;
 	enum take_result res = TAKE_OK;
@@ -352,8 +354,14 @@ static struct vmap_area *take_area(const void *addr, unsigned int kind, bool lin
 			res = TAKE_KIND;
 		else {
 			atomic_store_relaxed(&va->flags, flags | VA_LAZY);
-			if (link)
+			/* Poisoned before any purge can see it, so the
+			 * purge's unpoisoning always comes after. */
+			if (kind == VM_ALLOC)
+				kasan_poison((void *)va->va_start, va->nr_pages << PAGE_SHIFT);
+			if (link) {
+				*lazy_pages = va_size(va) >> PAGE_SHIFT;
 				list_add_tail(&va->lazy, &vn->lazy);
+			}
 		}
 	}
 	kmm_spin_unlock(&vn->lock);
@@ -385,17 +393,15 @@ static struct vmap_area *take_area(const void *addr, unsigned int kind, bool lin
  * drains. */
 static void vfree_deferred(const void *addr)
 {
-	struct vmap_area *va = take_area(addr, VM_ALLOC, false, "vfree");
+	struct vmap_area *va = take_area(addr, VM_ALLOC, false, NULL, "vfree");
 
-	if (!va)
-		return;
-	kasan_poison((void *)va->va_start, va->nr_pages << PAGE_SHIFT);
-	vmap_defer_free(va);
+	if (va)
+		vmap_defer_free(va);
 }
 
 void vfree(const void *addr)
 {
-	struct vmap_area *va;
+	unsigned long lazy_pages;
 
 	if (!addr)
 		return;
@@ -408,11 +414,8 @@ void vfree(const void *addr)
 		return;
 	}
 	vmap_drain_deferred();
-	va = take_area(addr, VM_ALLOC, true, "vfree");
-	if (!va)
-		return;
-	kasan_poison((void *)va->va_start, va->nr_pages << PAGE_SHIFT);
-	vmap_lazy_account(va_size(va) >> PAGE_SHIFT);
+	if (take_area(addr, VM_ALLOC, true, &lazy_pages, "vfree"))
+		vmap_lazy_account(lazy_pages);
 }
 
 void vfree_atomic(const void *addr)
@@ -477,7 +480,7 @@ void vunmap(const void *addr)
 		kmm_bug("vunmap(%p) called from interrupt context", addr);
 		return;
 	}
-	va = take_area(addr, VM_MAP, false, "vunmap");
+	va = take_area(addr, VM_MAP, false, NULL, "vunmap");
 	if (!va)
 		return;
 	vmap_unmap_range(va->va_start, va_size(va));
