@@ -475,9 +475,15 @@ static void *worker(void *argp)
 			unsigned long *p = live[slot];
 
 			for (unsigned long i = 0; i < live_nr[slot]; i++)
-				if (p[i * PAGE_SIZE / sizeof(long)] != (unsigned long)p + i)
+				if (p[i * PAGE_SIZE / sizeof(long)] != (unsigned long)p + i ||
+				    !vmalloc_to_page((char *)p + i * PAGE_SIZE))
 					arg->failures++;
+			/* Some frees come from interrupt context. */
+			if (it % 5 == 0)
+				kmm_irq_enter();
 			vfree(p);
+			if (it % 5 == 0)
+				kmm_irq_exit();
 			live[slot] = NULL;
 			continue;
 		}
@@ -496,12 +502,31 @@ static void *worker(void *argp)
 	return NULL;
 }
 
+static int workers_done;
+
+/* Purges and reads vmallocinfo while the workers run. */
+static void *purger(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&workers_done, __ATOMIC_ACQUIRE)) {
+		FILE *f = fopen("/dev/null", "w");
+
+		vm_unmap_aliases();
+		kmm_proc_show(f, "vmallocinfo");
+		fclose(f);
+		usleep(200);
+	}
+	return NULL;
+}
+
 static void test_concurrent(void **state)
 {
-	pthread_t t[NR_THREADS];
+	pthread_t t[NR_THREADS], p;
 	struct worker_arg args[NR_THREADS];
 
 	(void)state;
+	workers_done = 0;
+	assert_int_equal(pthread_create(&p, NULL, purger, NULL), 0);
 	for (int i = 0; i < NR_THREADS; i++) {
 		args[i] = (struct worker_arg){ .cpu = i % 2, .seed = 1234u + (unsigned int)i };
 		assert_int_equal(pthread_create(&t[i], NULL, worker, &args[i]), 0);
@@ -510,6 +535,8 @@ static void test_concurrent(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(args[i].failures, 0);
 	}
+	__atomic_store_n(&workers_done, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(p, NULL), 0);
 	assert_true(vmap_check_invariants());
 }
 
