@@ -443,6 +443,29 @@ static void test_map_count_limit(void **state)
 	vfree(p);
 }
 
+static int setup_small_space(void **state)
+{
+	(void)state;
+	return boot("mem=64M nr_cpus=2 vmalloc=16M");
+}
+
+/* Out of address space: NULL; a lazily freed area's range is reclaimed by
+ * the purge the allocation runs before giving up. */
+static void test_space_exhausted(void **state)
+{
+	char *a = vmalloc(8UL << 20), *b, *c;
+
+	(void)state;
+	assert_int_equal(nr_vmap_nodes, 1);
+	assert_non_null(a);
+	b = vmalloc(8UL << 20);
+	assert_null(b);
+	vfree(a);
+	c = vmalloc(8UL << 20);
+	assert_ptr_equal(c, a);
+	vfree(c);
+}
+
 static void test_invalid_sizes(void **state)
 {
 	(void)state;
@@ -556,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmallocinfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_count_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_space_exhausted, setup_small_space, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	};

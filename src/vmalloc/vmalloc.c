@@ -183,16 +183,19 @@ static void *map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind)
 	int err;
 
 	va->nr_runs = count_runs(va->pages, va->nr_pages);
+	/* Short of mappings or address space: lazily freed areas hold
+	 * both, so purge once and retry. */
 	while (!vmap_mappings_reserve(va->nr_runs + 1UL)) {
-		if (purged || !vmap_purge(true)) {
+		if (purged) {
 			vmalloc_error(gfp, size, "would exceed vm.max_map_count "
 				      "(raise it with sysctl vm.max_map_count)");
 			goto fail;
 		}
+		vmap_purge(true);
 		purged = true;
 	}
 	while (!vmap_area_alloc(va, size + PAGE_SIZE)) {
-		if (purged || !atomic_load_relaxed(&vmap_lazy_nr)) {
+		if (purged) {
 			vmalloc_error(gfp, size, "vmalloc space exhausted (use vmalloc=<size>)");
 			goto fail_budget;
 		}
