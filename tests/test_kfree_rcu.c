@@ -1,8 +1,9 @@
 /* kfree_rcu()/kvfree_rcu() (test_kfree_rcu_program.c: an object outlives
- * its reader, then is reused): frees from interrupt context; objects of many caches and large
- * kmalloc freed in bulk; the rcu_head fallback when no array page can be
- * had; the shrinker; kmem_cache_destroy() right after kfree_rcu();
- * SLAB_TYPESAFE_BY_RCU slabs; bad input. Every page back at the end. */
+ * its reader, then is reused): frees from interrupt context; objects of many
+ * caches and large kmalloc freed in bulk; vmalloc'ed objects; the rcu_head
+ * fallback when no array page can be had; the shrinker; kmem_cache_destroy()
+ * right after kfree_rcu(); SLAB_TYPESAFE_BY_RCU slabs; bad input. Every page
+ * back at the end. */
 #include <pthread.h>
 #include <sched.h>
 #include "kmm_test.h"
@@ -156,6 +157,35 @@ static void test_bulk_by_cache_and_destroy(void **state)
 	assert_int_equal(kmm_kfree_rcu_pending(), 0);
 }
 
+/* --- vmalloc'ed objects go back with vfree -------------------------------------- */
+
+struct vbig {
+	unsigned long words[1000];
+	struct rcu_head rh;	/* deep inside: kvfree_rcu allows that */
+	char data[60 << 10];
+};
+
+static void test_kvfree_rcu_vmalloc(void **state)
+{
+	unsigned long bugs = kmm_bug_count();
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		struct vbig *v = vmalloc(sizeof(*v));
+		struct obj *k = kvmalloc(sizeof(*k), GFP_KERNEL);
+
+		assert_non_null(v);
+		assert_non_null(k);
+		assert_true(is_vmalloc_addr(v));
+		memset(v->data, i, sizeof(v->data));
+		kvfree_rcu(v, rh);
+		kvfree_rcu(k, rh);
+	}
+	rcu_barrier();
+	assert_int_equal(kmm_kfree_rcu_pending(), 0);
+	assert_int_equal(kmm_bug_count(), bugs);
+}
+
 /* --- no array page: the rcu_head chain, and without an rcu_head -------------- */
 
 static void test_fallback_without_array_pages(void **state)
@@ -280,6 +310,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kfree_rcu_from_interrupts),
 		cmocka_unit_test(test_bulk_by_cache_and_destroy),
+		cmocka_unit_test(test_kvfree_rcu_vmalloc),
 		cmocka_unit_test(test_fallback_without_array_pages),
 		cmocka_unit_test(test_shrinker_hands_over),
 		cmocka_unit_test(test_typesafe_by_rcu_defers_slab_pages),

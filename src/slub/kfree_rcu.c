@@ -4,7 +4,7 @@
  * Each CPU gathers pointers in page-sized arrays (struct kvfree_bulk), one
  * chain per channel: slab and kmalloc objects, freed with
  * kmem_cache_free_bulk() grouped by cache (kfree() for large kmalloc), and
- * vmalloc'ed ones, freed with vfree(). Array pages come from
+ * vmalloc'ed ones, freed with kvfree() (vfree). Array pages come from
  * alloc_page(GFP_NOWAIT); when none can be had the object is chained
  * through its own rcu_head instead (rcu_head.func holds the object's
  * address, as in the kernel). What a CPU has gathered goes to liburcu as
@@ -73,10 +73,6 @@ struct kfree_rcu_cpu {
 	unsigned long freed;		/* atomic: freed by this CPU's callbacks */
 	struct kfree_rcu_work work[KFREE_N_BATCHES];
 } cacheline_aligned;
-
-/* Weak: a library built without src/vmalloc has no vmalloc addresses, so
- * its vmalloc channel stays empty. */
-#pragma weak vfree
 
 static struct kfree_rcu_cpu krc[RCU_MAX_CPUS];
 static unsigned long kfree_rcu_peak;	/* atomic: most objects waiting at once */
@@ -156,15 +152,6 @@ static void kfree_rcu_free_slab_ptrs(void **ptrs, unsigned long nr)
 	}
 }
 
-/* kvfree(): vmalloc'ed or kmalloc'ed. */
-static void kfree_rcu_free_one(void *ptr)
-{
-	if (addr_in_vmalloc_space(ptr))
-		vfree(ptr);
-	else
-		kfree(ptr);
-}
-
 static void kfree_rcu_free_bulk(struct kvfree_bulk *b, int ch)
 {
 	struct kvfree_bulk *next;
@@ -175,7 +162,7 @@ static void kfree_rcu_free_bulk(struct kvfree_bulk *b, int ch)
 			kfree_rcu_free_slab_ptrs(b->ptrs, b->nr);
 		else
 			for (unsigned long i = 0; i < b->nr; i++)
-				kfree_rcu_free_one(b->ptrs[i]);
+				kvfree(b->ptrs[i]);
 		__free_page(virt_to_page(b));
 	}
 }
@@ -201,7 +188,7 @@ static void kfree_rcu_work_fn(struct rcu_gp_head *gp)
 		kfree_rcu_free_bulk(bulk[ch], ch);
 	for (; head; head = next) {
 		next = head->next;
-		kfree_rcu_free_one((void *)(uintptr_t)head->func);
+		kvfree((void *)(uintptr_t)head->func);
 	}
 	atomic_add_relaxed(&w->krcp->freed, nr);
 }
@@ -325,7 +312,7 @@ static noinline void kvfree_rcu_wait_and_free(void *ptr)
 		return;
 	}
 	synchronize_rcu();
-	kfree_rcu_free_one(ptr);
+	kvfree(ptr);
 }
 
 /* Budget: one trylock and a few stores; the slow path when an array page
@@ -344,7 +331,7 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		return;
 	count_event(EV_kfree_rcu);
 	if (RCU_NO_GRACE) {
-		kfree_rcu_free_one(ptr);
+		kvfree(ptr);
 		return;
 	}
 	rcu_register();
