@@ -1392,13 +1392,17 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
+	unsigned long doff = direct_map_offset(x);
 	struct page *slab;
 
-	if (unlikely(!x))
+	if (unlikely(doff == ~0UL)) {
+		if (x)
+			slab_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
-	slab = object_head_page(x);
-	if (unlikely(!slab || !PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
-		     !slab_object_start(s, slab, x)))
+	}
+	slab = direct_map_head_page(doff);
+	if (unlikely(!PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
+		     !slab_object_start_off(s, slab, doff)))
 		return slab_free_bad(s, x, slab, "kmem_cache_free");
 	return slab_free(s, slab, x, RET_IP);
 }
