@@ -23,6 +23,12 @@
  *     then stores the new freelist with the next tid. While claimed no
  *     fast path can commit, which is what disabling interrupts gives the
  *     kernel, and it holds however many threads share the CPU.
+ *   - c->owner: a thread that keeps refilling a CPU uncontended becomes
+ *     its owner and then runs the fast paths with plain per-CPU stores, as
+ *     the kernel's this_cpu operations need no lock prefix. Ownership is
+ *     given and taken only under c->lock with the CPU claimed; taking it
+ *     from another thread (cpu_revoke_locked) is an asymmetric fence with
+ *     membarrier(2). Without membarrier every CPU stays shared.
  *   - page->freelist + page->counters: always changed by double-word
  *     cmpxchg, so a free from any CPU needs no lock; list_lock is taken
  *     only when the slab must move between lists (full -> partial without
