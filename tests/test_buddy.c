@@ -89,10 +89,12 @@ static void test_no_overlap_and_full_coalescing(void **state)
 			}
 		}
 	}
+	assert_int_equal(buddy_verify(), 0);
 	for (int i = 0; i < N; i++)
 		if (pages[i])
 			__free_pages(pages[i], orders[i]);
 	drain_all_pages(NULL);
+	assert_int_equal(buddy_verify(), 0);
 	after = proc_text("buddyinfo");
 	assert_string_equal(before, after);
 	free(before);
@@ -299,6 +301,27 @@ static void test_multithreaded_bound_cpus(void **state)
 	assert_int_equal(free_now(), before);
 }
 
+/* page_alloc.shuffle=1: max-order blocks are not handed out in address
+ * order; without it they are. */
+static void test_shuffle(void **state)
+{
+	struct page *p[16];
+	int inversions = 0;
+
+	(void)state;
+	assert_int_equal(kmm_exit(), 0);
+	assert_int_equal(kmm_init("mem=256M nr_cpus=1 kswapd=off page_alloc.shuffle=1"), 0);
+	for (int i = 0; i < 16; i++)
+		assert_non_null(p[i] = alloc_pages(GFP_KERNEL, MAX_PAGE_ORDER));
+	for (int i = 1; i < 16; i++)
+		inversions += page_to_pfn(p[i]) < page_to_pfn(p[i - 1]);
+	for (int i = 0; i < 16; i++)
+		__free_pages(p[i], MAX_PAGE_ORDER);
+	assert_true(inversions > 0 && inversions < 15);
+	assert_int_equal(kmm_exit(), 0);
+	assert_int_equal(boot(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_misuse_reported_and_refused),
 		cmocka_unit_test(test_sleeping_alloc_in_atomic),
 		cmocka_unit_test(test_multithreaded_bound_cpus),
+		cmocka_unit_test(test_shuffle),
 	};
 	return cmocka_run_group_tests(tests, boot, shutdown);
 }
