@@ -709,6 +709,7 @@ noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long 
 
 noinline void *slab_zero_object(struct kmem_cache *s, void *object)
 {
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	return memset(object, 0, s->object_size);
 }
@@ -1075,6 +1076,10 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 			slab_free_special(s, slab, object, addr);
 			continue;
 		}
+		if (unlikely(slab_object_is_free(s, slab, object))) {
+			slab_report_double_free(s, slab, object);
+			continue;
+		}
 		slab_pre_free(s, object);
 		head = tail = object;
 		for (size_t i = nr; i-- > 0 && misses < 3;) {
@@ -1082,7 +1087,8 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 
 			if (!o)
 				continue;
-			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o)) {
+			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o) ||
+			    slab_object_is_free(s, slab, o)) {
 				misses++;
 				continue;
 			}

@@ -94,6 +94,7 @@ static always_inline void slab_event_inc(unsigned long *counter)
 /* After an object is taken: the hooks the kernel runs in slab_post_alloc_hook. */
 static always_inline void *slab_post_alloc(struct kmem_cache *s, gfp_t gfp, void *object)
 {
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		memset(object, 0, s->object_size);
@@ -169,6 +170,7 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 		return slab_alloc_shared(s, gfp, addr);
 	}
 	cpu_owner_commit(c, get_freepointer(s, object));
+	clear_freepointer(s, object);
 	slab_event_inc(counter);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		return slab_zero_object(s, object);
@@ -250,6 +252,8 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 
 	unsigned long off, *counter;
 
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
 	if (unlikely(cpu >= nr_cpu_ids || s->zero_on_free))
 		return slab_free_shared(s, slab, object, addr);
 	off = kmm_per_cpu_offset[cpu];
