@@ -404,7 +404,11 @@ static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 	/* Not 0: shared fast paths must keep out until our release, the old
 	 * owner may still be inside its fast path. */
 	atomic_store_relaxed(&c->owner, CPU_OWNER_REVOKING);
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	/* The expedited form needs the registration slab_init made (a forked
+	 * child may lack it); the global form needs none. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		kmm_bug("slub: membarrier failed while taking a CPU's slab state from its owner");
 	while (atomic_load_acquire(&c->owner_busy))
 		sched_yield();
 	c->refills = 0;
