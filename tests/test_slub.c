@@ -297,6 +297,24 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(a, p + 1));
 	kmem_cache_free(a, p);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, p));
+	/* not the freelist head any more: still found, and nothing changes */
+	{
+		void *x = kmem_cache_alloc(a, GFP_KERNEL), *y = kmem_cache_alloc(a, GFP_KERNEL);
+		void *bulk[2];
+
+		kmem_cache_free(a, x);
+		kmem_cache_free(a, y);
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
+		bulk[0] = y;
+		bulk[1] = NULL;
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(a, 2, bulk));
+		/* the freelist is intact: two allocations give two objects */
+		x = kmem_cache_alloc(a, GFP_KERNEL);
+		y = kmem_cache_alloc(a, GFP_KERNEL);
+		assert_ptr_not_equal(x, y);
+		kmem_cache_free(a, x);
+		kmem_cache_free(a, y);
+	}
 	kfree(q);
 	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
 	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));

@@ -275,15 +275,19 @@ static noinline void kfree_slow(const void *x, struct page *page, const char *ca
 
 void kfree(const void *x)
 {
+	unsigned long doff = direct_map_offset(x);
 	struct page *page;
 
-	if (unlikely(ZERO_OR_NULL_PTR(x)))
+	if (unlikely(doff == ~0UL)) {
+		if (!ZERO_OR_NULL_PTR(x))
+			kfree_slow(x, NULL, "kfree");
 		return;
-	page = object_head_page(x);
-	if (likely(page && PageSlab(page))) {
+	}
+	page = direct_map_head_page(doff);
+	if (likely(PageSlab(page))) {
 		struct kmem_cache *s = page->slab_cache;
 
-		if (likely(slab_object_start(s, page, x)))
+		if (likely(slab_object_start_off(s, page, doff)))
 			return slab_free(s, page, (void *)x, RET_IP);
 	}
 	return kfree_slow(x, page, "kfree");

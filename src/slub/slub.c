@@ -23,6 +23,12 @@
  *     then stores the new freelist with the next tid. While claimed no
  *     fast path can commit, which is what disabling interrupts gives the
  *     kernel, and it holds however many threads share the CPU.
+ *   - c->owner: a thread that keeps refilling a CPU uncontended becomes
+ *     its owner and then runs the fast paths with plain per-CPU stores, as
+ *     the kernel's this_cpu operations need no lock prefix. Ownership is
+ *     given and taken only under c->lock with the CPU claimed; taking it
+ *     from another thread (cpu_revoke_locked) is an asymmetric fence with
+ *     membarrier(2). Without membarrier every CPU stays shared.
  *   - page->freelist + page->counters: always changed by double-word
  *     cmpxchg, so a free from any CPU needs no lock; list_lock is taken
  *     only when the slab must move between lists (full -> partial without
@@ -416,7 +422,11 @@ static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 	/* Not 0: shared fast paths must keep out until our release, the old
 	 * owner may still be inside its fast path. */
 	atomic_store_relaxed(&c->owner, CPU_OWNER_REVOKING);
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	/* The expedited form needs the registration slab_init made (a forked
+	 * child may lack it); the global form needs none. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		kmm_bug("slub: membarrier failed while taking a CPU's slab state from its owner");
 	while (atomic_load_acquire(&c->owner_busy))
 		sched_yield();
 	c->refills = 0;
@@ -721,6 +731,7 @@ noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long 
 
 noinline void *slab_zero_object(struct kmem_cache *s, void *object)
 {
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	return memset(object, 0, s->object_size);
 }
@@ -1087,6 +1098,10 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 			slab_free_special(s, slab, object, addr);
 			continue;
 		}
+		if (unlikely(slab_object_is_free(s, slab, object))) {
+			slab_report_double_free(s, slab, object);
+			continue;
+		}
 		slab_pre_free(s, object);
 		head = tail = object;
 		for (size_t i = nr; i-- > 0 && misses < 3;) {
@@ -1094,7 +1109,8 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 
 			if (!o)
 				continue;
-			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o)) {
+			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o) ||
+			    slab_object_is_free(s, slab, o)) {
 				misses++;
 				continue;
 			}
@@ -1417,13 +1433,17 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
+	unsigned long doff = direct_map_offset(x);
 	struct page *slab;
 
-	if (unlikely(!x))
+	if (unlikely(doff == ~0UL)) {
+		if (x)
+			slab_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
-	slab = object_head_page(x);
-	if (unlikely(!slab || !PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
-		     !slab_object_start(s, slab, x)))
+	}
+	slab = direct_map_head_page(doff);
+	if (unlikely(!PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
+		     !slab_object_start_off(s, slab, doff)))
 		return slab_free_bad(s, x, slab, "kmem_cache_free");
 	return slab_free(s, slab, x, RET_IP);
 }

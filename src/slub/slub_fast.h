@@ -68,17 +68,33 @@ static always_inline bool cpu_owner_enter(struct kmem_cache_cpu *c, unsigned lon
 	return false;
 }
 
-/* Owner mode: publish the new freelist (release: a revoker acquires it). */
+/* Owner mode: publish the new freelist (release: a revoker acquires it).
+ * tid stays: no shared fast path can commit while a thread owns the CPU,
+ * and every way in and out of owner mode (claim and release under c->lock)
+ * bumps tid, so a stale (freelist, tid) read across owner-mode operations
+ * still fails its cmpxchg. */
 static always_inline void cpu_owner_commit(struct kmem_cache_cpu *c, void *fl)
 {
 	atomic_store_relaxed(&c->freelist, fl);
-	atomic_store_relaxed(&c->tid, next_tid(atomic_load_relaxed(&c->tid)));
 	atomic_store_release(&c->owner_busy, 0);
+}
+
+/* This CPU's event counter for `ev`, from the per-CPU offset already
+ * loaded for the cache's per-CPU part. */
+static always_inline unsigned long *slab_event_counter(unsigned long pcpu_off, enum kmm_event ev)
+{
+	return &((struct kmm_event_counts *)((char *)kmm_events + pcpu_off))->count[ev];
+}
+
+static always_inline void slab_event_inc(unsigned long *counter)
+{
+	atomic_store_relaxed(counter, atomic_load_relaxed(counter) + 1);
 }
 
 /* After an object is taken: the hooks the kernel runs in slab_post_alloc_hook. */
 static always_inline void *slab_post_alloc(struct kmem_cache *s, gfp_t gfp, void *object)
 {
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		memset(object, 0, s->object_size);
@@ -136,9 +152,13 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 
 	if (unlikely(s->special))
 		return slab_alloc_special(s, gfp, addr);
+	unsigned long off, *counter;
+
 	if (unlikely(cpu >= nr_cpu_ids))
 		return slab_alloc_shared(s, gfp, addr);
-	c = per_cpu_ptr(s->cpu_slab, cpu);
+	off = kmm_per_cpu_offset[cpu];
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
+	counter = slab_event_counter(off, EV_slab_alloc_fast);
 	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
 		return slab_alloc_shared(s, gfp, addr);
 	atomic_store_relaxed(&c->owner_busy, 1);
@@ -150,7 +170,8 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 		return slab_alloc_shared(s, gfp, addr);
 	}
 	cpu_owner_commit(c, get_freepointer(s, object));
-	count_event_cpu((int)cpu, EV_slab_alloc_fast, 1);
+	clear_freepointer(s, object);
+	slab_event_inc(counter);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		return slab_zero_object(s, object);
 	kasan_unpoison(object, s->object_size);
@@ -229,9 +250,15 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 	struct kmem_cache_cpu *c;
 	void *fl;
 
+	unsigned long off, *counter;
+
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
 	if (unlikely(cpu >= nr_cpu_ids || s->zero_on_free))
 		return slab_free_shared(s, slab, object, addr);
-	c = per_cpu_ptr(s->cpu_slab, cpu);
+	off = kmm_per_cpu_offset[cpu];
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
+	counter = slab_event_counter(off, EV_slab_free_fast);
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
 		atomic_store_relaxed(&c->owner_busy, 1);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -241,7 +268,7 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 			kasan_poison(object, s->object_size);
 			set_freepointer(s, object, fl);
 			cpu_owner_commit(c, object);
-			count_event_cpu((int)cpu, EV_slab_free_fast, 1);
+			slab_event_inc(counter);
 			return;
 		}
 		atomic_store_release(&c->owner_busy, 0);
