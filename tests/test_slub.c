@@ -268,7 +268,7 @@ static void test_shared_cpu_stress(void **state)
  * them share CPUs and ownership of a CPU's slab state changes hands. */
 static void test_unbound_threads(void **state)
 {
-	struct kmem_cache *s = kmem_cache_create("unbound", 32, 0, 0, NULL);
+	struct kmem_cache *s = kmem_cache_create("unbound", 48, 0, 0, NULL);
 	struct mix_arg a[6];
 	pthread_t t[6];
 
