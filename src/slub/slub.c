@@ -63,6 +63,7 @@ struct kmm_mutex slab_mutex;
 bool slab_up;			/* atomic */
 unsigned long slab_tid_step = 1;
 static struct shrinker *slab_shrinker;
+static unsigned long slab_total_slabs;	/* atomic: slabs of every cache */
 static struct fault_attr failslab;
 static unsigned int slub_min_order, slub_max_order, slub_min_objects;
 /* membarrier() works here: threads may own a CPU's slab state. */
@@ -329,6 +330,7 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 
 	atomic_add_relaxed(&s->node.nr_slabs, 1);
 	atomic_add_relaxed(&s->node.total_objects, objects);
+	atomic_add_relaxed(&slab_total_slabs, 1);
 	mod_zone_page_state(page_zone(slab), slab_stat_item(s), 1L << order);
 	count_event(EV_slab_new);
 	return slab;
@@ -352,6 +354,7 @@ void discard_slab(struct kmem_cache *s, struct page *slab)
 
 	atomic_sub_relaxed(&s->node.nr_slabs, 1);
 	atomic_sub_relaxed(&s->node.total_objects, slab_objects(slab));
+	atomic_sub_relaxed(&slab_total_slabs, 1);
 	mod_zone_page_state(page_zone(slab), slab_stat_item(s), -(1L << order));
 	count_event(EV_slab_discard);
 	slab_free_pages(s, slab, order);
@@ -1032,13 +1035,8 @@ int kmem_cache_shrink(struct kmem_cache *s)
  * empty slabs, per-CPU ones included. */
 static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long nr = 0;
-	struct list_head *pos;
+	unsigned long nr = atomic_load_relaxed(&slab_total_slabs);
 
-	kmm_mutex_lock(&slab_mutex);
-	list_for_each(pos, &slab_caches)
-		nr += atomic_load_relaxed(&list_entry(pos, struct kmem_cache, list)->node.nr_slabs);
-	kmm_mutex_unlock(&slab_mutex);
 	return nr ? nr : SHRINK_EMPTY;
 }
 
