@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <cmocka.h>
 #include <kmm/kmm.h>
+#include "buddy/reclaim.h"
 
 /* Runs `stmt`, which must produce exactly one report whose first line
  * contains `needle`; reports are silenced while it runs. */
@@ -31,7 +32,7 @@ void kmm_report_quiet(bool quiet);
 } while (0)
 
 /* Captures a /proc view into a malloc'ed string. */
-static __attribute__((noinline, unused)) char *proc_text(const char *name)
+static __attribute__((__noinline__, unused)) char *proc_text(const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -41,6 +42,29 @@ static __attribute__((noinline, unused)) char *proc_text(const char *name)
 	assert_int_equal(kmm_proc_show(f, name), 0);
 	fclose(f);
 	return buf;
+}
+
+/* The free pages right after boot, compared with at the end. */
+static unsigned long boot_free;
+
+static __attribute__((unused)) int kmm_test_boot(const char *cmdline)
+{
+	if (kmm_init(cmdline))
+		return -1;
+	drain_all_pages(NULL);
+	boot_free = nr_free_pages();
+	return 0;
+}
+
+/* Everything given back — RCU frees done, slab caches shrunk, lazy vmalloc
+ * areas purged, pcp lists drained — and the free pages equal the boot count. */
+static __attribute__((unused)) void assert_every_page_back(void)
+{
+	rcu_barrier();
+	shrink_slab(GFP_KERNEL, 1UL << 20);
+	vm_unmap_aliases();
+	drain_all_pages(NULL);
+	assert_int_equal(nr_free_pages(), boot_free);
 }
 
 #endif

@@ -21,15 +21,10 @@ struct obj {
 
 #define OBJ_MAGIC 0x6f626a6f626a6f62UL
 
-static unsigned long boot_free;
-
 static int boot(void **state)
 {
 	(void)state;
-	if (kmm_init("mem=64M nr_cpus=1 kswapd=off"))
-		return -1;
-	boot_free = nr_free_pages();
-	return 0;
+	return kmm_test_boot("mem=64M nr_cpus=1 kswapd=off");
 }
 
 static int shutdown(void **state)
@@ -299,10 +294,7 @@ static void test_bad_input_is_reported(void **state)
 static void test_every_page_back(void **state)
 {
 	(void)state;
-	rcu_barrier();
-	shrink_slab(GFP_KERNEL, 1UL << 20);
-	drain_all_pages(NULL);
-	assert_int_equal(nr_free_pages(), boot_free);
+	assert_every_page_back();
 }
 
 int main(void)

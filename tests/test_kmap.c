@@ -10,15 +10,9 @@
 #define LAST_PKMAP	512
 #define KM_MAX_IDX	16
 
-static unsigned long boot_free;
-
 static int boot(const char *cmdline)
 {
-	if (kmm_init(cmdline))
-		return -1;
-	drain_all_pages(NULL);
-	boot_free = nr_free_pages();
-	return 0;
+	return kmm_test_boot(cmdline);
 }
 
 static int setup64(void **state)
@@ -36,9 +30,7 @@ static int setup32(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	vm_unmap_aliases();
-	drain_all_pages(NULL);
-	assert_int_equal(nr_free_pages(), boot_free);
+	assert_every_page_back();
 	assert_int_equal(kmm_exit(), 0);
 	return 0;
 }

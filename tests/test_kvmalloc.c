@@ -6,26 +6,17 @@
 #include "vmalloc/vmalloc.h"
 #include "test_vmalloc_frag.h"
 
-static unsigned long boot_free;
-
 static int setup(void **state)
 {
 	(void)state;
-	if (kmm_init("mem=64M nr_cpus=2"))
-		return -1;
-	drain_all_pages(NULL);
-	boot_free = nr_free_pages();
-	return 0;
+	return kmm_test_boot("mem=64M nr_cpus=2");
 }
 
 /* Every page back once the slab and vmalloc shrinkers ran. */
 static int teardown(void **state)
 {
 	(void)state;
-	shrink_slab(GFP_KERNEL, 1UL << 20);
-	vm_unmap_aliases();
-	drain_all_pages(NULL);
-	assert_int_equal(nr_free_pages(), boot_free);
+	assert_every_page_back();
 	assert_int_equal(kmm_exit(), 0);
 	return 0;
 }

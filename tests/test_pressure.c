@@ -68,13 +68,10 @@ static double now(void)
 }
 
 static struct stack pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static unsigned long boot_free;
 
 static void boot(const char *cmdline)
 {
-	assert_int_equal(kmm_init(cmdline), 0);
-	drain_all_pages(NULL);
-	boot_free = nr_free_pages();
+	assert_int_equal(kmm_test_boot(cmdline), 0);
 }
 
 static void finish(void)

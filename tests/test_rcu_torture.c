@@ -59,7 +59,6 @@ static int writers_left;
 static int readers_short;	/* readers that have not made their reads */
 static unsigned long nr_updates;
 static unsigned long hist[NR_READERS][AGE_BUCKETS];
-static unsigned long boot_free;
 
 static unsigned long payload_of(unsigned long gen, int i)
 {
@@ -174,10 +173,7 @@ static void *reader(void *arg)
 static int boot(void **state)
 {
 	(void)state;
-	if (kmm_init("mem=128M nr_cpus=4 slub_debug=P"))
-		return -1;
-	boot_free = nr_free_pages();
-	return 0;
+	return kmm_test_boot("mem=128M nr_cpus=4 slub_debug=P");
 }
 
 static int shutdown(void **state)
@@ -278,10 +274,7 @@ static void test_reader_keeps_object(void **state)
 static void test_every_page_back(void **state)
 {
 	(void)state;
-	rcu_barrier();
-	shrink_slab(GFP_KERNEL, 1UL << 20);
-	drain_all_pages(NULL);
-	assert_int_equal(nr_free_pages(), boot_free);
+	assert_every_page_back();
 }
 
 int main(void)

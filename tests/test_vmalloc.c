@@ -10,15 +10,9 @@
 #include "vmalloc/vmalloc.h"
 #include "test_vmalloc_frag.h"
 
-static unsigned long boot_free;
-
 static int boot(const char *cmdline)
 {
-	if (kmm_init(cmdline))
-		return -1;
-	drain_all_pages(NULL);
-	boot_free = nr_free_pages();
-	return 0;
+	return kmm_test_boot(cmdline);
 }
 
 static int setup(void **state)
@@ -38,9 +32,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	assert_true(vmap_check_invariants());
-	vm_unmap_aliases();
-	drain_all_pages(NULL);
-	assert_int_equal(nr_free_pages(), boot_free);
+	assert_every_page_back();
 	assert_int_equal(kmm_exit(), 0);
 	return 0;
 }
