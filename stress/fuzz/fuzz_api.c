@@ -1,0 +1,445 @@
+/* libFuzzer target: an input is a sequence of kmm API calls.
+ *
+ * kmm is booted once (32 MiB, 2 CPUs). Each input byte stream decodes to
+ * operations: allocations with arbitrary orders, sizes and gfp flags
+ * (conflicting zone modifiers and sleeping flags in interrupt context
+ * included), correct frees, and deliberate misuse: wrong-order frees,
+ * double frees, foreign and interior pointers, tail pages, blocks kmm
+ * never handed out. A table of live allocations tracks what the input
+ * owns, each block stamped with a seeded payload.
+ *
+ * After every call: the number of new kmm reports is exactly what the
+ * call deserves (0 for valid calls, 1 for each misuse), and a refused
+ * misuse changed nothing (free pages after drain_all_pages are the same).
+ * At the end of the input everything is freed and free memory is back to
+ * its boot value. Any difference aborts, which libFuzzer records. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <kmm/kmm.h>
+#include "buddy/mmzone.h"
+#include "lib/bug.h"
+
+unsigned long shrink_slab(gfp_t gfp, unsigned long nr_to_scan);
+
+#define LIVE_MAX	48
+
+enum kind { K_PAGES, K_FREE_PAGES, K_EXACT, K_KMALLOC, K_CACHE };
+
+struct live {
+	enum kind kind;
+	struct page *page;
+	void *addr;
+	unsigned int order;
+	size_t size;
+	uint64_t seed;
+};
+
+static struct live live[LIVE_MAX];
+static int nr_live;
+static unsigned long live_pages, cap_pages, boot_free;
+static int irq_depth;
+static bool slab_used;
+static const uint8_t *in;
+static size_t in_len;
+#ifdef STRESS_HAVE_SLAB
+static struct kmem_cache *cache_a, *cache_b;
+#endif
+
+#define fuzz_assert(cond, ...) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "fuzz_api: invariant failed: " __VA_ARGS__); \
+		fprintf(stderr, "\n");					\
+		abort();						\
+	}								\
+} while (0)
+
+static uint8_t next(void)
+{
+	uint8_t b;
+
+	if (!in_len)
+		return 0;
+	b = *in++;
+	in_len--;
+	return b;
+}
+
+static uint32_t next32(void)
+{
+	return next() | (uint32_t)next() << 8 | (uint32_t)next() << 16 | (uint32_t)next() << 24;
+}
+
+static unsigned long free_after_drain(void)
+{
+	drain_all_pages(NULL);
+	return nr_free_pages();
+}
+
+/* Runs `stmt`, which must produce exactly `want` reports. */
+#define EXPECT_REPORTS(want, what, stmt) do {				\
+	unsigned long b_ = kmm_bug_count();				\
+	stmt;								\
+	fuzz_assert(kmm_bug_count() - b_ == (unsigned long)(want),	\
+		    "%s: %lu reports, expected %lu", (what),		\
+		    kmm_bug_count() - b_, (unsigned long)(want));	\
+} while (0)
+
+/* A misuse must be reported once and change nothing. */
+#define EXPECT_REFUSED(want, what, stmt) do {				\
+	unsigned long f_ = free_after_drain();				\
+	EXPECT_REPORTS(want, what, stmt);				\
+	fuzz_assert(free_after_drain() == f_, "%s changed free pages: %lu -> %lu", \
+		    (what), f_, nr_free_pages());			\
+} while (0)
+
+static void fill(void *p, size_t n, uint64_t seed)
+{
+	unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		c[i] = (unsigned char)(seed >> 56);
+	}
+}
+
+static void check(const void *p, size_t n, uint64_t seed, const char *what)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		fuzz_assert(c[i] == (unsigned char)(seed >> 56), "%s: payload of %p corrupted at %zu",
+			    what, p, i);
+	}
+}
+
+static size_t stamp_len(const struct live *l)
+{
+	return l->size < 64 ? l->size : 64;
+}
+
+static void track(struct live l)
+{
+	l.seed = ((uint64_t)next32() << 32) | next32() | 1;
+	if (l.addr && l.size)
+		fill(l.addr, stamp_len(&l), l.seed);
+	if (l.kind != K_KMALLOC && l.kind != K_CACHE)
+		live_pages += (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	live[nr_live++] = l;
+}
+
+static void free_live_raw(const struct live *l)
+{
+	switch (l->kind) {
+	case K_PAGES:		__free_pages(l->page, l->order); break;
+	case K_FREE_PAGES:	free_pages((unsigned long)l->addr, l->order); break;
+	case K_EXACT:		free_pages_exact(l->addr, l->size); break;
+#ifdef STRESS_HAVE_SLAB
+	case K_KMALLOC:		kfree(l->addr); break;
+	case K_CACHE:		kmem_cache_free(l->order ? cache_b : cache_a, l->addr); break;
+#else
+	default: break;
+#endif
+	}
+}
+
+/* Frees live[i] correctly: no report. */
+static struct live untrack_free(int i)
+{
+	struct live l = live[i];
+
+	if (l.addr && l.size)
+		check(l.addr, stamp_len(&l), l.seed, "free");
+	EXPECT_REPORTS(0, "valid free", free_live_raw(&l));
+	if (l.kind != K_KMALLOC && l.kind != K_CACHE)
+		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	live[i] = live[--nr_live];
+	return l;
+}
+
+static gfp_t decode_gfp(uint8_t a, uint8_t b)
+{
+	static const gfp_t base[] = { GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS,
+				      GFP_USER, GFP_KERNEL | __GFP_NORETRY,
+				      GFP_KERNEL | __GFP_RETRY_MAYFAIL };
+	gfp_t gfp = base[a & 7] | ((a >> 3) & 7);	/* zone bits, conflicts included */
+
+	if (a & 0x40)
+		gfp |= __GFP_COMP;
+	if (a & 0x80)
+		gfp |= __GFP_ZERO;
+	if (b & 1)
+		gfp |= __GFP_NOWARN;
+	if (b & 2)
+		gfp |= __GFP_NOFAIL;
+	if (b & 4)
+		gfp |= __GFP_MOVABLE;
+	else if (b & 8)
+		gfp |= __GFP_RECLAIMABLE;
+	return gfp;
+}
+
+static bool zone_bits_bad(gfp_t gfp)
+{
+	gfp_t z = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+
+	return z & (z - 1);
+}
+
+/* The reports alloc_pages() owes a call: the first check that fails. */
+static int alloc_expect(gfp_t gfp, unsigned int order)
+{
+	if (order > MAX_PAGE_ORDER)
+		return (gfp & __GFP_NOWARN) ? 0 : 1;
+	if ((gfp & __GFP_NOFAIL) && order > 1)
+		return 1;
+	if (zone_bits_bad(gfp))
+		return 1;
+	if (irq_depth && (gfp & __GFP_DIRECT_RECLAIM))
+		return 1;
+	return 0;
+}
+
+static void check_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i += 61)
+		fuzz_assert(!c[i], "__GFP_ZERO memory at %p has %#x at %zu", p, c[i], i);
+}
+
+static void op_alloc(void)
+{
+	gfp_t gfp = decode_gfp(next(), next());
+	unsigned int order = next() % 13, how = next() % 4;
+	int want = alloc_expect(gfp, order);
+	struct live l = { .order = order, .size = PAGE_SIZE << (order > 10 ? 0 : order) };
+
+	if (!want && (live_pages + (1UL << order) > cap_pages || nr_live == LIVE_MAX))
+		return;	/* stay far from OOM: GFP_KERNEL would wait for frees */
+	if (how == 0 || want) {
+		l.kind = K_PAGES;
+		EXPECT_REPORTS(want, "alloc_pages", l.page = alloc_pages(gfp, order));
+		if (!l.page)
+			return;
+		fuzz_assert(!want, "alloc_pages(%#x, %u) succeeded but is misuse", gfp, order);
+		fuzz_assert(!(gfp & __GFP_DMA) || page_to_pfn(l.page) + (1UL << order) <= 4096,
+			    "GFP_DMA page above 16 MiB");
+		l.addr = page_address(l.page);
+	} else if (how == 1) {
+		l.kind = K_FREE_PAGES;
+		EXPECT_REPORTS(0, "__get_free_pages",
+			       l.addr = (void *)__get_free_pages(gfp & ~__GFP_COMP, order));
+	} else if (how == 2) {
+		l.kind = K_EXACT;
+		l.size = (PAGE_SIZE << order) - (next32() % PAGE_SIZE);
+		EXPECT_REPORTS(0, "alloc_pages_exact", l.addr = alloc_pages_exact(l.size, gfp));
+	} else {
+		l.kind = K_FREE_PAGES;
+		l.order = 0;
+		l.size = PAGE_SIZE;
+		EXPECT_REPORTS(0, "get_zeroed_page",
+			       l.addr = (void *)get_zeroed_page(gfp & ~__GFP_COMP));
+		if (l.addr)
+			check_zero(l.addr, PAGE_SIZE);
+	}
+	if (!l.addr && !l.page)
+		return;
+	if ((gfp & __GFP_ZERO) && l.addr)
+		check_zero(l.addr, l.size);
+	track(l);
+}
+
+static void op_free(void)
+{
+	if (nr_live)
+		untrack_free(next() % nr_live);
+}
+
+static int page_kind_live(void)
+{
+	for (int tries = 0; tries < 4 && nr_live; tries++) {
+		int i = next() % nr_live;
+
+		if (live[i].kind == K_PAGES || live[i].kind == K_FREE_PAGES)
+			return i;
+	}
+	return -1;
+}
+
+static void op_wrong_order(void)
+{
+	int i = page_kind_live();
+	unsigned int bad;
+
+	if (i < 0)
+		return;
+	bad = (live[i].order + 1 + next() % 12) % 13;
+	if (live[i].kind == K_PAGES)
+		EXPECT_REFUSED(1, "wrong-order __free_pages", __free_pages(live[i].page, bad));
+	else
+		EXPECT_REFUSED(1, "wrong-order free_pages",
+			       free_pages((unsigned long)live[i].addr, bad));
+}
+
+static void op_double_free(void)
+{
+	struct live l;
+	unsigned long pages;
+
+	if (!nr_live)
+		return;
+	l = untrack_free(next() % nr_live);
+	pages = (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	EXPECT_REFUSED(l.kind == K_EXACT ? pages : 1, "double free", free_live_raw(&l));
+}
+
+static void op_foreign(void)
+{
+	static char __attribute__((aligned(4096))) outside[2 * 4096];
+	uint8_t v = next() % 7;
+	int i;
+
+	switch (v) {
+	case 0:
+		EXPECT_REFUSED(1, "free_pages(static buffer)",
+			       free_pages((unsigned long)outside, next() % 11));
+		break;
+	case 1:
+		EXPECT_REFUSED(1, "__free_pages(bogus struct page)",
+			       __free_pages((struct page *)(outside + (next() & 0x3f)), 0));
+		break;
+	case 2:
+		i = page_kind_live();
+		if (i >= 0 && live[i].order > 0 && live[i].addr) {
+			struct page *head = virt_to_page(live[i].addr);
+			unsigned long t = 1 + next32() % ((1UL << live[i].order) - 1);
+
+			EXPECT_REFUSED(1, "free of a tail page", __free_pages(head + t, next() % 3));
+		}
+		break;
+	case 3:
+		i = page_kind_live();
+		if (i >= 0 && live[i].addr)
+			EXPECT_REFUSED(1, "free_pages(interior pointer)",
+				       free_pages((unsigned long)live[i].addr + 8 + (next() & 0xf8),
+						  live[i].order));
+		break;
+	case 4: {
+		/* A block kmm owns (free, on a pcp list, boot memory or a tail),
+		 * never an allocated head: that one might be kmm's own. */
+		unsigned long pfn = next32() % kmm_mem.nr_pages;
+		uint32_t st = page_state_read(pfn_page(pfn));
+
+		for (i = 0; i < nr_live; i++) {
+			unsigned long lp = live[i].page ? page_to_pfn(live[i].page) :
+				live[i].addr ? page_to_pfn(virt_to_page(live[i].addr)) : 0;
+
+			if (pfn >= lp && pfn < lp + ((live[i].size + PAGE_SIZE - 1) >> PAGE_SHIFT))
+				return;
+		}
+		if (PAGE_STATE_KIND(st) == PS_ALLOC)
+			return;
+		EXPECT_REFUSED(1, "free of a page kmm never handed out",
+			       __free_pages(pfn_to_page(pfn), next() % 11));
+		break;
+	}
+	case 5:
+		EXPECT_REFUSED(0, "free_pages(0)", free_pages(0, 0));
+		break;
+	case 6:
+		EXPECT_REFUSED(1, "free_pages_exact(outside)", free_pages_exact(outside, 4096));
+		break;
+	}
+}
+
+static void op_irq(void)
+{
+	uint8_t b = next();
+
+	if ((b & 1) && irq_depth < 2) {
+		kmm_irq_enter();
+		irq_depth++;
+	} else if (irq_depth) {
+		kmm_irq_exit();
+		irq_depth--;
+	} else if (b & 2) {
+		EXPECT_REPORTS(1, "kmm_irq_exit outside interrupt", kmm_irq_exit());
+	}
+}
+
+static void op_drain_check(void)
+{
+	unsigned long f = free_after_drain();
+
+	if (!slab_used)
+		fuzz_assert(f + live_pages == boot_free, "free %lu + live %lu != boot %lu", f,
+			    live_pages, boot_free);
+	for (int i = 0; i < nr_live; i++)
+		if (live[i].addr && live[i].size)
+			check(live[i].addr, stamp_len(&live[i]), live[i].seed, "drain check");
+}
+
+#ifdef STRESS_HAVE_SLAB
+#include "fuzz_slab.inc"
+#endif
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (kmm_init("mem=32M nr_cpus=2")) {
+		fprintf(stderr, "fuzz_api: kmm_init failed\n");
+		abort();
+	}
+	kmm_report_quiet(true);
+	kmm_cpu_bind(0);
+#ifdef STRESS_HAVE_SLAB
+	slab_fuzz_init();
+#endif
+	boot_free = free_after_drain();
+	cap_pages = totalram_pages() / 4;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned long bugs = kmm_bug_count();
+
+	in = data;
+	in_len = size;
+	slab_used = false;
+	while (in_len) {
+		switch (next() % 10) {
+		case 0: case 1: op_alloc(); break;
+		case 2: op_free(); break;
+		case 3: op_wrong_order(); break;
+		case 4: op_double_free(); break;
+		case 5: op_foreign(); break;
+		case 6: op_irq(); break;
+		case 7: op_drain_check(); break;
+#ifdef STRESS_HAVE_SLAB
+		case 8: op_slab(); break;
+		case 9: op_slab_misuse(); break;
+#endif
+		default: break;
+		}
+	}
+	while (irq_depth) {
+		kmm_irq_exit();
+		irq_depth--;
+	}
+	while (nr_live)
+		untrack_free(nr_live - 1);
+	fuzz_assert(live_pages == 0, "live pages %lu after freeing all", live_pages);
+#ifdef STRESS_HAVE_SLAB
+	if (slab_used)
+		slab_fuzz_reclaim();
+#endif
+	fuzz_assert(free_after_drain() == boot_free, "free pages %lu at the end of the input, %lu at boot",
+		    nr_free_pages(), boot_free);
+	(void)bugs;
+	return 0;
+}

@@ -1,0 +1,174 @@
+/* Workload "pressure": keeps free memory near the low watermark so kswapd,
+ * direct reclaim and the reserves are in play all the time.
+ *
+ * The pressure threads fill a hoard of pages with GFP_NOWAIT while free
+ * memory is above the high watermark (failures are allowed and counted),
+ * and now and then allocate with GFP_KERNEL below it, which may sleep in
+ * direct reclaim. A shrinker gives the hoard back, so reclaim (kswapd's
+ * and direct) has something to reclaim; the other workloads' GFP_KERNEL
+ * allocations succeed through it while GFP_ATOMIC dips into the reserves.
+ *
+ * hoard_lock protects the hoard; it is never held across a kmm call. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <kmm/shrinker.h>
+#include "stress.h"
+
+static pthread_mutex_t hoard_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct obj *hoard;
+static unsigned long hoard_n, hoard_cap;
+static unsigned long wmark_low, wmark_high;	/* summed over zones */
+static struct shrinker *hoard_shrinker;
+static int pressure_idx;
+static unsigned long shrunk;
+
+static bool hoard_push(const struct obj *o)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&hoard_lock);
+	if (hoard_n < hoard_cap) {
+		hoard[hoard_n++] = *o;
+		ok = true;
+	}
+	pthread_mutex_unlock(&hoard_lock);
+	return ok;
+}
+
+/* Takes a random entry (the swap keeps it O(1)). */
+static bool hoard_pop(struct obj *o, uint64_t *rng)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&hoard_lock);
+	if (hoard_n) {
+		unsigned long i = rng ? rnd_next(rng) % hoard_n : hoard_n - 1;
+
+		*o = hoard[i];
+		hoard[i] = hoard[--hoard_n];
+		ok = true;
+	}
+	pthread_mutex_unlock(&hoard_lock);
+	return ok;
+}
+
+static unsigned long hoard_count(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&hoard_lock);
+	n = hoard_n;
+	pthread_mutex_unlock(&hoard_lock);
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long hoard_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long freed = 0;
+	struct obj o;
+
+	while (freed < sc->nr_to_scan && hoard_pop(&o, NULL)) {
+		obj_free(&o);
+		freed++;
+	}
+	stat_add(&shrunk, freed);
+	return freed ? freed : SHRINK_STOP;
+}
+
+/* The zones' low and high watermarks, from zoneinfo. */
+static void read_watermarks(void)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	kmm_proc_show(f, "zoneinfo");
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long v;
+
+		if (sscanf(line, " low %lu", &v) == 1)
+			wmark_low += v;
+		else if (sscanf(line, " high %lu", &v) == 1)
+			wmark_high += v;
+	}
+	free(buf);
+}
+
+static int pressure_setup(void)
+{
+	pressure_idx = case_index("pressure");
+	read_watermarks();
+	hoard_cap = opts.mem >> PAGE_SHIFT;
+	hoard = calloc(hoard_cap, sizeof(*hoard));
+	hoard_shrinker = shrinker_alloc(0, "stress-hoard");
+	if (!hoard || !hoard_shrinker)
+		return -1;
+	hoard_shrinker->count_objects = hoard_count;
+	hoard_shrinker->scan_objects = hoard_scan;
+	hoard_shrinker->batch = 64;
+	shrinker_register(hoard_shrinker);
+	return 0;
+}
+
+static void pressure_step(struct worker *w, void *arg)
+{
+	unsigned long free_pages = nr_free_pages();
+	/* Aim between low and high: above it, take; below it, mostly give. */
+	unsigned long target = wmark_low + (wmark_high - wmark_low) / 2;
+	struct obj o;
+
+	for (int i = 0; i < 16; i++) {
+		bool take = free_pages > target ? rnd_chance(&w->rng, 90) : rnd_chance(&w->rng, 8);
+		gfp_t gfp = (free_pages > target ? GFP_NOWAIT : GFP_KERNEL) | __GFP_NOWARN;
+		unsigned int order = rnd_chance(&w->rng, 75) ? 0 : 1 + rnd_below(&w->rng, 2);
+
+		stat_add(&w->ops[pressure_idx], 1);
+		if (!take) {
+			if (hoard_pop(&o, &w->rng))
+				obj_free(&o);
+			continue;
+		}
+		o = (struct obj){ .kind = OBJ_PAGES, .cpu = (uint16_t)w->cpu,
+				  .order = (uint16_t)order, .size = PAGE_SIZE << order };
+		if (rnd_chance(&w->rng, 50))
+			gfp |= __GFP_MOVABLE;
+		o.page = alloc_pages(gfp, order);
+		if (!o.page) {
+			count_fail(pressure_idx);
+			continue;
+		}
+		o.addr = page_address(o.page);
+		obj_stamp(&o, &w->rng);
+		if (!hoard_push(&o))
+			obj_free(&o);
+		free_pages -= 1UL << order;
+	}
+}
+
+static void pressure_teardown(void)
+{
+	struct obj o;
+
+	shrinker_free(hoard_shrinker);
+	hoard_shrinker = NULL;
+	while (hoard_pop(&o, NULL))
+		obj_free(&o);
+	free(hoard);
+	hoard = NULL;
+	printf("pressure: watermarks low %lu high %lu pages, %lu pages given back by the shrinker\n",
+	       wmark_low, wmark_high, stat_get(&shrunk));
+}
+
+const struct stress_case case_pressure = {
+	.name = "pressure",
+	.help = "free memory held near the low watermark: kswapd, shrinkers, reserves",
+	.default_on = true,
+	.setup = pressure_setup,
+	.step = pressure_step,
+	.teardown = pressure_teardown,
+};
