@@ -64,11 +64,25 @@ bool payload_check(const void *p, size_t size, uint64_t seed, const char *what)
 	return true;
 }
 
-/* The bytes of `o` covered by the stamp (a ctor cache keeps its mark in
- * the last 8 bytes). */
+/* A constructed cache object keeps its constructor's mark in its first 8
+ * bytes (the kernel keeps objects of ctor caches constructed while free);
+ * the stamp covers the rest. */
+static size_t hdr_off(const struct obj *o)
+{
+	return (o->flags & OBJ_F_CTOR) ? 8 : 0;
+}
+
 static size_t stamped_size(const struct obj *o)
 {
-	return (o->flags & OBJ_F_CTOR) ? o->size - 8 : o->size;
+	return o->size - hdr_off(o);
+}
+
+/* Pages after the first carry a stamp only where 16 bytes fit. */
+static size_t stamped_pages(const struct obj *o)
+{
+	size_t size = stamped_size(o);
+
+	return size < 16 ? 1 : (size - 16) / PAGE_SIZE + 1;
 }
 
 static bool highmem_unmapped(const struct obj *o)
@@ -88,7 +102,7 @@ static bool highmem_unmapped(const struct obj *o)
 static unsigned char *get_page_va(const struct obj *o, size_t i)
 {
 	if (!highmem_unmapped(o))
-		return (unsigned char *)o->addr + i * PAGE_SIZE;
+		return (unsigned char *)o->addr + hdr_off(o) + i * PAGE_SIZE;
 	return page_map(page_nth(o->page, i));
 }
 
@@ -108,14 +122,14 @@ static void write_header(unsigned char *p, const struct obj *o, uint64_t magic)
 void obj_stamp(struct obj *o, uint64_t *rng)
 {
 	size_t size = stamped_size(o);
-	size_t npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	size_t npages = stamped_pages(o);
 	unsigned char *p;
 	uint64_t old;
 
 	o->seed = rnd_next(rng) | 1;
 	if (size < 32) {
 		if (o->addr)
-			payload_fill(o->addr, size, o->seed);
+			payload_fill((char *)o->addr + hdr_off(o), size, o->seed);
 		return;
 	}
 	p = get_page_va(o, 0);
@@ -148,13 +162,13 @@ void obj_stamp(struct obj *o, uint64_t *rng)
 bool obj_check(const struct obj *o, const char *when)
 {
 	size_t size = stamped_size(o);
-	size_t npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	size_t npages = stamped_pages(o);
 	unsigned char *p;
 	uint64_t h[4];
 	bool ok = true;
 
 	if (size < 32)
-		return o->addr ? payload_check(o->addr, size, o->seed, when) : true;
+		return o->addr ? payload_check((char *)o->addr + hdr_off(o), size, o->seed, when) : true;
 	p = get_page_va(o, 0);
 	if (!p)
 		return true;
