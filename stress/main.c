@@ -20,6 +20,8 @@
  * shrinkers (slab caches, lazy vmalloc areas) and empty per-CPU chunks. */
 #include "buddy/reclaim.h"
 #include "percpu/percpu_internal.h"
+/* The invariant walks: periodically in debug builds, once at teardown. */
+#include "buddy/buddy.h"
 
 struct stress_opts opts = {
 	.cpus = 4, .irqs = 1, .irq_rate = 1000, .seconds = 10, .thread_life = 2,
@@ -373,6 +375,12 @@ static void status_line(double elapsed, unsigned long *last, double dt)
 	fflush(stdout);
 }
 
+static void invariant_walks(void)
+{
+	if (buddy_verify())
+		violation("buddy_verify found corrupt free lists");
+}
+
 static void run(void)
 {
 	unsigned long last[STRESS_MAX_CASES] = { 0 };
@@ -395,6 +403,8 @@ static void run(void)
 			}
 		}
 		if (t >= next_status) {
+			if (KMM_DEBUG_ON)
+				invariant_walks();
 			if (!opts.quiet)
 				status_line(t - start, last, t - last_status);
 			last_status = t;
@@ -469,11 +479,11 @@ static void summary(double seconds)
 	       stat_get(&nr_atomic_floor_checks), violations(), kmm_bug_count());
 	kmm_stats_read(&st);
 	printf("paths: pgalloc pcp %lu refill %lu buddy %lu | pgfree pcp %lu buddy %lu | "
-	       "pcp drain %lu trylock-fail %lu | slab alloc fast %lu slow %lu free fast %lu slow %lu "
+	       "pcp drain %lu trylock-fail %lu zone-lock %lu | slab alloc fast %lu slow %lu free fast %lu slow %lu "
 	       "new %lu discard %lu | kswapd wake %lu direct reclaim %lu alloc fail %lu | "
 	       "vmalloc %lu mmap %lu | kfree_rcu %lu batches %lu\n",
 	       st.pgalloc_pcp, st.pgalloc_pcp_refill, st.pgalloc_buddy, st.pgfree_pcp,
-	       st.pgfree_buddy, st.pcp_drain, st.pcp_trylock_fail, st.slab_alloc_fast,
+	       st.pgfree_buddy, st.pcp_drain, st.pcp_trylock_fail, st.zone_lock, st.slab_alloc_fast,
 	       st.slab_alloc_slow, st.slab_free_fast, st.slab_free_slow, st.slab_new,
 	       st.slab_discard, st.kswapd_wake, st.direct_reclaim, st.alloc_fail, st.vmalloc,
 	       st.vmap_mmap, st.kfree_rcu, st.kfree_rcu_batches);
@@ -677,6 +687,7 @@ int main(int argc, char **argv)
 		if (case_enabled[c] && stress_cases[c]->teardown)
 			stress_cases[c]->teardown();
 	stress_reclaim_all();
+	invariant_walks();
 	free_end = nr_free_pages();
 	if (free_end != free_boot)
 		violation("free pages at teardown %lu, right after boot %lu: %ld pages not back",
