@@ -270,6 +270,8 @@ void obj_free(struct obj *o)
 	case OBJ_VMALLOC:
 		vfree(o->addr);
 		break;
+#endif
+#ifdef STRESS_HAVE_KVMALLOC
 	case OBJ_KVMALLOC:
 		kvfree(o->addr);
 		break;

@@ -44,7 +44,7 @@ static struct robj *robj_new(struct worker *w, gfp_t gfp, int slot)
 
 	if (from == FROM_CACHE)
 		r = kmem_cache_alloc(rcu_cache, gfp);
-#ifdef STRESS_HAVE_VMALLOC
+#ifdef STRESS_HAVE_KVMALLOC
 	else if (from == FROM_KVMALLOC && !w->irq)
 		r = kvmalloc(sizeof(*r) + rnd_below(&w->rng, 3) * PAGE_SIZE * 4, gfp);
 #endif

@@ -1,6 +1,6 @@
-/* Workload "vmalloc" (built when kmm has vmalloc and kvmalloc):
- * vmalloc/vzalloc/vmalloc_32/__vmalloc and kvmalloc/kvzalloc/kvcalloc of
- * many sizes, and vmap of separately allocated pages. Each page of an
+/* Workload "vmalloc" (built when kmm has vmalloc): vmalloc/vzalloc/
+ * vmalloc_32/__vmalloc and, when kmm has them, kvmalloc/kvzalloc/kvcalloc
+ * of many sizes, and vmap of separately allocated pages. Each page of an
  * area is stamped through the area and read back through
  * vmalloc_to_page() and the direct map (or kmap for HighMem), so a page
  * mapped at the wrong place, or shared by two areas, is caught. */
@@ -83,6 +83,7 @@ static bool vm_alloc_one(struct worker *w, struct obj *o, unsigned long room)
 		zero = rnd_chance(&w->rng, 30);
 		p = __vmalloc(size, gfp | (zero ? __GFP_ZERO : 0));
 	} else {
+#ifdef STRESS_HAVE_KVMALLOC
 		vm = false;
 		if (r < 85) {
 			p = kvmalloc(size, GFP_KERNEL);
@@ -97,6 +98,9 @@ static bool vm_alloc_one(struct worker *w, struct obj *o, unsigned long room)
 			size *= n;
 			zero = true;
 		}
+#else
+		p = vmalloc(size);
+#endif
 	}
 	if (!p)
 		return false;
