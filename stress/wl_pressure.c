@@ -2,7 +2,8 @@
  * direct reclaim and the reserves are in play all the time.
  *
  * The pressure threads fill a hoard of pages with GFP_NOWAIT while free
- * memory is above the high watermark (failures are allowed and counted),
+ * memory is above the target (alternately kswapd's range and the min
+ * watermark) (failures are allowed and counted),
  * and now and then allocate with GFP_KERNEL below it, which may sleep in
  * direct reclaim. A shrinker gives the hoard back, so reclaim (kswapd's
  * and direct) has something to reclaim; the other workloads' GFP_KERNEL
@@ -13,13 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <kmm/shrinker.h>
 #include "stress.h"
 
 static pthread_mutex_t hoard_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct obj *hoard;
 static unsigned long hoard_n, hoard_cap;
-static unsigned long wmark_low, wmark_high;	/* summed over zones */
+static unsigned long wmark_min, wmark_low, wmark_high;	/* summed over zones */
 static struct shrinker *hoard_shrinker;
 static int pressure_idx;
 static unsigned long shrunk;
@@ -69,6 +71,10 @@ static unsigned long hoard_scan(struct shrinker *s, struct shrink_control *sc)
 	unsigned long freed = 0;
 	struct obj o;
 
+	/* Reclaim for a zone the hoard hardly uses (kswapd balancing DMA)
+	 * would empty it without need: give back only under global pressure. */
+	if (nr_free_pages() > 2 * wmark_high)
+		return SHRINK_STOP;
 	while (freed < sc->nr_to_scan && hoard_pop(&o, NULL)) {
 		obj_free(&o);
 		freed++;
@@ -91,7 +97,9 @@ static void read_watermarks(void)
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long v;
 
-		if (sscanf(line, " low %lu", &v) == 1)
+		if (sscanf(line, " min %lu", &v) == 1)
+			wmark_min += v;
+		else if (sscanf(line, " low %lu", &v) == 1)
 			wmark_low += v;
 		else if (sscanf(line, " high %lu", &v) == 1)
 			wmark_high += v;
@@ -118,8 +126,11 @@ static int pressure_setup(void)
 static void pressure_step(struct worker *w, void *arg)
 {
 	unsigned long free_pages = nr_free_pages();
-	/* Aim between low and high: above it, take; below it, mostly give. */
-	unsigned long target = wmark_low + (wmark_high - wmark_low) / 2;
+	/* Aim between low and high (kswapd's range) for two seconds, then at
+	 * the min watermark for two, where GFP_NOWAIT stops and only
+	 * GFP_ATOMIC may go further, into the reserves. */
+	bool deep = ((unsigned long)time(NULL) / 2) % 2;
+	unsigned long target = deep ? wmark_min : wmark_low + (wmark_high - wmark_low) / 2;
 	struct obj o;
 
 	for (int i = 0; i < 16; i++) {
@@ -160,8 +171,8 @@ static void pressure_teardown(void)
 		obj_free(&o);
 	free(hoard);
 	hoard = NULL;
-	printf("pressure: watermarks low %lu high %lu pages, %lu pages given back by the shrinker\n",
-	       wmark_low, wmark_high, stat_get(&shrunk));
+	printf("pressure: watermarks min %lu low %lu high %lu pages, %lu pages given back by the "
+	       "shrinker\n", wmark_min, wmark_low, wmark_high, stat_get(&shrunk));
 }
 
 const struct stress_case case_pressure = {
