@@ -95,14 +95,6 @@ const char *gfp_zone_name(gfp_t gfp)
 
 /* ---- the GFP_ATOMIC reserve floor, from zoneinfo and pagetypeinfo ---- */
 
-struct zone_view {
-	char name[16];
-	long free, min, managed;
-	long protection[4];
-	int nr_prot;
-	long usable;		/* free pages outside HighAtomic/Isolate blocks */
-};
-
 static char *proc_capture(const char *name)
 {
 	char *buf = NULL;
@@ -120,13 +112,13 @@ static char *proc_capture(const char *name)
 	return buf;
 }
 
-static int parse_zones(struct zone_view *zv, int max)
+int parse_zones(struct zone_view *zv, int max, bool usable)
 {
-	char *zi = proc_capture("zoneinfo"), *pt = proc_capture("pagetypeinfo");
+	char *zi = proc_capture("zoneinfo"), *pt = usable ? proc_capture("pagetypeinfo") : NULL;
 	char *line, *save = NULL;
 	int n = 0;
 
-	if (!zi || !pt) {
+	if (!zi || (usable && !pt)) {
 		free(zi);
 		free(pt);
 		return 0;
@@ -145,6 +137,8 @@ static int parse_zones(struct zone_view *zv, int max)
 			zv[n - 1].free = v;
 		} else if (sscanf(line, " min %ld", &v) == 1) {
 			zv[n - 1].min = v;
+		} else if (sscanf(line, " high %ld", &v) == 1) {
+			zv[n - 1].high = v;
 		} else if (sscanf(line, " managed %ld", &v) == 1) {
 			zv[n - 1].managed = v;
 		} else if (strstr(line, "protection: (")) {
@@ -158,7 +152,7 @@ static int parse_zones(struct zone_view *zv, int max)
 		}
 	}
 	save = NULL;
-	for (line = strtok_r(pt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = pt ? strtok_r(pt, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char name[16], type[16];
 		int off = 0;
 
@@ -186,7 +180,7 @@ static int parse_zones(struct zone_view *zv, int max)
 static long atomic_headroom(gfp_t gfp, char *why, size_t len)
 {
 	struct zone_view zv[4];
-	int n = parse_zones(zv, 4), top = -1;
+	int n = parse_zones(zv, 4, true), top = -1;
 	const char *topname = gfp_zone_name(gfp);
 	long best = -(1L << 40);
 

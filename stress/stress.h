@@ -123,6 +123,16 @@ unsigned long violations(void);
 void count_fail(int case_idx);
 void count_atomic_fail(void);
 
+/* A zone as zoneinfo (and pagetypeinfo, when `usable`) show it. */
+struct zone_view {
+	char name[16];
+	long free, min, high, managed;
+	long protection[4];
+	int nr_prot;
+	long usable;		/* free pages outside HighAtomic/Isolate blocks */
+};
+int parse_zones(struct zone_view *zv, int max, bool usable);
+
 /* Called when an order-0 GFP_ATOMIC page allocation failed: checks the
  * zones' free pages against the atomic reserve floor (main.c). `retry` is
  * a second attempt the check may make. Returns the page if the retry
