@@ -21,11 +21,16 @@
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
 
-unsigned long shrink_slab(gfp_t gfp, unsigned long nr_to_scan);
 
 #define LIVE_MAX	48
 
-enum kind { K_PAGES, K_FREE_PAGES, K_EXACT, K_KMALLOC, K_CACHE };
+enum kind { K_PAGES, K_FREE_PAGES, K_EXACT, K_KMALLOC, K_CACHE, K_VMALLOC };
+
+/* Kinds whose pages come straight from the buddy (counted in live_pages). */
+static bool kind_is_pages(enum kind k)
+{
+	return k == K_PAGES || k == K_FREE_PAGES || k == K_EXACT;
+}
 
 struct live {
 	enum kind kind;
@@ -40,7 +45,9 @@ static struct live live[LIVE_MAX];
 static int nr_live;
 static unsigned long live_pages, cap_pages, boot_free;
 static int irq_depth;
-static bool slab_used;
+/* Set by vmalloc and slab calls: their metadata and lazy frees keep free
+ * pages from adding up exactly until the end of the input. */
+static bool inexact;
 static const uint8_t *in;
 static size_t in_len;
 #ifdef STRESS_HAVE_SLAB
@@ -125,7 +132,7 @@ static void track(struct live l)
 	l.seed = ((uint64_t)next32() << 32) | next32() | 1;
 	if (l.addr && l.size)
 		fill(l.addr, stamp_len(&l), l.seed);
-	if (l.kind != K_KMALLOC && l.kind != K_CACHE)
+	if (kind_is_pages(l.kind))
 		live_pages += (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	live[nr_live++] = l;
 }
@@ -139,9 +146,11 @@ static void free_live_raw(const struct live *l)
 #ifdef STRESS_HAVE_SLAB
 	case K_KMALLOC:		kfree(l->addr); break;
 	case K_CACHE:		kmem_cache_free(l->order ? cache_b : cache_a, l->addr); break;
-#else
-	default: break;
 #endif
+#ifdef STRESS_HAVE_VMALLOC
+	case K_VMALLOC:		vfree(l->addr); break;
+#endif
+	default: break;
 	}
 }
 
@@ -153,7 +162,7 @@ static struct live untrack_free(int i)
 	if (l.addr && l.size)
 		check(l.addr, stamp_len(&l), l.seed, "free");
 	EXPECT_REPORTS(0, "valid free", free_live_raw(&l));
-	if (l.kind != K_KMALLOC && l.kind != K_CACHE)
+	if (kind_is_pages(l.kind))
 		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	live[i] = live[--nr_live];
 	return l;
@@ -374,7 +383,7 @@ static void op_drain_check(void)
 {
 	unsigned long f = free_after_drain();
 
-	if (!slab_used)
+	if (!inexact)
 		fuzz_assert(f + live_pages == boot_free, "free %lu + live %lu != boot %lu", f,
 			    live_pages, boot_free);
 	for (int i = 0; i < nr_live; i++)
@@ -382,8 +391,94 @@ static void op_drain_check(void)
 			check(live[i].addr, stamp_len(&live[i]), live[i].seed, "drain check");
 }
 
-#ifdef STRESS_HAVE_SLAB
-#include "fuzz_slab.inc"
+#ifdef STRESS_HAVE_VMALLOC
+/* vmalloc sleeps: in interrupt context it is refused with one report.
+ * Valid vfree()s stay in task context, where nothing is deferred, so
+ * free pages add up at once. */
+static void op_vmalloc(void)
+{
+	unsigned long size = 1 + next32() % (64 * PAGE_SIZE);
+	unsigned int how = next() % 4;
+	struct live l = { .kind = K_VMALLOC, .size = size };
+	int want = irq_depth ? 1 : 0;
+
+	if (!want && (live_pages + (size >> PAGE_SHIFT) + 1 > cap_pages || nr_live == LIVE_MAX))
+		return;
+	inexact = true;
+	if (how == 0)
+		EXPECT_REPORTS(want, "vmalloc", l.addr = vmalloc(size));
+	else if (how == 1)
+		EXPECT_REPORTS(want, "vzalloc", l.addr = vzalloc(size));
+	else if (how == 2)
+		EXPECT_REPORTS(want, "vmalloc_32", l.addr = vmalloc_32(size));
+	else
+		EXPECT_REPORTS(want, "__vmalloc",
+			       l.addr = __vmalloc(size, GFP_KERNEL | (next() & 1 ? __GFP_ZERO : 0)));
+	if (!l.addr)
+		return;
+	fuzz_assert(!want, "vmalloc succeeded in interrupt context");
+	fuzz_assert(is_vmalloc_addr(l.addr), "vmalloc gave %p outside vmalloc space", l.addr);
+	if (how == 1)
+		check_zero(l.addr, size);
+	track(l);
+}
+
+static int vmalloc_live(void)
+{
+	for (int tries = 0; tries < 4 && nr_live; tries++) {
+		int i = next() % nr_live;
+
+		if (live[i].kind == K_VMALLOC)
+			return i;
+	}
+	return -1;
+}
+
+static void op_vmalloc_misuse(void)
+{
+	static char outside[64];
+	uint8_t v = next() % 7;
+	int i = vmalloc_live();
+
+	if (irq_depth)
+		return;
+	switch (v) {
+	case 0:
+		if (i >= 0) {
+			struct live l = untrack_free(i);
+
+			EXPECT_REFUSED(1, "double vfree", vfree(l.addr));
+		}
+		break;
+	case 1:
+		if (i >= 0)
+			EXPECT_REFUSED(1, "vfree(interior)",
+				       vfree((char *)live[i].addr + 1 + next32() % live[i].size));
+		break;
+	case 2:
+		EXPECT_REFUSED(1, "vfree(static buffer)", vfree(outside));
+		break;
+	case 3:
+		if (i >= 0)
+			EXPECT_REFUSED(1, "vunmap(vmalloc area)", vunmap(live[i].addr));
+		break;
+	case 4:
+		if (i >= 0)
+			EXPECT_REFUSED(1, "free_pages(vmalloc address)",
+				       free_pages((unsigned long)live[i].addr, 0));
+		break;
+	case 5:
+		i = page_kind_live();
+		if (i >= 0 && live[i].addr)
+			EXPECT_REFUSED(1, "vfree(page memory)", vfree(live[i].addr));
+		break;
+	case 6:
+		if (i >= 0)
+			EXPECT_REFUSED(1, "__free_pages(vmalloc_to_page)",
+				       __free_pages(vmalloc_to_page(live[i].addr), 0));
+		break;
+	}
+}
 #endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -396,9 +491,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	kmm_report_quiet(true);
 	kmm_cpu_bind(0);
-#ifdef STRESS_HAVE_SLAB
-	slab_fuzz_init();
-#endif
 	boot_free = free_after_drain();
 	cap_pages = totalram_pages() / 4;
 	return 0;
@@ -410,7 +502,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	in = data;
 	in_len = size;
-	slab_used = false;
+	inexact = false;
 	while (in_len) {
 		switch (next() % 10) {
 		case 0: case 1: op_alloc(); break;
@@ -420,9 +512,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5: op_foreign(); break;
 		case 6: op_irq(); break;
 		case 7: op_drain_check(); break;
-#ifdef STRESS_HAVE_SLAB
-		case 8: op_slab(); break;
-		case 9: op_slab_misuse(); break;
+#ifdef STRESS_HAVE_VMALLOC
+		case 8: if (next() & 1) op_vmalloc(); else op_vmalloc_misuse(); break;
 #endif
 		default: break;
 		}
@@ -434,9 +525,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (nr_live)
 		untrack_free(nr_live - 1);
 	fuzz_assert(live_pages == 0, "live pages %lu after freeing all", live_pages);
-#ifdef STRESS_HAVE_SLAB
-	if (slab_used)
-		slab_fuzz_reclaim();
+#ifdef STRESS_HAVE_VMALLOC
+	if (inexact)
+		vm_unmap_aliases();
 #endif
 	fuzz_assert(free_after_drain() == boot_free, "free pages %lu at the end of the input, %lu at boot",
 		    nr_free_pages(), boot_free);
