@@ -231,7 +231,7 @@ bool obj_check_zero(const struct obj *o)
 	return ok;
 }
 
-static void mark_dead(const struct obj *o)
+void obj_mark_dead(const struct obj *o)
 {
 	unsigned char *p;
 
@@ -247,7 +247,7 @@ static void mark_dead(const struct obj *o)
 void obj_free(struct obj *o)
 {
 	obj_check(o, "before free");
-	mark_dead(o);
+	obj_mark_dead(o);
 	switch (o->kind) {
 	case OBJ_PAGES:
 		__free_pages(o->page, o->order);

@@ -177,6 +177,8 @@ struct obj {
 void obj_stamp(struct obj *o, uint64_t *rng);
 /* Checks the header and payload; a violation when they differ. */
 bool obj_check(const struct obj *o, const char *when);
+/* Turns the header dead (for frees obj_free does not make). */
+void obj_mark_dead(const struct obj *o);
 /* Checks, marks dead and frees by kind. */
 void obj_free(struct obj *o);
 /* A zeroed block really is zero (first and last bytes of each page). */

@@ -430,6 +430,7 @@ static void bulk_step(struct worker *w, void *arg)
 	}
 	for (int i = 0; i < got; i++) {
 		obj_check(&o[i], "before kmem_cache_free_bulk");
+		obj_mark_dead(&o[i]);
 	}
 	kmem_cache_free_bulk(c->s, (size_t)got, p);
 }
