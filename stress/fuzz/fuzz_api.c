@@ -19,6 +19,7 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/mmzone.h"
+#include "buddy/reclaim.h"
 #include "lib/bug.h"
 
 
@@ -145,7 +146,9 @@ static void free_live_raw(const struct live *l)
 	case K_EXACT:		free_pages_exact(l->addr, l->size); break;
 #ifdef STRESS_HAVE_SLAB
 	case K_KMALLOC:		kfree(l->addr); break;
-	case K_CACHE:		kmem_cache_free(l->order ? cache_b : cache_a, l->addr); break;
+	case K_CACHE:
+		kmem_cache_free(l->order ? cache_b : cache_a, (char *)l->addr - 16);
+		break;
 #endif
 #ifdef STRESS_HAVE_VMALLOC
 	case K_VMALLOC:		vfree(l->addr); break;
@@ -486,16 +489,241 @@ static void op_vmalloc_misuse(void)
 }
 #endif
 
+#ifdef STRESS_HAVE_SLAB
+/* Slab calls. kmm boots with slub_debug=FZP for the fuzzer, so a double
+ * free is always caught (without it SLUB catches only the naive case, as
+ * the kernel does, and the fuzzer would corrupt a freelist). */
+static void ctor_mark(void *p)
+{
+	memset(p, 0xc7, 16);
+}
+
+static void slab_fuzz_init(void)
+{
+	cache_a = kmem_cache_create("fuzz-a", 100, 0, 0, ctor_mark);
+	cache_b = kmem_cache_create("fuzz-b", 700, 64, SLAB_HWCACHE_ALIGN, ctor_mark);
+	fuzz_assert(cache_a && cache_b, "kmem_cache_create failed");
+}
+
+static gfp_t slab_gfp(uint8_t a)
+{
+	static const gfp_t base[] = { GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO };
+	gfp_t gfp = base[a & 3];
+
+	if (a & 4)
+		gfp |= __GFP_DMA;
+	else if (a & 8)
+		gfp |= __GFP_RECLAIMABLE;
+	if (a & 16)
+		gfp |= __GFP_ZERO;
+	if (a & 32)
+		gfp |= __GFP_NOWARN;
+	return gfp;
+}
+
+static int slab_live(enum kind k)
+{
+	for (int tries = 0; tries < 4 && nr_live; tries++) {
+		int i = next() % nr_live;
+
+		if (live[i].kind == k)
+			return i;
+	}
+	return -1;
+}
+
+static void op_kmalloc(void)
+{
+	uint8_t r = next();
+	gfp_t gfp = slab_gfp(next());
+	bool sleeps = irq_depth && (gfp & __GFP_DIRECT_RECLAIM);
+	struct live l = { .kind = K_KMALLOC };
+	size_t size;
+	int want;
+
+	if (r < 8)
+		size = 0;
+	else if (r < 200)
+		size = 1 + (next() | next() << 8) % KMALLOC_MAX_CACHE_SIZE;
+	else if (r < 250)
+		size = KMALLOC_MAX_CACHE_SIZE + 1 + next32() % (cap_pages * PAGE_SIZE / 4);
+	else
+		size = KMALLOC_MAX_SIZE + 1 + next32() % 4096;
+	if (size > KMALLOC_MAX_SIZE)
+		want = (gfp & __GFP_NOWARN) ? 0 : 1;
+	else
+		want = size && sleeps ? 1 : 0;
+	if (!want && size > KMALLOC_MAX_CACHE_SIZE &&
+	    live_pages + (size >> PAGE_SHIFT) + 1 > cap_pages)
+		return;
+	if (nr_live == LIVE_MAX)
+		return;
+	inexact = true;
+	EXPECT_REPORTS(want, "kmalloc", l.addr = kmalloc(size, gfp));
+	if (!size) {
+		fuzz_assert(l.addr == ZERO_SIZE_PTR, "kmalloc(0) = %p", l.addr);
+		EXPECT_REPORTS(0, "kfree(ZERO_SIZE_PTR)", kfree(l.addr));
+		return;
+	}
+	if (!l.addr)
+		return;
+	fuzz_assert(!want, "kmalloc(%zu, %#x) succeeded but is misuse", size, gfp);
+	fuzz_assert(ksize(l.addr) >= size, "ksize %zu < %zu", ksize(l.addr), size);
+	if (gfp & __GFP_ZERO)
+		check_zero(l.addr, size);
+	l.size = size;
+	track(l);
+}
+
+static void op_cache_alloc(void)
+{
+	bool b = next() & 1;
+	gfp_t gfp = slab_gfp(next()) & ~(__GFP_ZERO | __GFP_DMA | __GFP_RECLAIMABLE);
+	struct live l = { .kind = K_CACHE, .order = b, .size = b ? 700 : 100 };
+	int want = irq_depth && (gfp & __GFP_DIRECT_RECLAIM) ? 1 : 0;
+
+	if (nr_live == LIVE_MAX)
+		return;
+	inexact = true;
+	EXPECT_REPORTS(want, "kmem_cache_alloc", l.addr = kmem_cache_alloc(b ? cache_b : cache_a, gfp));
+	if (!l.addr)
+		return;
+	fuzz_assert(!want, "kmem_cache_alloc succeeded in atomic context with %#x", gfp);
+	for (int i = 0; i < 16; i++)
+		fuzz_assert(((unsigned char *)l.addr)[i] == 0xc7, "object %p is not constructed",
+			    l.addr);
+	/* Keep the constructor's bytes: the stamp starts after them. */
+	l.addr = (char *)l.addr + 16;
+	l.size -= 16;
+	track(l);
+}
+
+static void op_krealloc(void)
+{
+	int i = slab_live(K_KMALLOC);
+	gfp_t gfp = irq_depth ? GFP_ATOMIC : GFP_KERNEL;
+	size_t size = 1 + (next() | next() << 8) % (2 * KMALLOC_MAX_CACHE_SIZE);
+	void *p;
+
+	if (i < 0)
+		return;
+	check(live[i].addr, stamp_len(&live[i]), live[i].seed, "krealloc");
+	EXPECT_REPORTS(0, "krealloc", p = krealloc(live[i].addr, size, gfp));
+	if (!p)
+		return;
+	check(p, MIN(stamp_len(&live[i]), size), live[i].seed, "krealloc contents");
+	live[i].addr = p;
+	live[i].size = size;
+	fill(p, stamp_len(&live[i]), live[i].seed);
+}
+
+static void op_slab(void)
+{
+	switch (next() % 5) {
+	case 0: case 1: op_kmalloc(); break;
+	case 2: op_cache_alloc(); break;
+	case 3: op_krealloc(); break;
+	case 4:
+		EXPECT_REPORTS(0, "kmalloc_array overflow",
+			       fuzz_assert(!kmalloc_array(SIZE_MAX / 3, 4, GFP_KERNEL),
+					   "kmalloc_array overflow allocated"));
+		break;
+	}
+}
+
+/* The object start of a K_CACHE entry (its constructor bytes first). */
+static void *obj_start(const struct live *l)
+{
+	return l->kind == K_CACHE ? (char *)l->addr - 16 : l->addr;
+}
+
+static void op_slab_misuse(void)
+{
+	static char outside[256];
+	int i;
+
+	switch (next() % 8) {
+	case 0:
+		i = slab_live(K_KMALLOC);
+		if (i >= 0) {
+			struct live l = untrack_free(i);
+
+			EXPECT_REFUSED(1, "double kfree", kfree(l.addr));
+		}
+		break;
+	case 1:
+		i = slab_live(K_CACHE);
+		if (i >= 0) {
+			struct live l = untrack_free(i);
+
+			EXPECT_REFUSED(1, "double kmem_cache_free",
+				       kmem_cache_free(l.order ? cache_b : cache_a, obj_start(&l)));
+		}
+		break;
+	case 2:
+		EXPECT_REFUSED(1, "kfree(static buffer)", kfree(outside + (next() & 0x7f)));
+		break;
+	case 3:
+		i = slab_live(K_KMALLOC);
+		if (i >= 0 && live[i].size > 1)
+			EXPECT_REFUSED(1, "kfree(interior)",
+				       kfree((char *)live[i].addr + 1 + next32() % (live[i].size - 1)));
+		break;
+	case 4:
+		i = slab_live(K_CACHE);
+		if (i >= 0)
+			EXPECT_REFUSED(1, "kmem_cache_free(wrong cache)",
+				       kmem_cache_free(live[i].order ? cache_a : cache_b,
+						       obj_start(&live[i])));
+		break;
+	case 5:
+		i = slab_live(K_KMALLOC);
+		if (i >= 0 && live[i].size <= KMALLOC_MAX_CACHE_SIZE)
+			EXPECT_REFUSED(1, "kmem_cache_free(kmalloc object)",
+				       kmem_cache_free(cache_a, live[i].addr));
+		break;
+	case 6:
+		i = page_kind_live();
+		if (i >= 0 && live[i].addr)
+			EXPECT_REFUSED(1, "kfree(page memory)", kfree(live[i].addr));
+		break;
+	case 7:
+#ifdef STRESS_HAVE_VMALLOC
+		i = vmalloc_live();
+		if (i >= 0) {
+			EXPECT_REFUSED(1, "kfree(vmalloc address)", kfree(live[i].addr));
+			break;
+		}
+		i = slab_live(K_KMALLOC);
+		if (i >= 0 && !irq_depth)
+			EXPECT_REFUSED(1, "vfree(kmalloc address)", vfree(live[i].addr));
+#endif
+		break;
+	}
+}
+
+/* Empty slabs back to the buddy so free pages add up again. */
+static void slab_fuzz_reclaim(void)
+{
+	kmem_cache_shrink(cache_a);
+	kmem_cache_shrink(cache_b);
+	shrink_slab(GFP_KERNEL, 1UL << 30);
+}
+#endif
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (kmm_init("mem=32M nr_cpus=2")) {
+	if (kmm_init("mem=32M nr_cpus=2 slub_debug=FZP")) {
 		fprintf(stderr, "fuzz_api: kmm_init failed\n");
 		abort();
 	}
 	kmm_report_quiet(true);
 	kmm_cpu_bind(0);
+#ifdef STRESS_HAVE_SLAB
+	slab_fuzz_init();
+#endif
 	boot_free = free_after_drain();
 	cap_pages = totalram_pages() / 4;
 	return 0;
@@ -520,6 +748,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef STRESS_HAVE_VMALLOC
 		case 8: if (next() & 1) op_vmalloc(); else op_vmalloc_misuse(); break;
 #endif
+#ifdef STRESS_HAVE_SLAB
+		case 9: if (next() & 1) op_slab(); else op_slab_misuse(); break;
+#endif
 		default: break;
 		}
 	}
@@ -533,6 +764,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef STRESS_HAVE_VMALLOC
 	if (inexact)
 		vm_unmap_aliases();
+#endif
+#ifdef STRESS_HAVE_SLAB
+	if (inexact)
+		slab_fuzz_reclaim();
 #endif
 	fuzz_assert(free_after_drain() == boot_free, "free pages %lu at the end of the input, %lu at boot",
 		    nr_free_pages(), boot_free);
