@@ -445,6 +445,25 @@ static bool proc_is_empty(const char *name, int *exists)
 	return empty;
 }
 
+/* Every cache empty: slabinfo's active_objs is 0 on every line. */
+static void check_caches_empty(void)
+{
+	char *txt = proc_capture("slabinfo"), *line, *save = NULL;
+
+	if (!txt)
+		return;
+	for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		unsigned long active;
+
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		if (sscanf(line, "%63s %lu", name, &active) == 2 && active)
+			violation("cache %s has %lu active objects at teardown", name, active);
+	}
+	free(txt);
+}
+
 static void show_view(const char *name)
 {
 	printf("--- /proc/%s ---\n", name);
@@ -686,6 +705,7 @@ int main(int argc, char **argv)
 	if (free_end != free_boot)
 		violation("free pages at teardown %lu, right after boot %lu: %ld pages not back",
 			  free_end, free_boot, (long)free_boot - (long)free_end);
+	check_caches_empty();
 	if (!proc_is_empty("vmallocinfo", &vm_exists))
 		violation("vmallocinfo is not empty at teardown");
 	summary(elapsed);
