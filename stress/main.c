@@ -200,7 +200,7 @@ static long atomic_headroom(gfp_t gfp, char *why, size_t len)
 			room = zv[i].usable;
 		if (room > best) {
 			best = room;
-			snprintf(why, len, "zone %s: %ld free (%ld outside HighAtomic), "
+			snprintf(why, len, "zone %.15s: %ld free (%ld outside HighAtomic), "
 				 "min %ld, atomic floor %ld", zv[i].name, zv[i].free,
 				 zv[i].usable, zv[i].min, floor);
 		}
@@ -213,7 +213,7 @@ static long atomic_headroom(gfp_t gfp, char *why, size_t len)
 struct page *atomic_fail_check(gfp_t gfp)
 {
 	const long slack = 64;
-	char why[160] = "";
+	char why[256] = "";
 	struct page *page;
 
 	count_atomic_fail();
