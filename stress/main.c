@@ -425,6 +425,8 @@ void stress_reclaim_all(void)
 	vm_unmap_aliases();
 #endif
 	rcu_barrier();
+	/* The last RCU callbacks may have emptied slabs. */
+	shrink_slab(GFP_KERNEL, 1UL << 30);
 	percpu_release_empty_chunks();
 	drain_all_pages(NULL);
 }

@@ -49,6 +49,12 @@ static int irq_depth;
 /* Set by vmalloc and slab calls: their metadata and lazy frees keep free
  * pages from adding up exactly until the end of the input. */
 static bool inexact;
+/* kfree_rcu frees from liburcu's callback thread, when it likes: while
+ * some may be pending, free pages are compared only after rcu_barrier(),
+ * which runs every RCU_SETTLE inputs (it waits for a grace period). */
+static bool rcu_dirty;
+static unsigned long nr_inputs;
+#define RCU_SETTLE 256
 static const uint8_t *in;
 static size_t in_len;
 #ifdef STRESS_HAVE_SLAB
@@ -98,8 +104,8 @@ static unsigned long free_after_drain(void)
 #define EXPECT_REFUSED(want, what, stmt) do {				\
 	unsigned long f_ = free_after_drain();				\
 	EXPECT_REPORTS(want, what, stmt);				\
-	fuzz_assert(free_after_drain() == f_, "%s changed free pages: %lu -> %lu", \
-		    (what), f_, nr_free_pages());			\
+	fuzz_assert(rcu_dirty || free_after_drain() == f_,		\
+		    "%s changed free pages: %lu -> %lu", (what), f_, nr_free_pages()); \
 } while (0)
 
 static void fill(void *p, size_t n, uint64_t seed)
@@ -165,6 +171,17 @@ static struct live untrack_free(int i)
 	if (l.addr && l.size)
 		check(l.addr, stamp_len(&l), l.seed, "free");
 	EXPECT_REPORTS(0, "valid free", free_live_raw(&l));
+	if (kind_is_pages(l.kind))
+		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	live[i] = live[--nr_live];
+	return l;
+}
+
+/* Forgets live[i] without freeing it (it was handed to kfree_rcu). */
+static struct live untrack(int i)
+{
+	struct live l = live[i];
+
 	if (kind_is_pages(l.kind))
 		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	live[i] = live[--nr_live];
@@ -386,7 +403,7 @@ static void op_drain_check(void)
 {
 	unsigned long f = free_after_drain();
 
-	if (!inexact)
+	if (!inexact && !rcu_dirty)
 		fuzz_assert(f + live_pages == boot_free, "free %lu + live %lu != boot %lu", f,
 			    live_pages, boot_free);
 	for (int i = 0; i < nr_live; i++)
@@ -711,6 +728,45 @@ static void slab_fuzz_reclaim(void)
 }
 #endif
 
+#if defined(STRESS_HAVE_SLAB) && defined(STRESS_HAVE_KFREE_RCU)
+/* kvfree_call_rcu() of a live kmalloc, cache or vmalloc block, with the
+ * rcu_head anywhere inside it; and two misuses reported at once: a block
+ * kmm never handed out, an rcu_head outside its object. */
+static void op_kfree_rcu(void)
+{
+	uint8_t v = next();
+	int i = nr_live ? next() % nr_live : -1;
+	struct live l;
+	char *start;
+	size_t objsize, off;
+
+	if (v & 1) {
+		static char outside[64] __attribute__((aligned(8)));
+
+		EXPECT_REFUSED(1, "kvfree_call_rcu(not kmm memory)",
+			       kvfree_call_rcu((struct rcu_head *)outside, outside + 8));
+		return;
+	}
+	if (i < 0 || kind_is_pages(live[i].kind))
+		return;
+	l = live[i];
+	start = l.kind == K_CACHE ? (char *)l.addr - 16 : l.addr;
+	objsize = l.kind == K_CACHE ? l.size + 16 : l.size;
+	if (v & 2) {
+		EXPECT_REFUSED(1, "kvfree_call_rcu(rcu_head outside)",
+			       kvfree_call_rcu((struct rcu_head *)(start - 8), start));
+		return;
+	}
+	if (objsize < sizeof(struct rcu_head))
+		return;
+	off = (next32() % (objsize - sizeof(struct rcu_head) + 1)) & ~(size_t)7;
+	check(l.addr, stamp_len(&l), l.seed, "kfree_rcu");
+	untrack(i);
+	rcu_dirty = inexact = true;
+	EXPECT_REPORTS(0, "kvfree_call_rcu", kvfree_call_rcu((struct rcu_head *)(start + off), start));
+}
+#endif
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -731,8 +787,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned long bugs = kmm_bug_count();
-
 	in = data;
 	in_len = size;
 	inexact = false;
@@ -749,7 +803,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8: if (next() & 1) op_vmalloc(); else op_vmalloc_misuse(); break;
 #endif
 #ifdef STRESS_HAVE_SLAB
-		case 9: if (next() & 1) op_slab(); else op_slab_misuse(); break;
+		case 9:
+			switch (next() % 5) {
+			case 0: case 1: op_slab(); break;
+			case 2: case 3: op_slab_misuse(); break;
+#ifdef STRESS_HAVE_KFREE_RCU
+			case 4: op_kfree_rcu(); break;
+#endif
+			}
+			break;
 #endif
 		default: break;
 		}
@@ -761,6 +823,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (nr_live)
 		untrack_free(nr_live - 1);
 	fuzz_assert(live_pages == 0, "live pages %lu after freeing all", live_pages);
+	nr_inputs++;
+	if (rcu_dirty) {
+		if (nr_inputs % RCU_SETTLE)
+			return 0;
+		rcu_barrier();
+#ifdef STRESS_HAVE_SLAB
+		slab_fuzz_reclaim();	/* flushes kfree_rcu batches */
+#endif
+		rcu_barrier();
+		rcu_dirty = false;
+	}
 #ifdef STRESS_HAVE_VMALLOC
 	if (inexact)
 		vm_unmap_aliases();
@@ -771,6 +844,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 	fuzz_assert(free_after_drain() == boot_free, "free pages %lu at the end of the input, %lu at boot",
 		    nr_free_pages(), boot_free);
-	(void)bugs;
 	return 0;
 }
