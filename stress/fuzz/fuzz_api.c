@@ -177,17 +177,6 @@ static struct live untrack_free(int i)
 	return l;
 }
 
-/* Forgets live[i] without freeing it (it was handed to kfree_rcu). */
-static struct live untrack(int i)
-{
-	struct live l = live[i];
-
-	if (kind_is_pages(l.kind))
-		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	live[i] = live[--nr_live];
-	return l;
-}
-
 static gfp_t decode_gfp(uint8_t a, uint8_t b)
 {
 	static const gfp_t base[] = { GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS,
@@ -732,6 +721,17 @@ static void slab_fuzz_reclaim(void)
 /* kvfree_call_rcu() of a live kmalloc, cache or vmalloc block, with the
  * rcu_head anywhere inside it; and two misuses reported at once: a block
  * kmm never handed out, an rcu_head outside its object. */
+/* Forgets live[i] without freeing it (it was handed to kfree_rcu). */
+static struct live untrack(int i)
+{
+	struct live l = live[i];
+
+	if (kind_is_pages(l.kind))
+		live_pages -= (l.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	live[i] = live[--nr_live];
+	return l;
+}
+
 static void op_kfree_rcu(void)
 {
 	uint8_t v = next();
