@@ -130,16 +130,29 @@ static void test_vzalloc_and_meminfo(void **state)
 	assert_int_equal(meminfo_kb("VmallocUsed:"), 0);
 }
 
+static int setup_8g(void **state)
+{
+	(void)state;
+	return boot("mem=8G nr_cpus=2 populate=0");
+}
+
+/* With memory above 4 GiB, vmalloc takes Normal pages first and
+ * vmalloc_32 only pages below 4 GiB. */
 static void test_vmalloc_32(void **state)
 {
-	unsigned long nr = 64;
-	char *p = vmalloc_32(nr * PAGE_SIZE);
+	unsigned long nr = 64, limit = (4UL << 30) >> PAGE_SHIFT;
+	char *p = vmalloc_32(nr * PAGE_SIZE), *q = vmalloc(nr * PAGE_SIZE);
 
 	(void)state;
 	assert_non_null(p);
-	for (unsigned long i = 0; i < nr; i++)
-		assert_true(vmalloc_to_pfn(p + i * PAGE_SIZE) < (4UL << 30) >> PAGE_SHIFT);
+	assert_non_null(q);
+	for (unsigned long i = 0; i < nr; i++) {
+		assert_true(vmalloc_to_pfn(p + i * PAGE_SIZE) < limit);
+		assert_true(vmalloc_to_pfn(q + i * PAGE_SIZE) >= limit);
+		p[i * PAGE_SIZE] = q[i * PAGE_SIZE] = 1;
+	}
 	vfree(p);
+	vfree(q);
 }
 
 static void test_scattered_pages(void **state)
@@ -568,7 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_contiguity_and_aliasing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vzalloc_and_meminfo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmalloc_32, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmalloc_32, setup_8g, teardown),
 		cmocka_unit_test_setup_teardown(test_scattered_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guard_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_purge_and_reuse, setup, teardown),
