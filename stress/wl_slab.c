@@ -85,11 +85,6 @@ static bool scache_alloc(struct worker *w, const struct scache *c, gfp_t gfp, st
 	return true;
 }
 
-static void stamp_new(struct worker *w, struct obj *o)
-{
-	obj_stamp(o, &w->rng);
-}
-
 /* ---- kmalloc ---- */
 
 struct held {
@@ -189,7 +184,7 @@ static bool kmalloc_one(struct worker *w, struct obj *o, gfp_t gfp, size_t size)
 	*o = (struct obj){ .kind = OBJ_KMALLOC, .addr = p, .size = size, .cpu = (uint16_t)w->cpu };
 	if (zero)
 		obj_check_zero(o);
-	stamp_new(w, o);
+	obj_stamp(o, &w->rng);
 	return true;
 }
 
