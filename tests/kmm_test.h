@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <cmocka.h>
 #include <kmm/kmm.h>
 
@@ -30,7 +31,7 @@ void kmm_report_quiet(bool quiet);
 } while (0)
 
 /* Captures a /proc view into a malloc'ed string. */
-static inline char *proc_text(const char *name)
+static __attribute__((noinline, unused)) char *proc_text(const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;

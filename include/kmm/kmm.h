@@ -43,6 +43,7 @@ struct kmm_stats {
 	unsigned long pgfree_buddy;	/* freed into the buddy directly */
 	unsigned long pcp_drain;	/* batches drained from pcp to buddy */
 	unsigned long pcp_trylock_fail;	/* pcp busy: fell back to the buddy */
+	unsigned long zone_lock;	/* buddy shard lock acquisitions */
 	unsigned long slab_alloc_fast;	/* lockless per-CPU freelist hit */
 	unsigned long slab_alloc_slow;
 	unsigned long slab_free_fast;	/* lockless free to the per-CPU slab */

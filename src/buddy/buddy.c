@@ -8,6 +8,7 @@
  * free_area[order].free_list[mt] with mt in buddy_private. The buddy of a
  * block at pfn of order o is at pfn ^ 2^o; both are in the same max-order
  * block and so in the same shard. */
+#include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "percpu/vmstat.h"
@@ -19,15 +20,6 @@ static const int fallbacks[MIGRATE_PCPTYPES][2] = {
 	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
 	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
 };
-
-#ifdef KMM_NO_SHARD_LOCK
-/* Negative control: the stress suite under TSan must catch this. */
-#define shard_lock(s)	((void)(s))
-#define shard_unlock(s)	((void)(s))
-#else
-#define shard_lock(s)	kmm_spin_lock(&(s)->lock)
-#define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
-#endif
 
 int buddy_home_shard(const struct zone *z)
 {
@@ -45,11 +37,66 @@ static void account_free(struct buddy_shard *s, long pages)
 	mod_zone_page_state(s->zone, NR_FREE_PAGES, pages);
 }
 
+/* page_alloc.shuffle=1: max-order blocks go to the head or the tail of
+ * their list at random, so the order in which memory is handed out is not
+ * its address order (shuffle_pick_tail() in the kernel). */
+static bool shuffle_pick_tail(struct buddy_shard *s)
+{
+	s->rand_state ^= s->rand_state << 13;
+	s->rand_state ^= s->rand_state >> 7;
+	s->rand_state ^= s->rand_state << 17;
+	return s->rand_state & 1;
+}
+
+/* shuffle_zone(): at boot, a Fisher-Yates shuffle of the max-order free
+ * lists, so memory is not handed out in address order. */
+void buddy_shuffle_free_lists(void)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		for (unsigned int i = 0; i < z->nr_shards; i++) {
+			struct buddy_shard *s = &z->shards[i];
+
+			shard_lock(s);
+			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+				struct list_head *head = &s->free_area[MAX_PAGE_ORDER].free_list[mt], *pos;
+				unsigned long n = 0, k = 0;
+				struct page **v;
+
+				list_for_each(pos, head)
+					n++;
+				if (n < 2 || !(v = malloc(n * sizeof(*v))))
+					continue;
+				list_for_each(pos, head)
+					v[k++] = list_entry(pos, struct page, lru);
+				for (unsigned long j = n - 1; j > 0; j--) {
+					unsigned long r = (s->rand_state = s->rand_state * 6364136223846793005UL +
+							   1442695040888963407UL) >> 33;
+					struct page *t = v[j];
+
+					r %= j + 1;
+					v[j] = v[r];
+					v[r] = t;
+				}
+				INIT_LIST_HEAD(head);
+				for (k = 0; k < n; k++)
+					list_add_tail(&v[k]->lru, head);
+				free(v);
+			}
+			shard_unlock(s);
+		}
+	}
+}
+
 static void add_to_free_list(struct buddy_shard *s, struct page *page, unsigned int order, int mt)
 {
 	struct free_area *area = &s->free_area[order];
 
-	list_add(&page->lru, &area->free_list[mt]);
+	if (unlikely(kmm_config.shuffle) && order == MAX_PAGE_ORDER && shuffle_pick_tail(s))
+		list_add_tail(&page->lru, &area->free_list[mt]);
+	else
+		list_add(&page->lru, &area->free_list[mt]);
 	page->buddy_private = (unsigned long)mt;
 	page_state_set(page, PS_BUDDY, order);
 	atomic_store_relaxed(&area->nr_free, area->nr_free + 1);
@@ -354,4 +401,58 @@ bool unreserve_highatomic_pageblocks(void)
 		}
 	}
 	return any;
+}
+
+/* The expensive invariant walk (debug builds, and tests): every block on a
+ * free list is a PS_BUDDY head of that order, aligned, inside its shard,
+ * on the list its buddy_private names; per-order and per-shard counts add
+ * up. Returns the number of violations, each reported. */
+unsigned long buddy_verify(void)
+{
+	unsigned long bad = 0;
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		for (unsigned int i = 0; i < z->nr_shards; i++) {
+			struct buddy_shard *s = &z->shards[i];
+			unsigned long pages = 0;
+
+			shard_lock(s);
+			for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
+				unsigned long n = 0;
+
+				for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+					struct list_head *pos;
+
+					list_for_each(pos, &s->free_area[o].free_list[mt]) {
+						struct page *p = list_entry(pos, struct page, lru);
+						unsigned long pfn = pfn_of(p);
+
+						if (page_state_read(p) != PAGE_STATE(PS_BUDDY, o) ||
+						    (pfn & ((1UL << o) - 1)) || pfn < s->start_pfn ||
+						    pfn + (1UL << o) > s->end_pfn ||
+						    p->buddy_private != (unsigned long)mt) {
+							kmm_bug("buddy_verify: zone %s pfn %#lx on order-%u list %d is corrupt",
+								z->name, pfn, o, mt);
+							bad++;
+						}
+						n++;
+					}
+				}
+				if (n != s->free_area[o].nr_free) {
+					kmm_bug("buddy_verify: zone %s shard %u order %u: %lu blocks listed, nr_free %lu",
+						z->name, i, o, n, s->free_area[o].nr_free);
+					bad++;
+				}
+				pages += n << o;
+			}
+			if (pages != s->nr_free_pages) {
+				kmm_bug("buddy_verify: zone %s shard %u: %lu pages listed, counter %lu",
+					z->name, i, pages, s->nr_free_pages);
+				bad++;
+			}
+			shard_unlock(s);
+		}
+	}
+	return bad;
 }

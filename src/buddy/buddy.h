@@ -4,6 +4,7 @@
 
 #include "buddy/mmzone.h"
 #include "lib/fault_inject.h"
+#include "percpu/events.h"
 
 /* alloc_flags, as mm/internal.h */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -18,6 +19,17 @@
 #define ALLOC_KSWAPD		0x800	/* __GFP_KSWAPD_RECLAIM */
 #define ALLOC_RESERVES	(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
 
+/* Every shard lock is counted (EV_zone_lock): the structural measure of
+ * how the page allocator will scale past the cores at hand. */
+#ifdef KMM_NO_SHARD_LOCK
+/* Negative control: the stress suite under TSan must catch this. */
+#define shard_lock(s)	count_event(EV_zone_lock)
+#define shard_unlock(s)	((void)(s))
+#else
+#define shard_lock(s)	do { kmm_spin_lock(&(s)->lock); count_event(EV_zone_lock); } while (0)
+#define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
+#endif
+
 /* buddy.c: the split/merge engine. *_locked: the shard's lock is held. */
 void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt);
 struct page *buddy_rmqueue_locked(struct buddy_shard *s, unsigned int order, int mt,
@@ -31,6 +43,8 @@ bool buddy_has_free_block(struct zone *z, unsigned int order);
 void reserve_highatomic_pageblock(struct page *page, struct zone *z);
 bool unreserve_highatomic_pageblocks(void);
 int buddy_home_shard(const struct zone *z);
+unsigned long buddy_verify(void);
+void buddy_shuffle_free_lists(void);
 unsigned long shard_nr_free(struct buddy_shard *s);
 
 /* pcp.c: per-CPU page lists. */

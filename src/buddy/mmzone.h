@@ -46,7 +46,6 @@ enum zone_wmark { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
 /* Zone counters: per-CPU deltas folded into the zone at a threshold. */
 enum zone_stat_item {
 	NR_FREE_PAGES,
-	NR_ZONE_PCP,		/* pages on pcp lists */
 	NR_SLAB_RECLAIMABLE,
 	NR_SLAB_UNRECLAIMABLE,
 	NR_VMALLOC,
@@ -81,6 +80,7 @@ struct buddy_shard {
 	unsigned long start_pfn, end_pfn;
 	struct zone *zone;
 	unsigned long nr_free_pages;	/* written under lock, read lockless */
+	unsigned long rand_state;	/* page_alloc.shuffle */
 	struct free_area free_area[NR_PAGE_ORDERS];
 } cacheline_aligned;
 

@@ -219,8 +219,17 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 		if (page)
 			return page;
 	}
-	if (!can_reclaim)
+	if (!can_reclaim) {
+		/* __GFP_NOFAIL cannot wait here: give it the reserves, as the
+		 * kernel does, rather than hang a non-sleeping context. */
+		if (gfp & __GFP_NOFAIL) {
+			WARN_ON_ONCE(1);
+			page = get_page_from_freelist(order, ALLOC_NO_WATERMARKS, highest, mt);
+			if (page)
+				return page;
+		}
 		goto nopage;
+	}
 
 	for (;;) {
 		unsigned long progress;

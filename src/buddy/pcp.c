@@ -26,10 +26,10 @@ void pcp_init_zone(struct zone *z)
 	}
 }
 
-static void pcp_count_add(struct zone *z, struct per_cpu_pages *pcp, int pages)
+/* pcp->count is written under pcp->lock and read lockless by views. */
+static void pcp_count_add(struct per_cpu_pages *pcp, int pages)
 {
 	atomic_store_relaxed(&pcp->count, pcp->count + pages);
-	mod_zone_page_state(z, NR_ZONE_PCP, pages);
 }
 
 /* free_pcppages_bulk(): give `count` pages back to the buddy, the coldest
@@ -59,16 +59,16 @@ static void free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp, int co
 		s = pfn_shard(z, pfn);
 		if (s != locked) {
 			if (locked)
-				kmm_spin_unlock(&locked->lock);
-			kmm_spin_lock(&s->lock);
+				shard_unlock(locked);
+			shard_lock(s);
 			locked = s;
 		}
 		buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
 		freed += 1 << order;
 	}
 	if (locked)
-		kmm_spin_unlock(&locked->lock);
-	pcp_count_add(z, pcp, -freed);
+		shard_unlock(locked);
+	pcp_count_add(pcp, -freed);
 	count_event(EV_pcp_drain);
 }
 
@@ -93,14 +93,14 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 			kmm_spin_unlock(&pcp->lock);
 			return NULL;
 		}
-		pcp_count_add(z, pcp, got << order);
+		pcp_count_add(pcp, got << order);
 		count_event(EV_pgalloc_pcp_refill);
 	} else {
 		count_event(EV_pgalloc_pcp);
 	}
 	page = list_first_entry(list, struct page, lru);
 	list_del(&page->lru);
-	pcp_count_add(z, pcp, -(1 << order));
+	pcp_count_add(pcp, -(1 << order));
 	kmm_spin_unlock(&pcp->lock);
 	return page;
 }
@@ -122,7 +122,7 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 	page->pcp_private = (unsigned long)mt;
 	page_state_set(page, PS_PCP, order);
 	list_add(&page->lru, &pcp->lists[order_to_pindex(mt, order)]);
-	pcp_count_add(z, pcp, 1 << order);
+	pcp_count_add(pcp, 1 << order);
 	count_event(EV_pgfree_pcp);
 	high = pcp->high;
 	if (pcp->count >= high) {
@@ -159,4 +159,6 @@ void drain_all_pages(struct zone *zone)
 		for_each_possible_cpu(cpu)
 			pcp_drain_cpu_zone(cpu, z);
 	}
+	if (KMM_DEBUG_ON)
+		buddy_verify();
 }

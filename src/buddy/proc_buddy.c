@@ -22,7 +22,7 @@ static void zone_free_counts(struct zone *z, unsigned long nr[NR_PAGE_ORDERS],
 	for (unsigned int i = 0; i < z->nr_shards; i++) {
 		struct buddy_shard *s = &z->shards[i];
 
-		kmm_spin_lock(&s->lock);
+		shard_lock(s);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 			nr[o] += s->free_area[o].nr_free;
 			if (!by_mt)
@@ -34,7 +34,7 @@ static void zone_free_counts(struct zone *z, unsigned long nr[NR_PAGE_ORDERS],
 					by_mt[mt][o]++;
 			}
 		}
-		kmm_spin_unlock(&s->lock);
+		shard_unlock(s);
 	}
 }
 

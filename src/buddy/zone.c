@@ -74,6 +74,7 @@ static int zone_init_shards(struct zone *z)
 
 		kmm_spin_init(&s->lock, "zone shard", LOCK_RANK_ZONE);
 		s->zone = z;
+		s->rand_state = 0x9e3779b97f4a7c15UL ^ ((unsigned long)i << 32) ^ z->zone_start_pfn;
 		s->start_pfn = z->zone_start_pfn + i * z->shard_pages;
 		s->end_pfn = MIN(s->start_pfn + z->shard_pages, z->zone_start_pfn + z->spanned_pages);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++)

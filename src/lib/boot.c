@@ -97,6 +97,8 @@ static int init_late_locked(void)
 	if (err)
 		return err;
 	memblock_free_all();
+	if (kmm_config.shuffle)
+		buddy_shuffle_free_lists();
 	atomic_store_release(&kmm_mem.live, true);
 	setup_watermarks();
 	if (kmm_config.kswapd && (err = kswapd_start()))

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs kmm from the build tree into a scratch prefix, builds an outside
+# program with pkg-config and with CMake's find_package, and runs it.
+set -euo pipefail
+build=$1 src=$2
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(ls -d "$prefix"/lib*/ | head -1)
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+cc -Wall -Werror -o "$prefix/consumer" "$src/consumer.c" $(pkg-config --cflags --libs kmm) -lpthread
+LD_LIBRARY_PATH=$libdir "$prefix/consumer"
+mkdir "$prefix/cm"
+cat > "$prefix/cm/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+find_package(kmm REQUIRED)
+add_executable(consumer_cmake $src/consumer.c)
+target_link_libraries(consumer_cmake PRIVATE kmm::kmm)
+CM
+cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/cm/build" >/dev/null
+LD_LIBRARY_PATH=$libdir "$prefix/cm/build/consumer_cmake" | tail -1

@@ -1,0 +1,143 @@
+/* A program outside the project: built against the installed headers and
+ * library with pkg-config. It boots the seed's 8 GB layouts and checks the
+ * zones, then runs the exhaustion scenarios of the page allocator. */
+#include <kmm/kmm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAILED: %s (line %d)\n", #c, __LINE__); exit(1); } } while (0)
+
+static char *view(const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(kmm_proc_show(f, name) == 0);
+	fclose(f);
+	return buf;
+}
+
+static void zones(const char *cmdline, const char *const *want, const char *const *absent)
+{
+	CHECK(kmm_init(cmdline) == 0);
+	char *bi = view("buddyinfo"), *zi = view("zoneinfo");
+	for (; *want; want++) {
+		char line[64];
+		snprintf(line, sizeof(line), "Node 0, zone %8s ", *want);
+		CHECK(strstr(bi, line));
+		snprintf(line, sizeof(line), "Node 0, zone %8s\n", *want);
+		CHECK(strstr(zi, line));
+	}
+	for (; *absent; absent++)
+		CHECK(!strstr(bi, *absent));
+	printf("%s\n%s", cmdline, bi);
+	free(bi);
+	free(zi);
+	CHECK(kmm_exit() == 0);
+}
+
+static void *stack;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void push(void *p)
+{
+	pthread_mutex_lock(&lock);
+	*(void **)p = stack;
+	stack = p;
+	pthread_mutex_unlock(&lock);
+}
+
+static void *pop(void)
+{
+	pthread_mutex_lock(&lock);
+	void *p = stack;
+	if (p)
+		stack = *(void **)p;
+	pthread_mutex_unlock(&lock);
+	return p;
+}
+
+static unsigned long fill(gfp_t gfp)
+{
+	unsigned long n = 0, a;
+
+	while ((a = __get_free_page(gfp | __GFP_NOWARN))) {
+		push((void *)a);
+		n++;
+	}
+	return n;
+}
+
+static unsigned long atomic_got;
+
+static void *irq_thread(void *arg)
+{
+	(void)arg;
+	kmm_cpu_bind(1);
+	kmm_irq_enter();
+	atomic_got = fill(GFP_ATOMIC);
+	kmm_irq_exit();
+	return NULL;
+}
+
+static unsigned long blocked;
+
+static void *kernel_alloc(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&blocked, __get_free_page(GFP_KERNEL), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void exhaustion(void)
+{
+	pthread_t th;
+	void *p;
+
+	CHECK(kmm_init("mem=128M nr_cpus=2 kswapd=off") == 0);
+	drain_all_pages(NULL);
+	unsigned long boot_free = nr_free_pages();
+	unsigned long nowait = fill(GFP_NOWAIT);
+	CHECK(nowait > 0);
+	pthread_create(&th, NULL, irq_thread, NULL);
+	pthread_join(th, NULL);
+	CHECK(atomic_got > 0);			/* the emergency reserve */
+	CHECK(!__get_free_page(GFP_NOWAIT | __GFP_NOWARN));	/* NOWAIT still fails */
+	drain_all_pages(NULL);
+	CHECK(nr_free_pages() > 0);		/* the floor held */
+	fill(GFP_ATOMIC);
+	pthread_create(&th, NULL, kernel_alloc, NULL);
+	usleep(200000);
+	CHECK(__atomic_load_n(&blocked, __ATOMIC_ACQUIRE) == 0);	/* it sleeps */
+	/* enough to lift the zones back above their min watermark */
+	for (int i = 0; i < 1024; i++)
+		free_page((unsigned long)pop());
+	pthread_join(th, NULL);
+	CHECK(blocked != 0);			/* and succeeds after a free */
+	free_page(blocked);
+	printf("exhaustion: GFP_NOWAIT got %lu pages, then GFP_ATOMIC from an interrupt %lu more\n",
+	       nowait, atomic_got);
+	while ((p = pop()))
+		free_page((unsigned long)p);
+	drain_all_pages(NULL);
+	CHECK(nr_free_pages() == boot_free);
+	CHECK(kmm_exit() == 0);
+}
+
+int main(void)
+{
+	static const char *const z64[] = { "DMA", "DMA32", "Normal", NULL };
+	static const char *const a64[] = { "HighMem", NULL };
+	static const char *const z32[] = { "DMA", "Normal", "HighMem", NULL };
+	static const char *const a32[] = { "DMA32", NULL };
+
+	zones("mem=8G", z64, a64);
+	zones("mem=8G layout=32bit", z32, a32);
+	exhaustion();
+	puts("consumer: all checks passed");
+	return 0;
+}

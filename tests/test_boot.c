@@ -1,0 +1,187 @@
+/* Boot, the command line, zone layouts and teardown. */
+#include <errno.h>
+#include <time.h>
+#include "kmm_test.h"
+#include "buddy/mmzone.h"
+
+static void test_bad_parameters_boot_nothing(void **state)
+{
+	static const char *const bad[] = {
+		"mem=", "mem=12Q", "mem=1M", "nr_cpus=0", "nr_cpus=abc", "layout=16bit",
+		"frobnicate=1", "min_free_kbytes=-5", "watermark_scale_factor=0",
+		"lowmem_reserve_ratio=1,x", "percpu_pagelist_high_fraction=3",
+		"fail_page_alloc=1,2,3", "fail_page_alloc=1,200,0,1", "panic_on_warn=maybe",
+		"init_on_alloc", "pcp=sometimes",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(kmm_init(bad[i]), -EINVAL);
+		/* nothing booted: a good boot still works */
+		assert_false(kmm_mem.live);
+	}
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_cmdline_from_environment(void **state)
+{
+	(void)state;
+	setenv("KMM_CMDLINE", "mem=48M nr_cpus=3", 1);
+	assert_int_equal(kmm_init(NULL), 0);
+	assert_int_equal(nr_cpu_ids, 3);
+	assert_int_equal(totalram_pages() <= (48UL << 20) / PAGE_SIZE, 1);
+	assert_true(totalram_pages() > (40UL << 20) / PAGE_SIZE);
+	assert_int_equal(kmm_exit(), 0);
+	unsetenv("KMM_CMDLINE");
+}
+
+static void test_boot_twice_is_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	EXPECT_ONE_REPORT("already booted", assert_int_equal(kmm_init("mem=32M"), -EBUSY));
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_reboot_many_times(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(kmm_init(i & 1 ? "mem=64M layout=32bit nr_cpus=4" : "mem=32M nr_cpus=2"), 0);
+		struct page *p = alloc_pages(GFP_KERNEL, 2);
+		assert_non_null(p);
+		__free_pages(p, 2);
+		assert_int_equal(kmm_exit(), 0);
+	}
+}
+
+static void test_exit_counts_leaked_pages(void **state)
+{
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_non_null(alloc_pages(GFP_KERNEL, 3));
+	assert_non_null(alloc_page(GFP_KERNEL));
+	kmm_report_quiet(true);
+	assert_int_equal(kmm_exit(), 9);
+	kmm_report_quiet(false);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The seed's 8 GB slide: zone names and boundaries in buddyinfo/zoneinfo. */
+static void test_zones_64bit_8g(void **state)
+{
+	double t0 = now();
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=8G nr_cpus=2"), 0);
+	/* sparse above 2 GiB: booting must not touch 8 GiB */
+	assert_true(now() - t0 < 1.0);
+	char *bi = proc_text("buddyinfo");
+	assert_non_null(strstr(bi, "Node 0, zone      DMA "));
+	assert_non_null(strstr(bi, "Node 0, zone    DMA32 "));
+	assert_non_null(strstr(bi, "Node 0, zone   Normal "));
+	assert_null(strstr(bi, "HighMem"));
+	free(bi);
+	char *zi = proc_text("zoneinfo");
+	assert_non_null(strstr(zi, "Node 0, zone      DMA\n"));
+	/* DMA [0,16M) DMA32 [16M,4G) Normal [4G,8G) */
+	assert_int_equal(kmm_mem.zones[ZONE_DMA].zone_start_pfn, 0);
+	assert_int_equal(kmm_mem.zones[ZONE_DMA].spanned_pages, 4096);
+	assert_int_equal(kmm_mem.zones[ZONE_DMA32].zone_start_pfn, 4096);
+	assert_int_equal(kmm_mem.zones[ZONE_DMA32].spanned_pages, (4UL << 18) - 4096);
+	assert_int_equal(kmm_mem.zones[ZONE_NORMAL].zone_start_pfn, 1UL << 20);
+	assert_int_equal(kmm_mem.zones[ZONE_NORMAL].spanned_pages, 1UL << 20);
+	assert_non_null(strstr(zi, "start_pfn:           4096\n"));
+	assert_non_null(strstr(zi, "start_pfn:           1048576\n"));
+	free(zi);
+	/* Normal pages have direct-map addresses in the 64-bit layout */
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+	assert_true(page_to_pfn(p) >= 1UL << 20);
+	assert_non_null(page_address(p));
+	assert_false(PageHighMem(p));
+	__free_pages(p, 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_zones_32bit_8g(void **state)
+{
+	double t0 = now();
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=8G layout=32bit nr_cpus=2"), 0);
+	assert_true(now() - t0 < 1.0);
+	char *bi = proc_text("buddyinfo");
+	assert_non_null(strstr(bi, "Node 0, zone      DMA "));
+	assert_non_null(strstr(bi, "Node 0, zone   Normal "));
+	assert_non_null(strstr(bi, "Node 0, zone  HighMem "));
+	assert_null(strstr(bi, "DMA32"));
+	free(bi);
+	/* DMA [0,16M) Normal [16M,896M) HighMem [896M,8G) */
+	assert_int_equal(kmm_mem.zones[ZONE_NORMAL].zone_start_pfn, 4096);
+	assert_int_equal(kmm_mem.zones[ZONE_NORMAL].spanned_pages, (896UL << 8) - 4096);
+	assert_int_equal(kmm_mem.zones[ZONE_HIGHMEM].zone_start_pfn, 896UL << 8);
+	assert_int_equal(kmm_mem.zones[ZONE_HIGHMEM].spanned_pages, (8UL << 18) - (896UL << 8));
+	char *zi = proc_text("zoneinfo");
+	assert_non_null(strstr(zi, "Node 0, zone  HighMem\n"));
+	assert_non_null(strstr(zi, "start_pfn:           229376\n"));
+	free(zi);
+	/* HighMem pages are not in the direct map */
+	struct page *hp = alloc_pages(GFP_HIGHUSER, 0);
+	assert_non_null(hp);
+	assert_true(PageHighMem(hp));
+	assert_null(page_address(hp));
+	__free_pages(hp, 0);
+	/* without __GFP_HIGHMEM nothing comes from HighMem */
+	struct page *lp = alloc_pages(GFP_KERNEL, 0);
+	assert_false(PageHighMem(lp));
+	assert_non_null(page_address(lp));
+	__free_pages(lp, 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+/* Small memory: a zone that would start above the end is empty and absent. */
+static void test_empty_zone_absent(void **state)
+{
+	(void)state;
+	assert_int_equal(kmm_init("mem=64M nr_cpus=2"), 0);
+	char *bi = proc_text("buddyinfo");
+	assert_null(strstr(bi, "Normal"));
+	free(bi);
+	char *zi = proc_text("zoneinfo");
+	/* zoneinfo shows the configured zone, with nothing in it */
+	assert_non_null(strstr(zi, "Node 0, zone   Normal\n  pages free     0"));
+	free(zi);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_proc_unknown_view(void **state)
+{
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=1"), 0);
+	assert_int_equal(kmm_proc_show(stdout, "nosuchfile"), -ENOENT);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_parameters_boot_nothing),
+		cmocka_unit_test(test_cmdline_from_environment),
+		cmocka_unit_test(test_boot_twice_is_refused),
+		cmocka_unit_test(test_reboot_many_times),
+		cmocka_unit_test(test_exit_counts_leaked_pages),
+		cmocka_unit_test(test_zones_64bit_8g),
+		cmocka_unit_test(test_zones_32bit_8g),
+		cmocka_unit_test(test_empty_zone_absent),
+		cmocka_unit_test(test_proc_unknown_view),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
