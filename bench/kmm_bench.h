@@ -10,7 +10,7 @@
 #include "bench.h"
 
 enum kmm_meas_kind {
-	MEAS_PAGES,	/* fast: pgalloc_pcp, slow: refill + buddy, shard_locks */
+	MEAS_PAGES,	/* fast: pgalloc_pcp, slow: refill + buddy, shard_locks: zone_lock */
 	MEAS_SLAB,	/* fast: slab_alloc_fast, slow: slab_alloc_slow */
 	MEAS_VMALLOC,	/* vmalloc, vmap_mmap */
 	MEAS_RCU,	/* kfree_rcu, kfree_rcu_batches */

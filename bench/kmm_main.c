@@ -43,11 +43,7 @@ void kmm_meas_end(struct gb_state *st, struct kmm_meas *m, int64_t ops,
 		counter(st, "fast", s.pgalloc_pcp - b->pgalloc_pcp);
 		counter(st, "slow", (s.pgalloc_pcp_refill - b->pgalloc_pcp_refill) +
 			(s.pgalloc_buddy - b->pgalloc_buddy));
-		/* Each refill, drain, direct buddy alloc or free takes one
-		 * shard lock. */
-		counter(st, "shard_locks", (s.pgalloc_pcp_refill - b->pgalloc_pcp_refill) +
-			(s.pcp_drain - b->pcp_drain) + (s.pgalloc_buddy - b->pgalloc_buddy) +
-			(s.pgfree_buddy - b->pgfree_buddy));
+		counter(st, "shard_locks", s.zone_lock - b->zone_lock);
 		break;
 	case MEAS_SLAB:
 		counter(st, "fast", s.slab_alloc_fast - b->slab_alloc_fast);

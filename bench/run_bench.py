@@ -226,7 +226,14 @@ def aggregate(files):
             if b.get("error_occurred"):
                 reps.setdefault(key, []).append({"error": b.get("error_message", "error")})
                 continue
-            reps.setdefault(key, []).append(metrics(b))
+            m = metrics(b)
+            unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}.get(b.get("time_unit"), 1)
+            if "cpu_time" in b:
+                # CPU time of all threads per operation: what one operation
+                # costs, insensitive to other load on the machine.
+                m["cpu_ns_op"] = b["cpu_time"] * unit * b.get("iterations", 0) / b["ops"] \
+                    if b.get("ops") else None
+            reps.setdefault(key, []).append(m)
     res = {}
     for key, runs in reps.items():
         ok = [r for r in runs if "error" not in r]
@@ -354,7 +361,10 @@ def write_markdown(path, res, context, args, plots, cmdline):
       "1e9 / (ops/s) over all threads. **Ratios are kmm ops/s ÷ peer ops/s: above 1.00 "
       "kmm is faster.** Hit = fast-path hit rate (pages: pcp hits / all order ≤ 3 "
       "allocations; slabs: lockless per-CPU freelist hits / all allocations). Locks/1k = "
-      "spinlock and mutex acquisitions of the benchmark threads per 1000 operations.\n")
+      "spinlock and mutex acquisitions of the benchmark threads per 1000 operations; shard "
+      "locks/1k = buddy shard-lock acquisitions (kmm_stats.zone_lock) per 1000 operations. "
+      "CPU ns/op = CPU time of all threads per operation (insensitive to other load; "
+      "includes waiting on the ring in prodcons).\n")
 
     rows = targets(res, peers)
     if any(r[1] != "–" for r in rows):
@@ -385,13 +395,13 @@ def write_markdown(path, res, context, args, plots, cmdline):
         w("")
 
     w("## kmm in detail\n")
-    w("| pattern | threads | ops/s | ns/op | hit | locks/1k ops | shard locks/1k |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    w("| pattern | threads | ops/s | ns/op | CPU ns/op | hit | locks/1k ops | shard locks/1k |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (a, p, t) in sorted(k for k in res if k[0] in ("kmm", "kmm_nopcp")):
         f = res[(a, p, t)]
-        w("| %s%s | %d | %s | %s | %s | %s | %s |" % (
+        w("| %s%s | %d | %s | %s | %s | %s | %s | %s |" % (
             p, " (pcp=off)" if a == "kmm_nopcp" else "", t, fmt_rate(f.get("ops_s")),
-            fmt(f.get("ns_op"), "%.1f"),
+            fmt(f.get("ns_op"), "%.1f"), fmt(f.get("cpu_ns_op"), "%.1f"),
             fmt(100 * f["hit"], "%.1f%%") if "hit" in f else "–",
             fmt(f.get("locks_1k"), "%.1f"), fmt(f.get("shard_locks_1k"), "%.1f")))
     w("")
