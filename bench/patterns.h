@@ -226,8 +226,9 @@ PAT_INLINE int64_t pat_prodcons(struct gb_state *st, pat_alloc_fn a, pat_free_fn
 PAT_INLINE int64_t pat_big(struct gb_state *st, pat_alloc_fn a, pat_free_fn f,
 			   void *ctx, size_t size)
 {
-	/* Batches of about 8 MiB: short runs stay short for 16 MiB areas. */
-	int64_t n = size >= (8u << 20) ? 1 : (int64_t)((8u << 20) / size), ops = 0;
+	/* Batches of about 1 MiB per thread, so that the first, short trial
+	 * of a run with many threads stays short. */
+	int64_t n = size >= (1u << 20) ? 1 : (int64_t)((1u << 20) / size), ops = 0;
 
 	while (gb_keep_running_batch(st, &n)) {
 		for (int64_t i = 0; i < n; i++) {

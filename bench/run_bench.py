@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 
+START = time.time()
 PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
 THREADS = [1, 2, 4, 8, 16, 32]
 QUICK_THREADS = [1, 2, 32]
@@ -171,9 +172,9 @@ def progress(line, tag):
         extra += "  locks/1k %7.1f" % f["locks_1k"]
     if "ERROR" in line:
         extra += "  " + line[line.index("ERROR"):]
-    print("%s %-10s %-22s t=%-2d %9s ops/s %9s ns/op%s" % (
+    print("%s %-10s %-20s t=%-2d %8s ops/s %9s ns/op%s  (%.0f s)" % (
         tag, alloc, pattern, threads, fmt_rate(f.get("ops_s")),
-        fmt(f.get("ns_op"), "%.1f"), extra), flush=True)
+        fmt(f.get("ns_op"), "%.1f"), extra, time.time() - START), flush=True)
 
 
 def run_all(args, runners, raw_dir):
