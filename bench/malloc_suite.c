@@ -14,12 +14,14 @@ static void *m_pages(void *ctx, size_t order) { return aligned_alloc(4096, 4096U
 
 static void bm_page_pair(struct gb_state *st)
 {
-	bench_report(st, pat_pair(st, m_pages, m_free, NULL, (size_t)gb_range_arg(st, 0)));
+	size_t order = (size_t)gb_range_arg(st, 0);
+
+	bench_report(st, pat_pair(st, m_pages, m_free, NULL, order, PAT_PAGE_BATCH(order)));
 }
 
 static void bm_pair(struct gb_state *st)
 {
-	bench_report(st, pat_pair(st, m_alloc, m_free, NULL, (size_t)gb_range_arg(st, 0)));
+	bench_report(st, pat_pair(st, m_alloc, m_free, NULL, (size_t)gb_range_arg(st, 0), 1000));
 }
 
 static void bm_batch_fifo(struct gb_state *st)

@@ -19,6 +19,9 @@
 typedef void *(*pat_alloc_fn)(void *ctx, size_t size);
 typedef void (*pat_free_fn)(void *ctx, void *p, size_t size);
 
+/* Page patterns: order 9 (2 MiB) is slow for some peers (mmap each time). */
+#define PAT_PAGE_BATCH(order) ((order) > 3 ? 32 : 1000)
+
 /* Keeps the compiler from pairing up and deleting an alloc and its free. */
 #define pat_escape(p) __asm__ volatile("" : : "r"(p) : "memory")
 
@@ -38,11 +41,13 @@ PAT_INLINE void pat_touch(void *p, int64_t v)
 	pat_escape(p);
 }
 
-/* alloc, touch, free: the fast path of every allocator. */
+/* alloc, touch, free: the fast path of every allocator. `batch` is the
+ * operations between two calls into Google Benchmark: 1000 for nanosecond
+ * paths, fewer for slow ones so the first trial of a run stays short. */
 PAT_INLINE int64_t pat_pair(struct gb_state *st, pat_alloc_fn a, pat_free_fn f,
-			    void *ctx, size_t size)
+			    void *ctx, size_t size, int64_t batch)
 {
-	int64_t n = 1000, ops = 0;
+	int64_t n = batch, ops = 0;
 
 	while (gb_keep_running_batch(st, &n)) {
 		for (int64_t i = 0; i < n; i++) {

@@ -16,10 +16,11 @@ static void pg_free(void *ctx, void *p, size_t order)
 
 static void bm_page_pair(struct gb_state *st)
 {
+	size_t order = (size_t)gb_range_arg(st, 0);
 	struct kmm_meas m;
 
 	kmm_meas_begin(st, &m);
-	kmm_meas_end(st, &m, pat_pair(st, pg_alloc, pg_free, NULL, (size_t)gb_range_arg(st, 0)),
+	kmm_meas_end(st, &m, pat_pair(st, pg_alloc, pg_free, NULL, order, PAT_PAGE_BATCH(order)),
 		     MEAS_PAGES);
 }
 

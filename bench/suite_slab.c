@@ -33,7 +33,7 @@ static void bm_cache_pair(struct gb_state *st)
 	struct kmm_meas m;
 
 	kmm_meas_begin(st, &m);
-	kmm_meas_end(st, &m, pat_pair(st, kc_alloc, kc_free, cache64, 64), MEAS_SLAB);
+	kmm_meas_end(st, &m, pat_pair(st, kc_alloc, kc_free, cache64, 64, 1000), MEAS_SLAB);
 }
 
 static void bm_cache_batch_fifo(struct gb_state *st)
