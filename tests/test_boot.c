@@ -3,6 +3,7 @@
 #include <time.h>
 #include "kmm_test.h"
 #include "buddy/mmzone.h"
+#include "lib/cmdline.h"
 
 static void test_bad_parameters_boot_nothing(void **state)
 {
@@ -21,6 +22,40 @@ static void test_bad_parameters_boot_nothing(void **state)
 		assert_false(kmm_mem.live);
 	}
 	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+/* Every parameter in one line, parsed into the configuration. */
+static void test_every_parameter_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(kmm_init("mem=64M nr_cpus=3 layout=32bit min_free_kbytes=2048 "
+				  "watermark_scale_factor=20 lowmem_reserve_ratio=128,64,16 "
+				  "percpu_pagelist_high_fraction=16 pcp=on populate=1 kswapd=off "
+				  "slub_debug=FZPU,kmalloc-64 slub_min_order=0 slub_max_order=2 "
+				  "slub_min_objects=8 slab_freelist_random=1 init_on_alloc=1 "
+				  "init_on_free=0 page_alloc.shuffle=1 fail_page_alloc=10,5,0,-1 "
+				  "fail_page_alloc.ignore-gfp-wait=0 fail_page_alloc.min-order=0 "
+				  "failslab=100,1,4096,10 failslab.ignore-gfp-wait=1 vmalloc=64G "
+				  "panic_on_warn=0"), 0);
+	assert_int_equal(kmm_config.layout, LAYOUT_32BIT);
+	assert_int_equal(kmm_config.min_free_kbytes, 2048);
+	assert_int_equal(kmm_config.watermark_scale_factor, 20);
+	assert_int_equal(kmm_config.lowmem_reserve_ratio[1], 64);
+	assert_true(kmm_config.lowmem_reserve_ratio_set && kmm_config.slub_debug_set);
+	assert_string_equal(kmm_config.slub_debug, "FZPU,kmalloc-64");
+	assert_int_equal(kmm_config.slub_max_order, 2);
+	assert_true(kmm_config.slab_freelist_random && kmm_config.init_on_alloc && kmm_config.shuffle);
+	assert_false(kmm_config.fail_page_alloc_ignore_gfp_wait);
+	assert_string_equal(kmm_config.failslab, "100,1,4096,10");
+	assert_int_equal(kmm_config.vmalloc_size, 64UL << 30);
+	/* min_free_kbytes=2048: 512 pages of min over the lowmem zones */
+	unsigned long min = 0;
+	struct zone *z;
+	for_each_populated_zone(z)
+		if (!z->highmem)
+			min += z->watermark[WMARK_MIN];
+	assert_true(min >= 510 && min <= 512);
 	assert_int_equal(kmm_exit(), 0);
 }
 
@@ -174,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_parameters_boot_nothing),
+		cmocka_unit_test(test_every_parameter_accepted),
 		cmocka_unit_test(test_cmdline_from_environment),
 		cmocka_unit_test(test_boot_twice_is_refused),
 		cmocka_unit_test(test_reboot_many_times),

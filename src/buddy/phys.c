@@ -50,8 +50,24 @@ int phys_init(void)
 	if (populate && fallocate(kmm_mem.memfd, 0, 0, (off_t)mem) < 0 && errno != EOPNOTSUPP)
 		goto fail;
 
-	kmm_mem.direct_map = mmap(NULL, lowmem, PROT_READ | PROT_WRITE,
-				  MAP_SHARED | populate_flag, kmm_mem.memfd, 0);
+	/* Aligned to a max-order block, as the kernel's direct map is to huge
+	 * pages: a block of 2^n pages is then 2^n-page aligned virtually too,
+	 * which kmalloc's natural alignment of kmalloc-8k relies on. */
+	{
+		unsigned long block = PAGE_SIZE << MAX_PAGE_ORDER;
+		char *resv = mmap(NULL, lowmem + block, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		char *aligned;
+
+		if (resv == MAP_FAILED)
+			goto fail;
+		aligned = (char *)(((unsigned long)resv + block - 1) & ~(block - 1));
+		if (aligned > resv)
+			munmap(resv, (size_t)(aligned - resv));
+		munmap(aligned + lowmem, (size_t)(resv + block - aligned));
+		kmm_mem.direct_map = mmap(aligned, lowmem, PROT_READ | PROT_WRITE,
+					  MAP_SHARED | MAP_FIXED | populate_flag, kmm_mem.memfd, 0);
+	}
 	if (kmm_mem.direct_map == MAP_FAILED) {
 		kmm_mem.direct_map = NULL;
 		goto fail;

@@ -18,6 +18,7 @@
 #include "percpu/events.h"
 #include "percpu/percpu_internal.h"
 #include "percpu/vmstat.h"
+#include "slub/slab.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 
@@ -101,8 +102,13 @@ static int init_late_locked(void)
 		buddy_shuffle_free_lists();
 	atomic_store_release(&kmm_mem.live, true);
 	setup_watermarks();
-	if (kmm_config.kswapd && (err = kswapd_start()))
+	err = slab_init();
+	if (err)
 		return err;
+	if (kmm_config.kswapd && (err = kswapd_start())) {
+		slab_exit();
+		return err;
+	}
 	boot_state = BOOT_LIVE;
 	return 0;
 }
@@ -156,7 +162,7 @@ static void report_page_leaks(unsigned long leaked)
 
 static long exit_locked(void)
 {
-	long leaked_pages = 0;
+	long leaked_pages = 0, leaked_objects = 0;
 	unsigned long percpu_leak;
 
 	if (boot_state == BOOT_DOWN) {
@@ -165,6 +171,7 @@ static long exit_locked(void)
 	}
 	if (boot_state == BOOT_LIVE) {
 		kswapd_stop();
+		leaked_objects = slab_exit();
 		shrinkers_exit();
 		percpu_release_empty_chunks();
 		drain_all_pages(NULL);
@@ -176,7 +183,7 @@ static long exit_locked(void)
 	if (percpu_leak)
 		kmm_pr_info("kmm: %lu bytes of per-CPU memory still allocated at exit", percpu_leak);
 	boot_state = BOOT_DOWN;
-	return leaked_pages > 0 ? leaked_pages : 0;
+	return leaked_objects + (leaked_pages > 0 ? leaked_pages : 0);
 }
 
 long kmm_exit(void)

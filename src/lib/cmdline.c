@@ -1,6 +1,7 @@
 /* Parsing of the boot command line (DESIGN.md §2). Parameter names are the
  * kernel's wherever the kernel has one. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -115,149 +116,144 @@ static void set_defaults(struct kmm_config *c)
 
 #define MAX_CPUS 1024
 
-static int parse_one(struct kmm_config *c, const char *name, const char *val)
-{
-	unsigned long v;
+enum param_type {
+	P_SIZE,		/* bytes with K/M/G/T suffixes, in [min, max] */
+	P_UINT,		/* decimal, in [min, max] */
+	P_BOOL,		/* 1/0, on/off, y/n, yes/no */
+	P_STRING,	/* copied; the field is a char array */
+	P_FAULT,	/* fault-injection attributes, into a string */
+	P_LAYOUT,
+	P_POPULATE,
+	P_RATIOS,
+};
 
-#define NEED_VAL() do { if (!val) return -1; } while (0)
-	if (!strcmp(name, "mem")) {
-		NEED_VAL();
-		/* at least 16 MiB (the DMA zone), at most 1 TiB */
-		if (!kmm_parse_size(val, &v) || v < (16UL << 20) || v > (1UL << 40))
+#define FIELD(f) offsetof(struct kmm_config, f), sizeof(((struct kmm_config *)0)->f)
+
+static const struct param {
+	const char *name;
+	enum param_type type;
+	size_t off, size;
+	unsigned long min, max;
+	size_t set_off;		/* a bool set when given (0: none) */
+} params[] = {
+	{ "mem", P_SIZE, FIELD(mem), 16UL << 20, 1UL << 40, 0 },
+	{ "nr_cpus", P_UINT, FIELD(nr_cpus), 1, MAX_CPUS, 0 },
+	{ "layout", P_LAYOUT, FIELD(layout), 0, 0, 0 },
+	{ "min_free_kbytes", P_UINT, FIELD(min_free_kbytes), 0, 1UL << 30, 0 },
+	{ "watermark_scale_factor", P_UINT, FIELD(watermark_scale_factor), 1, 3000, 0 },
+	{ "lowmem_reserve_ratio", P_RATIOS, FIELD(lowmem_reserve_ratio), 0, 1UL << 20,
+	  offsetof(struct kmm_config, lowmem_reserve_ratio_set) },
+	/* 0 (the default) or at least 8, as the kernel's sysctl */
+	{ "percpu_pagelist_high_fraction", P_UINT, FIELD(percpu_pagelist_high_fraction), 8, 1UL << 20, 0 },
+	{ "pcp", P_BOOL, FIELD(pcp), 0, 0, 0 },
+	{ "populate", P_POPULATE, FIELD(populate), 0, 0, 0 },
+	{ "kswapd", P_BOOL, FIELD(kswapd), 0, 0, 0 },
+	{ "slub_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },
+	{ "slab_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },
+	{ "slub_min_order", P_UINT, FIELD(slub_min_order), 0, 10, 0 },
+	{ "slub_max_order", P_UINT, FIELD(slub_max_order), 0, 10, 0 },
+	{ "slub_min_objects", P_UINT, FIELD(slub_min_objects), 0, 1024, 0 },
+	{ "slab_freelist_random", P_BOOL, FIELD(slab_freelist_random), 0, 0, 0 },
+	{ "init_on_alloc", P_BOOL, FIELD(init_on_alloc), 0, 0, 0 },
+	{ "init_on_free", P_BOOL, FIELD(init_on_free), 0, 0, 0 },
+	{ "page_alloc.shuffle", P_BOOL, FIELD(shuffle), 0, 0, 0 },
+	{ "fail_page_alloc", P_FAULT, FIELD(fail_page_alloc), 0, 0, 0 },
+	{ "fail_page_alloc.ignore-gfp-wait", P_BOOL, FIELD(fail_page_alloc_ignore_gfp_wait), 0, 0, 0 },
+	{ "fail_page_alloc.min-order", P_UINT, FIELD(fail_page_alloc_min_order), 0, 10, 0 },
+	{ "failslab", P_FAULT, FIELD(failslab), 0, 0, 0 },
+	{ "failslab.ignore-gfp-wait", P_BOOL, FIELD(failslab_ignore_gfp_wait), 0, 0, 0 },
+	{ "vmalloc", P_SIZE, FIELD(vmalloc_size), 16UL << 20, 1UL << 44, 0 },
+	{ "panic_on_warn", P_BOOL, FIELD(panic_on_warn), 0, 0, 0 },
+};
+
+static void store_uint(void *field, size_t size, unsigned long v)
+{
+	if (size == sizeof(unsigned long))
+		*(unsigned long *)field = v;
+	else
+		*(unsigned int *)field = (unsigned int)v;
+}
+
+/* 0: stored; -1: malformed. */
+static int parse_value(const struct param *p, struct kmm_config *c, const char *val)
+{
+	void *field = (char *)c + p->off;
+	unsigned long v;
+	bool b;
+
+	if (!val && p->type != P_STRING)
+		return -1;
+	switch (p->type) {
+	case P_SIZE:
+		if (!kmm_parse_size(val, &v) || v < p->min || v > p->max)
 			return -1;
-		c->mem = v & ~((1UL << 12) - 1);
-	} else if (!strcmp(name, "nr_cpus")) {
-		NEED_VAL();
-		if (!parse_uint(val, MAX_CPUS, &v) || v == 0)
+		store_uint(field, p->size, v & ~((1UL << 12) - 1));
+		return 0;
+	case P_UINT:
+		if (!parse_uint(val, p->max, &v) || (v && v < p->min) || (!v && p->min == 1))
 			return -1;
-		c->nr_cpus = (unsigned int)v;
-	} else if (!strcmp(name, "layout")) {
-		NEED_VAL();
+		if (p->size == sizeof(long))
+			*(long *)field = (long)v;
+		else
+			store_uint(field, p->size, v);
+		return 0;
+	case P_BOOL:
+		if (!parse_bool(val, &b))
+			return -1;
+		*(bool *)field = b;
+		return 0;
+	case P_STRING:
+		return !val || parse_string(val, field, p->size) ? 0 : -1;
+	case P_FAULT:
+		return valid_fault_attr(val) && parse_string(val, field, p->size) ? 0 : -1;
+	case P_LAYOUT:
 		if (!strcmp(val, "64bit"))
 			c->layout = LAYOUT_64BIT;
 		else if (!strcmp(val, "32bit"))
 			c->layout = LAYOUT_32BIT;
 		else
 			return -1;
-	} else if (!strcmp(name, "min_free_kbytes")) {
-		NEED_VAL();
-		if (!parse_uint(val, 1UL << 30, &v))
-			return -1;
-		c->min_free_kbytes = (long)v;
-	} else if (!strcmp(name, "watermark_scale_factor")) {
-		NEED_VAL();
-		if (!parse_uint(val, 3000, &v) || v < 1)
-			return -1;
-		c->watermark_scale_factor = (unsigned int)v;
-	} else if (!strcmp(name, "lowmem_reserve_ratio")) {
-		char buf[64], *save, *tok;
-		int n = 0;
-
-		NEED_VAL();
-		if (!parse_string(val, buf, sizeof(buf)))
-			return -1;
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (n >= KMM_MAX_ZONES || !parse_uint(tok, 1UL << 20, &v))
-				return -1;
-			c->lowmem_reserve_ratio[n++] = (unsigned int)v;
-		}
-		if (n == 0)
-			return -1;
-		c->lowmem_reserve_ratio_set = true;
-	} else if (!strcmp(name, "percpu_pagelist_high_fraction")) {
-		NEED_VAL();
-		/* 0 (the default) or at least 8, as the kernel's sysctl */
-		if (!parse_uint(val, 1UL << 20, &v) || (v && v < 8))
-			return -1;
-		c->percpu_pagelist_high_fraction = (unsigned int)v;
-	} else if (!strcmp(name, "pcp")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->pcp))
-			return -1;
-	} else if (!strcmp(name, "populate")) {
-		bool b;
-
-		NEED_VAL();
+		return 0;
+	case P_POPULATE:
 		if (!strcmp(val, "auto"))
 			c->populate = -1;
 		else if (parse_bool(val, &b))
 			c->populate = b;
 		else
 			return -1;
-	} else if (!strcmp(name, "kswapd")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->kswapd))
+		return 0;
+	case P_RATIOS: {
+		char buf[64], *save, *tok;
+		int n = 0;
+
+		if (!parse_string(val, buf, sizeof(buf)))
 			return -1;
-	} else if (!strcmp(name, "slub_debug") || !strcmp(name, "slab_debug")) {
-		c->slub_debug_set = true;
-		if (val && !parse_string(val, c->slub_debug, sizeof(c->slub_debug)))
-			return -1;
-	} else if (!strcmp(name, "slub_min_order") || !strcmp(name, "slub_max_order")) {
-		NEED_VAL();
-		if (!parse_uint(val, 10, &v))
-			return -1;
-		if (name[5] == 'm' && name[6] == 'i')
-			c->slub_min_order = (unsigned int)v;
-		else
-			c->slub_max_order = (unsigned int)v;
-	} else if (!strcmp(name, "slub_min_objects")) {
-		NEED_VAL();
-		if (!parse_uint(val, 1024, &v))
-			return -1;
-		c->slub_min_objects = (unsigned int)v;
-	} else if (!strcmp(name, "slab_freelist_random")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->slab_freelist_random))
-			return -1;
-	} else if (!strcmp(name, "init_on_alloc")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->init_on_alloc))
-			return -1;
-	} else if (!strcmp(name, "init_on_free")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->init_on_free))
-			return -1;
-	} else if (!strcmp(name, "page_alloc.shuffle")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->shuffle))
-			return -1;
-	} else if (!strcmp(name, "fail_page_alloc")) {
-		NEED_VAL();
-		if (!valid_fault_attr(val))
-			return -1;
-		parse_string(val, c->fail_page_alloc, sizeof(c->fail_page_alloc));
-	} else if (!strcmp(name, "fail_page_alloc.ignore-gfp-wait")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->fail_page_alloc_ignore_gfp_wait))
-			return -1;
-	} else if (!strcmp(name, "fail_page_alloc.min-order")) {
-		NEED_VAL();
-		if (!parse_uint(val, 10, &v))
-			return -1;
-		c->fail_page_alloc_min_order = (unsigned int)v;
-	} else if (!strcmp(name, "failslab")) {
-		NEED_VAL();
-		if (!valid_fault_attr(val))
-			return -1;
-		parse_string(val, c->failslab, sizeof(c->failslab));
-	} else if (!strcmp(name, "failslab.ignore-gfp-wait")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->failslab_ignore_gfp_wait))
-			return -1;
-	} else if (!strcmp(name, "vmalloc")) {
-		NEED_VAL();
-		if (!kmm_parse_size(val, &v) || v < (16UL << 20) || v > (1UL << 44))
-			return -1;
-		c->vmalloc_size = v;
-	} else if (!strcmp(name, "panic_on_warn")) {
-		NEED_VAL();
-		if (!parse_bool(val, &c->panic_on_warn))
-			return -1;
-	} else {
-		return -2;
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (n >= KMM_MAX_ZONES || !parse_uint(tok, p->max, &v))
+				return -1;
+			c->lowmem_reserve_ratio[n++] = (unsigned int)v;
+		}
+		return n ? 0 : -1;
 	}
-	return 0;
-#undef NEED_VAL
+	}
+	return -1;
+}
+
+/* 0: parsed; -1: malformed; -2: unknown. */
+static int parse_one(struct kmm_config *c, const char *name, const char *val)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
+		const struct param *p = &params[i];
+
+		if (strcmp(p->name, name))
+			continue;
+		if (parse_value(p, c, val))
+			return -1;
+		if (p->set_off)
+			*(bool *)((char *)c + p->set_off) = true;
+		return 0;
+	}
+	return -2;
 }
 
 int kmm_cmdline_parse(const char *cmdline, struct kmm_config *out)

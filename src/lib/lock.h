@@ -21,8 +21,8 @@ enum lock_rank {
 	LOCK_RANK_NONE = 0,
 	LOCK_RANK_BOOT,		/* boot/exit serialisation */
 	LOCK_RANK_DEVICE,	/* a device's devres list */
-	LOCK_RANK_SLAB_MUTEX,	/* the list of caches */
 	LOCK_RANK_SHRINKER,	/* the shrinker list */
+	LOCK_RANK_SLAB_MUTEX,	/* the list of caches (the slab shrinker walks it) */
 	LOCK_RANK_RECLAIM,	/* reclaim wait queue */
 	LOCK_RANK_KFREE_RCU,	/* a CPU's kfree_rcu batch */
 	LOCK_RANK_VMAP_PURGE,	/* lazy-free list of vmap areas */

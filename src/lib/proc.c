@@ -14,6 +14,7 @@ static const struct {
 	{ "pagetypeinfo", pagetypeinfo_show },
 	{ "zoneinfo", zoneinfo_show },
 	{ "meminfo", meminfo_show },
+	{ "slabinfo", slabinfo_show },
 };
 
 int kmm_proc_show(FILE *out, const char *name)

@@ -8,5 +8,6 @@ int buddyinfo_show(FILE *m);
 int pagetypeinfo_show(FILE *m);
 int zoneinfo_show(FILE *m);
 int meminfo_show(FILE *m);
+int slabinfo_show(FILE *m);
 
 #endif

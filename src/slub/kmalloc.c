@@ -1,0 +1,356 @@
+/* The kmalloc family (mm/slab_common.c): size classes kmalloc-8 ...
+ * kmalloc-8k with the kernel's 96 and 192 classes and size_index table, so
+ * ksize(kmalloc(n)) is the kernel's for every n; kmalloc-rcl-* for
+ * __GFP_RECLAIMABLE and dma-kmalloc-* for GFP_DMA; above 8 KiB compound
+ * pages from the buddy (PG_large_kmalloc) up to KMALLOC_MAX_SIZE.
+ *
+ * kfree/ksize/kmem_cache_free misuse is reported and refused: a pointer
+ * inside an object, a vmalloc address, memory kmm never handed out, a
+ * page that is neither slab nor large kmalloc, the wrong cache.
+ *
+ * No locks of its own: the caches are created at boot and only read
+ * afterwards. */
+#include <string.h>
+#include <kmm/kmm.h>
+#include "slub/slab.h"
+#include "slub/slub_fast.h"
+#include "lib/bug.h"
+#include "percpu/vmstat.h"
+
+enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
+
+#define KMALLOC_SHIFT_LOW	3
+
+static struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+
+/* The kernel's size_index[]: classes of requests up to 192 bytes, by
+ * (size - 1) / 8; index 1 is kmalloc-96, index 2 kmalloc-192. */
+static const uint8_t size_index[24] = {
+	3, 4, 5, 5, 6, 6, 6, 6,
+	1, 1, 1, 1, 7, 7, 7, 7,
+	2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+#define RET_IP	((unsigned long)__builtin_return_address(0))
+
+static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
+{
+	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
+		return KMALLOC_NORMAL;
+	return (gfp & __GFP_DMA) ? KMALLOC_DMA : KMALLOC_RECLAIM;
+}
+
+/* 1 <= size <= KMALLOC_MAX_CACHE_SIZE */
+static always_inline unsigned int kmalloc_index_of(size_t size)
+{
+	if (size <= 192)
+		return size_index[(size - 1) / 8];
+	return 64 - (unsigned int)__builtin_clzl(size - 1);
+}
+
+static unsigned int kmalloc_size_of(unsigned int idx)
+{
+	return idx == 1 ? 96 : idx == 2 ? 192 : 1u << idx;
+}
+
+static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
+{
+	static const char *const prefix[NR_KMALLOC_TYPES] = {
+		"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-",
+	};
+	static const slab_flags_t tflags[NR_KMALLOC_TYPES] = {
+		0, SLAB_RECLAIM_ACCOUNT, SLAB_CACHE_DMA,
+	};
+	unsigned int size = kmalloc_size_of(idx), align = 8;
+	char name[32];
+
+	if (size >= 1024)
+		snprintf(name, sizeof(name), "%s%uk", prefix[type], size >> 10);
+	else
+		snprintf(name, sizeof(name), "%s%u", prefix[type], size);
+	/* Power-of-two classes are naturally aligned, as the kernel
+	 * guarantees. */
+	if (!(size & (size - 1)))
+		align = size;
+	kmalloc_caches[type][idx] = slab_create_cache(name, size, align,
+						      SLAB_KMALLOC | tflags[type], NULL);
+	return kmalloc_caches[type][idx] ? 0 : -12;
+}
+
+/* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128. */
+int kmalloc_init(void)
+{
+	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
+		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+			if (new_kmalloc_cache(i, type))
+				return -12;
+			if ((i == 6 && new_kmalloc_cache(1, type)) ||
+			    (i == 7 && new_kmalloc_cache(2, type)))
+				return -12;
+		}
+	}
+	return 0;
+}
+
+void kmalloc_exit(void)
+{
+	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
+}
+
+/* ---- bad pointers ---- */
+
+const char *slab_describe_bad_pointer(const void *x)
+{
+	struct page *page;
+
+	if (is_vmalloc_addr(x))
+		return "a vmalloc address (free it with vfree or kvfree)";
+	page = object_head_page(x);
+	if (!page)
+		return "not memory kmm handed out";
+	if (PageSlab(page))
+		return "not the start of a slab object";
+	if (PageLargeKmalloc(page))
+		return "inside a large kmalloc block, not at its start";
+	return "a page that is neither slab nor kmalloc memory";
+}
+
+static noinline void report_bad_pointer(const char *caller, const void *x)
+{
+	kmm_bug("%s: %p is %s", caller, x, slab_describe_bad_pointer(x));
+}
+
+/* kmem_cache_free() and kfree() of something that is not an object start
+ * of the expected cache: one report, nothing changes. */
+noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page,
+			    const char *caller)
+{
+	if (page && PageSlab(page)) {
+		struct kmem_cache *owner = atomic_load_relaxed(&page->slab_cache);
+
+		if (s && owner != s) {
+			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, s->name,
+				 owner->name);
+			return;
+		}
+		slab_err(owner, page, "Invalid object pointer %p", x);
+		kmm_report_cont("INFO: %s(%p): not the start of an object", caller, x);
+		return;
+	}
+	report_bad_pointer(caller, x);
+}
+
+/* ---- large kmalloc ---- */
+
+static noinline void *kmalloc_large(size_t size, gfp_t gfp)
+{
+	struct page *page;
+	unsigned int order;
+
+	if (!size)
+		return ZERO_SIZE_PTR;
+	if (size > KMALLOC_MAX_SIZE) {
+		if (!(gfp & __GFP_NOWARN))
+			kmm_warn("kmalloc: size %zu is above KMALLOC_MAX_SIZE (%lu)", size,
+				 KMALLOC_MAX_SIZE);
+		return NULL;
+	}
+	if (!atomic_load_acquire(&slab_up)) {
+		kmm_warn("kmalloc: kmm is not booted");
+		return NULL;
+	}
+	if (!might_alloc(gfp, "kmalloc"))
+		return NULL;
+	order = get_order(size);
+	page = alloc_pages((gfp & ~(__GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE)) | __GFP_COMP,
+			   order);
+	if (!page)
+		return NULL;
+	SetPageFlag(page, PG_large_kmalloc);
+	mod_zone_page_state(page_zone(page), NR_SLAB_UNRECLAIMABLE, 1L << order);
+	return page_address(page);
+}
+
+static void free_large_kmalloc(struct page *page, const void *x, const char *caller)
+{
+	unsigned int order = compound_order(page);
+	unsigned long old;
+
+	if (x != page_address(page)) {
+		report_bad_pointer(caller, x);
+		return;
+	}
+	/* Claim the block: of two racing frees only one sees the flag. */
+	old = __atomic_fetch_and(&page->flags, ~(1UL << PG_large_kmalloc), __ATOMIC_ACQ_REL);
+	if (!(old & (1UL << PG_large_kmalloc))) {
+		report_bad_pointer(caller, x);
+		return;
+	}
+	mod_zone_page_state(page_zone(page), NR_SLAB_UNRECLAIMABLE, -(1L << order));
+	__free_pages(page, order);
+}
+
+/* ---- the API ---- */
+
+static noinline void *kmalloc_not_ready(gfp_t gfp)
+{
+	if (!atomic_load_acquire(&slab_up))
+		kmm_warn("kmalloc: kmm is not booted");
+	return NULL;
+}
+
+static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
+{
+	struct kmem_cache *s;
+
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_large(size, gfp);
+	s = kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
+	if (unlikely(!s))
+		return kmalloc_not_ready(gfp);
+	if (unlikely(!might_alloc(gfp, "kmalloc")))
+		return NULL;
+	return slab_alloc(s, gfp, addr);
+}
+
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	return kmalloc_gfp(size, gfp, RET_IP);
+}
+
+void *kzalloc(size_t size, gfp_t gfp)
+{
+	return kmalloc_gfp(size, gfp | __GFP_ZERO, RET_IP);
+}
+
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return kmalloc_gfp(bytes, gfp, RET_IP);
+}
+
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return kmalloc_gfp(bytes, gfp | __GFP_ZERO, RET_IP);
+}
+
+void *kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = kmalloc_gfp(len, gfp, RET_IP);
+
+	if (p && !ZERO_OR_NULL_PTR(p))
+		memcpy(p, src, len);
+	return p;
+}
+
+char *kstrdup(const char *s, gfp_t gfp)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	p = kmalloc_gfp(len, gfp, RET_IP);
+	if (p)
+		memcpy(p, s, len);
+	return p;
+}
+
+static noinline void kfree_slow(const void *x, struct page *page, const char *caller)
+{
+	if (page && PageLargeKmalloc(page)) {
+		free_large_kmalloc(page, x, caller);
+		return;
+	}
+	slab_free_bad(NULL, x, page, caller);
+}
+
+void kfree(const void *x)
+{
+	struct page *page;
+
+	if (unlikely(ZERO_OR_NULL_PTR(x)))
+		return;
+	page = object_head_page(x);
+	if (likely(page && PageSlab(page))) {
+		struct kmem_cache *s = page->slab_cache;
+
+		if (likely(slab_object_start(s, page, x))) {
+			slab_free(s, page, (void *)x, RET_IP);
+			return;
+		}
+	}
+	kfree_slow(x, page, "kfree");
+}
+
+/* slab_ksize(): what the caller may use of the object. */
+static size_t slab_ksize(const struct kmem_cache *s)
+{
+#ifdef KMM_ASAN
+	return s->object_size;	/* ASan watches only the object */
+#else
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		return s->object_size;
+	if (s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER))
+		return s->inuse;
+	return s->size;
+#endif
+}
+
+/* 0 and one report for a pointer kmalloc did not return. */
+static size_t ksize_checked(const void *x, const char *caller)
+{
+	struct page *page;
+
+	if (ZERO_OR_NULL_PTR(x))
+		return 0;
+	page = object_head_page(x);
+	if (page && PageSlab(page) && slab_object_start(page->slab_cache, page, x))
+		return slab_ksize(page->slab_cache);
+	if (page && PageLargeKmalloc(page) && x == page_address(page))
+		return PAGE_SIZE << compound_order(page);
+	slab_free_bad(NULL, x, page, caller);
+	return 0;
+}
+
+size_t ksize(const void *x)
+{
+	return ksize_checked(x, "ksize");
+}
+
+/* The kernel's krealloc: the same object while it still fits (contents
+ * kept, a shrink too), else a new one with the contents copied. */
+void *krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	size_t ks = 0;
+	void *ret;
+
+	if (unlikely(!new_size)) {
+		kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	if (!ZERO_OR_NULL_PTR(p)) {
+		ks = ksize_checked(p, "krealloc");
+		if (!ks)
+			return NULL;
+	}
+	if (ks >= new_size) {
+		if (gfp & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
+		return (void *)p;
+	}
+	ret = kmalloc_gfp(new_size, gfp, RET_IP);
+	if (ret && ks) {
+		memcpy(ret, p, ks);
+		kfree(p);
+	}
+	return ret;
+}

@@ -1,0 +1,293 @@
+/* SLUB's internal interface (src/slub): struct kmem_cache and its parts.
+ *
+ * Glossary (the kernel's words, mm/slub.c):
+ *   slab        a compound page of order oo.order carved into oo.objects
+ *               slots of s->size bytes; its head struct page carries
+ *               slab_cache, freelist+counters and slab_list (buddy/page.h)
+ *   slot        [left red zone][object][right red zone][free pointer]
+ *               [alloc/free tracks][padding]; everything but the object
+ *               exists only in debug caches (and the free pointer lives
+ *               inside the object when nothing forbids it)
+ *   counters    inuse (objects handed out, including those on a CPU
+ *               freelist), objects, frozen; changed together with
+ *               page->freelist by one double-word compare-and-swap
+ *   frozen      the slab is a CPU's current slab: only that CPU allocates
+ *               from it, frees from elsewhere go to page->freelist
+ *   cpu slab    c->slab; its free objects are split between c->freelist
+ *               (the lockless per-CPU list) and page->freelist
+ *   cpu partial c->partial: unfrozen partial slabs parked on a CPU,
+ *               chained through page->next, page->slabs counting the chain
+ *   node partial n->partial under n->list_lock; full slabs are on no list
+ *               (debug caches keep them on n->full)
+ *   debug cache any of slub_debug's F/Z/P/U (or failslab): every operation
+ *               takes the locked single-object path, as the kernel does
+ * Free pointers are stored obfuscated (SLAB_FREELIST_HARDENED):
+ *   stored = ptr ^ s->random ^ swab(address of the slot holding it). */
+#ifndef KMM_SLUB_SLAB_H
+#define KMM_SLUB_SLAB_H
+
+#include <stdint.h>
+#include <kmm/slab.h>
+#include "buddy/mmzone.h"
+#include "lib/compiler.h"
+#include "lib/lock.h"
+
+typedef unsigned __int128 u128;
+
+/* Internal cache flags (the kernel's values). */
+#define SLAB_TRACE		0x00200000u
+#define SLAB_FAILSLAB		0x02000000u
+#define OBJECT_POISON		0x80000000u	/* __OBJECT_POISON: poison objects */
+#define SLAB_DEBUG_FLAGS	(SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | \
+				 SLAB_TRACE | SLAB_CONSISTENCY_CHECKS)
+#define SLUB_DEBUG_DEFAULT	(SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
+				 SLAB_STORE_USER)
+
+/* slub_debug's byte patterns (include/linux/poison.h). */
+#define SLUB_RED_INACTIVE	0xbb
+#define SLUB_RED_ACTIVE		0xcc
+#define POISON_INUSE		0x5a
+#define POISON_FREE		0x6b
+#define POISON_END		0xa5
+
+#define MAX_OBJS_PER_PAGE	32767
+#define MIN_PARTIAL		5
+#define MAX_PARTIAL		10
+
+/* slub_debug's owner tracking: one per object for its allocation and one
+ * for its free, after the free pointer. */
+struct slab_track {
+	unsigned long addr;	/* call site */
+	unsigned long when;	/* milliseconds since boot */
+	int cpu;
+	int pid;
+};
+
+enum track_item { TRACK_ALLOC, TRACK_FREE };
+
+/* A slab page that sits on its cache's node partial list (the kernel reuses
+ * PG_workingset). A page-flags bit above the buddy's own, meaningful only
+ * while PG_slab is set; the buddy clears all flags on alloc and free. */
+#define PG_slab_node_partial	16
+
+/* c->freelist while a slow path owns the CPU's slab state. */
+#define CPU_SLAB_BUSY		((void *)1)
+
+union slab_counters {
+	unsigned long counters;
+	struct {
+		unsigned int inuse : 16;
+		unsigned int objects : 15;
+		unsigned int frozen : 1;
+	};
+};
+
+struct kmem_cache_order_objects {
+	unsigned int order;
+	unsigned int objects;
+};
+
+/* The per-CPU part (alloc_percpu). freelist+tid change together by one
+ * double-word compare-and-swap; slab changes only while a slow path holds
+ * `lock` and has swapped freelist for CPU_SLAB_BUSY; partial only under
+ * `lock`. */
+struct kmem_cache_cpu {
+	union {
+		struct {
+			void *freelist;
+			unsigned long tid;
+		};
+		u128 freelist_tid;
+	};
+	struct page *slab;		/* atomic: the free fast path reads it */
+	struct page *partial;
+	struct kmm_spinlock lock;
+};
+
+struct kmem_cache_node {
+	struct kmm_spinlock list_lock;
+	unsigned long nr_partial;	/* written under list_lock, read lockless */
+	struct list_head partial;
+	struct list_head full;		/* debug caches only */
+	unsigned long nr_slabs;		/* atomic */
+	unsigned long total_objects;	/* atomic */
+};
+
+struct kmem_cache {
+	/* Read by every fast path: first cache line. */
+	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	unsigned long random;		/* free pointer obfuscation */
+	unsigned int offset;		/* free pointer offset in the object */
+	unsigned int size;		/* slot size */
+	unsigned int object_size;
+	unsigned int red_left_pad;
+	uint64_t div_magic;		/* ceil(2^64 / size): object start check */
+	bool special;			/* debug or failslab: the locked path only */
+	bool zero_on_alloc;		/* init_on_alloc applies */
+	bool zero_on_free;		/* init_on_free applies */
+	slab_flags_t flags;
+
+	/* Slow paths and views. */
+	unsigned int inuse;		/* end of object + right red zone */
+	unsigned int align;
+	struct kmem_cache_order_objects oo, min;
+	unsigned int min_partial;
+	unsigned int cpu_partial;	/* objects, as the kernel's set_cpu_partial */
+	unsigned int cpu_partial_slabs;
+	gfp_t allocflags;
+	void (*ctor)(void *);
+	char *name;
+	struct list_head list;		/* slab_caches, under slab_mutex */
+	unsigned int *random_seq;	/* slab_freelist_random: slot offsets */
+	bool shutdown_failed;		/* destroy found live objects */
+	struct kmem_cache_node node;
+};
+
+/* ---- double-word compare-and-swap ----
+ * clang inlines __atomic on 16 bytes as lock cmpxchg16b (and ThreadSanitizer
+ * understands it); gcc calls libatomic for __atomic, but inlines __sync's
+ * 16-byte form with -mcx16. Both are full barriers on x86. */
+static always_inline bool cmpxchg16(u128 *p, u128 old, u128 new)
+{
+#if defined(__clang__)
+	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+#else
+	return __sync_bool_compare_and_swap(p, old, new);
+#endif
+}
+
+static always_inline u128 pair_make(const void *ptr, unsigned long val)
+{
+	return (u128)(uintptr_t)ptr | ((u128)val << 64);
+}
+
+/* ---- free pointers ----
+ * The allocation fast path reads the next pointer of an object another
+ * thread on the same CPU may already own and be writing (the cmpxchg then
+ * fails and the value is dropped), and debug walks read pointers inside
+ * objects poisoned for ASan: in sanitizer builds these accessors are out of
+ * line and not instrumented, the kernel's get_freepointer_safe(). */
+#if defined(KMM_ASAN) || defined(KMM_TSAN)
+#define FREEPTR_ACCESS	inline noinline __attribute__((no_sanitize("address", "thread")))
+#else
+#define FREEPTR_ACCESS	always_inline
+#endif
+
+static FREEPTR_ACCESS void *get_freepointer(const struct kmem_cache *s, void *object)
+{
+	unsigned long slot = (unsigned long)object + s->offset;
+
+	return (void *)(*(unsigned long *)slot ^ s->random ^ __builtin_bswap64(slot));
+}
+
+static FREEPTR_ACCESS void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
+{
+	unsigned long slot = (unsigned long)object + s->offset;
+
+	*(unsigned long *)slot = (unsigned long)fp ^ s->random ^ __builtin_bswap64(slot);
+}
+
+/* ---- slab pages ---- */
+
+static always_inline void *slab_address(const struct page *slab)
+{
+	return pfn_to_virt(pfn_of(slab));
+}
+
+static always_inline unsigned long slab_counters_read(struct page *slab)
+{
+	return atomic_load_relaxed(&slab->counters);
+}
+
+static always_inline unsigned int slab_objects(struct page *slab)
+{
+	union slab_counters c = { .counters = slab_counters_read(slab) };
+
+	return c.objects;
+}
+
+static always_inline bool slab_update_freelist(struct page *slab, void *fl_old,
+		unsigned long c_old, void *fl_new, unsigned long c_new)
+{
+	return cmpxchg16((u128 *)&slab->freelist, pair_make(fl_old, c_old),
+			 pair_make(fl_new, c_new));
+}
+
+/* Is `x` the start of an object of `slab`? (n % d == 0 iff n * ceil(2^64/d)
+ * mod 2^64 < ceil(2^64/d), exact for n < 2^32: one multiply, no divide.) */
+static always_inline bool slab_object_start(const struct kmem_cache *s, struct page *slab,
+					    const void *x)
+{
+	unsigned long off = (unsigned long)x - (unsigned long)slab_address(slab) - s->red_left_pad;
+
+	return off < (unsigned long)slab_objects(slab) * s->size &&
+	       (uint64_t)(off * s->div_magic) < s->div_magic;
+}
+
+static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,
+				unsigned int idx)
+{
+	return (char *)slab_address(slab) + s->red_left_pad + (unsigned long)idx * s->size;
+}
+
+/* The head page of the block holding direct-map address `x`, or NULL. */
+static always_inline struct page *object_head_page(const void *x)
+{
+	if (unlikely(!virt_in_direct_map(x)))
+		return NULL;
+	return page_compound_head(pfn_page((unsigned long)((const char *)x - kmm_mem.direct_map) >>
+					   PAGE_SHIFT));
+}
+
+static inline bool kmem_cache_debug(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_DEBUG_FLAGS) != 0;
+}
+
+/* slub.c */
+extern struct list_head slab_caches;
+extern struct kmm_mutex slab_mutex;
+extern bool slab_up;
+int slab_init(void);
+long slab_exit(void);
+struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
+				     slab_flags_t flags, void (*ctor)(void *));
+void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,
+		    unsigned int cnt, unsigned long addr);
+void slab_free_special(struct kmem_cache *s, struct page *slab, void *object,
+		       unsigned long addr);
+void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page, const char *caller);
+void slab_report_double_free(struct kmem_cache *s, struct page *slab, void *object);
+unsigned long count_partial_free(struct kmem_cache_node *n);
+void add_full_locked(struct kmem_cache_node *n, struct page *slab);
+void remove_full_locked(struct kmem_cache_node *n, struct page *slab);
+void add_partial_locked(struct kmem_cache_node *n, struct page *slab, bool tail);
+void remove_partial_locked(struct kmem_cache_node *n, struct page *slab);
+struct page *new_slab(struct kmem_cache *s, gfp_t gfp);
+void discard_slab(struct kmem_cache *s, struct page *slab);
+
+/* slub_debug.c */
+void slub_debug_parse(void);
+slab_flags_t slub_debug_flags(const char *name, slab_flags_t flags);
+void slab_debug_init_slab(struct kmem_cache *s, struct page *slab);
+bool slab_debug_alloc_checks(struct kmem_cache *s, struct page *slab, void *object,
+			     unsigned long addr);
+bool slab_debug_free_checks(struct kmem_cache *s, struct page *slab, void *object,
+			    unsigned long addr);
+void slab_debug_poison_slot(struct kmem_cache *s, void *object, bool allocated);
+void slab_err(struct kmem_cache *s, struct page *slab, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void slab_print_object_tracks(struct kmem_cache *s, void *object);
+unsigned int slab_info_end(const struct kmem_cache *s);
+void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *shown,
+		       unsigned int max_shown);
+
+/* kmalloc.c */
+int kmalloc_init(void);
+void kmalloc_exit(void);
+const char *slab_describe_bad_pointer(const void *x);
+
+#endif

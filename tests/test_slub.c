@@ -1,0 +1,407 @@
+/* kmem_cache: sizing, alignment, constructors, bulk, remote frees between
+ * CPUs, threads sharing a CPU, shrinking, destroy with live objects, the
+ * wrong cache, double free, slabinfo's format and the path counters. */
+#include <pthread.h>
+#include "kmm_test.h"
+#include "slub/slab.h"
+#include "lib/cmdline.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	return kmm_init("mem=256M nr_cpus=4 kswapd=off");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return kmm_exit() == 0 ? 0 : -1;
+}
+
+static void test_sizing(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("sizing", 40, 0, SLAB_HWCACHE_ALIGN, NULL);
+	struct kmem_cache *t = kmem_cache_create("odd", 100, 32, 0, NULL);
+	struct kmem_cache *big = kmem_cache_create("big", 3000, 0, 0, NULL);
+	void *p;
+
+	(void)state;
+	assert_non_null(s);
+	/* HWCACHE_ALIGN: 40 bytes take a 64-byte line */
+	assert_int_equal(s->align, 64);
+	assert_int_equal(s->size, 64);
+	assert_int_equal(s->oo.order, 0);
+	assert_int_equal(s->oo.objects, 64);
+	assert_int_equal(s->min_partial, 5);	/* ilog2(64)/2 = 3, clamped to 5 */
+	assert_int_equal(s->cpu_partial_slabs, (120 * 2 + 63) / 64);
+	assert_int_equal(kmem_cache_size(s), 40);
+	assert_int_equal(t->size, 128);
+	/* 3000-byte objects: the kernel picks order 3 (10 per slab, 1/16 waste) */
+	assert_int_equal(big->oo.order, 3);
+	assert_int_equal(big->oo.objects, 10);
+	for (int i = 0; i < 100; i++) {
+		p = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_int_equal((uintptr_t)p % 64, 0);
+		kmem_cache_free(s, p);
+		p = kmem_cache_alloc(t, GFP_KERNEL);
+		assert_int_equal((uintptr_t)p % 32, 0);
+		kmem_cache_free(t, p);
+	}
+	p = kmem_cache_zalloc(big, GFP_KERNEL);
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(((char *)p)[i], 0);
+	kmem_cache_free(big, p);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(t);
+	kmem_cache_destroy(big);
+}
+
+static int ctor_calls;
+
+static void ctor(void *obj)
+{
+	__atomic_add_fetch(&ctor_calls, 1, __ATOMIC_RELAXED);
+	memset(obj, 0x42, 24);
+}
+
+static void test_constructor(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("ctor", 24, 0, 0, ctor);
+	void *p[10];
+
+	(void)state;
+	ctor_calls = 0;
+	for (int i = 0; i < 10; i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		for (int j = 0; j < 24; j++)
+			assert_int_equal(((unsigned char *)p[i])[j], 0x42);
+	}
+	/* one slab's worth of constructor calls, not one per allocation */
+	assert_int_equal(ctor_calls, (int)s->oo.objects);
+	for (int i = 0; i < 10; i++)
+		kmem_cache_free(s, p[i]);
+	/* the free pointer lives outside the object: a free object keeps
+	 * its constructed state */
+	p[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int j = 0; j < 24; j++)
+		assert_int_equal(((unsigned char *)p[0])[j], 0x42);
+	kmem_cache_free(s, p[0]);
+	kmem_cache_destroy(s);
+}
+
+static void test_bulk(void **state)
+{
+	enum { N = 3000 };
+	struct kmem_cache *s = kmem_cache_create("bulk", 64, 0, 0, NULL);
+	void **p = calloc(N, sizeof(void *));
+
+	(void)state;
+	assert_int_equal(kmem_cache_alloc_bulk(s, GFP_KERNEL | __GFP_ZERO, N, p), N);
+	for (int i = 0; i < N; i++) {
+		assert_non_null(p[i]);
+		assert_int_equal(((long *)p[i])[0], 0);
+		memset(p[i], i & 0xff, 64);
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < 64; j++)
+			assert_int_equal(((unsigned char *)p[i])[j], i & 0xff);
+	kmem_cache_free_bulk(s, N, p);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	assert_int_equal(s->node.nr_slabs, 0);
+	/* again with a mix of single frees */
+	assert_int_equal(kmem_cache_alloc_bulk(s, GFP_KERNEL, 100, p), 100);
+	for (int i = 0; i < 100; i += 2)
+		kmem_cache_free(s, p[i]);
+	for (int i = 0; i < 50; i++)
+		p[i] = p[2 * i + 1];
+	kmem_cache_free_bulk(s, 50, p);
+	kmem_cache_destroy(s);
+	free(p);
+}
+
+/* ---- objects handed between CPUs ---- */
+
+struct ring {
+	void *slot[256];
+	unsigned int head, tail;	/* atomic */
+};
+
+struct pair_arg {
+	struct kmem_cache *s;
+	struct ring *ring;
+	int cpu;
+	int rounds;
+};
+
+static void *producer(void *arg)
+{
+	struct pair_arg *a = arg;
+
+	kmm_cpu_bind(a->cpu);
+	for (int i = 0; i < a->rounds; i++) {
+		unsigned long *obj = kmem_cache_alloc(a->s, GFP_KERNEL);
+
+		assert_non_null(obj);
+		obj[0] = (unsigned long)obj ^ 0x5555;
+		obj[7] = (unsigned long)i;
+		while (__atomic_load_n(&a->ring->head, __ATOMIC_ACQUIRE) -
+		       __atomic_load_n(&a->ring->tail, __ATOMIC_ACQUIRE) >= 256)
+			sched_yield();
+		a->ring->slot[a->ring->head % 256] = obj;
+		__atomic_store_n(&a->ring->head, a->ring->head + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	struct pair_arg *a = arg;
+
+	kmm_cpu_bind(a->cpu);
+	for (int i = 0; i < a->rounds; i++) {
+		unsigned long *obj;
+
+		while (__atomic_load_n(&a->ring->tail, __ATOMIC_ACQUIRE) ==
+		       __atomic_load_n(&a->ring->head, __ATOMIC_ACQUIRE))
+			sched_yield();
+		obj = a->ring->slot[a->ring->tail % 256];
+		__atomic_store_n(&a->ring->tail, a->ring->tail + 1, __ATOMIC_RELEASE);
+		assert_int_equal(obj[0], (unsigned long)obj ^ 0x5555);
+		assert_int_equal(obj[7], (unsigned long)i);
+		kmem_cache_free(a->s, obj);
+	}
+	return NULL;
+}
+
+static void test_remote_free(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("remote", 64, 0, 0, NULL);
+	struct ring ring = { .head = 0 };
+	struct pair_arg pa = { s, &ring, 0, 20000 }, ca = { s, &ring, 1, 20000 };
+	struct kmm_stats st;
+	pthread_t p, c;
+
+	(void)state;
+	kmm_stats_reset();
+	pthread_create(&p, NULL, producer, &pa);
+	pthread_create(&c, NULL, consumer, &ca);
+	pthread_join(p, NULL);
+	pthread_join(c, NULL);
+	kmm_stats_read(&st);
+	/* CPU 1 freed objects of CPU 0's slabs: the remote (slow) free path */
+	assert_true(st.slab_free_slow > 0);
+	assert_true(st.slab_alloc_fast > 0);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* Several threads on one CPU at once, plus other CPUs: objects carry a
+ * pattern checked before every free. */
+struct mix_arg {
+	struct kmem_cache *s;
+	int cpu;
+	unsigned int seed;
+};
+
+static void *mixer(void *arg)
+{
+	struct mix_arg *a = arg;
+	void *held[64] = { NULL };
+	unsigned int r = a->seed;
+
+	kmm_cpu_bind(a->cpu);
+	for (int i = 0; i < 40000; i++) {
+		unsigned int k;
+
+		r = r * 1103515245 + 12345;
+		k = (r >> 16) % 64;
+		if (held[k]) {
+			unsigned long *o = held[k];
+
+			assert_int_equal(o[0], (unsigned long)o);
+			assert_int_equal(o[5], (unsigned long)o + 5);
+			kmem_cache_free(a->s, o);
+			held[k] = NULL;
+		} else {
+			unsigned long *o = kmem_cache_alloc(a->s, GFP_KERNEL);
+
+			o[0] = (unsigned long)o;
+			o[5] = (unsigned long)o + 5;
+			held[k] = o;
+		}
+		if ((r >> 8) % 997 == 0) {
+			void *b[16];
+
+			if (kmem_cache_alloc_bulk(a->s, GFP_KERNEL, 16, b) == 16)
+				kmem_cache_free_bulk(a->s, 16, b);
+		}
+	}
+	for (int k = 0; k < 64; k++)
+		if (held[k])
+			kmem_cache_free(a->s, held[k]);
+	return NULL;
+}
+
+static void test_shared_cpu_stress(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("mix", 48, 0, 0, NULL);
+	struct mix_arg a[4] = { { s, 0, 1 }, { s, 0, 2 }, { s, 1, 3 }, { s, 2, 4 } };
+	pthread_t t[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, mixer, &a[i]);
+	for (int i = 0; i < 3; i++)
+		kmem_cache_shrink(s);	/* flushes CPUs under the mixers' feet */
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+static void test_destroy_with_objects(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("leaky", 128, 0, 0, NULL);
+	void *p = kmem_cache_alloc(s, GFP_KERNEL), *q = kmem_cache_alloc(s, GFP_KERNEL);
+	char *info;
+
+	(void)state;
+	EXPECT_ONE_REPORT("Objects remaining in leaky on __kmem_cache_shutdown()",
+			  kmem_cache_destroy(s));
+	/* the cache is still there and still works */
+	info = proc_text("slabinfo");
+	assert_non_null(strstr(info, "\nleaky "));
+	free(info);
+	kmem_cache_free(s, p);
+	kmem_cache_free(s, q);
+	kmem_cache_destroy(s);
+	info = proc_text("slabinfo");
+	assert_null(strstr(info, "\nleaky "));
+	free(info);
+}
+
+static void test_misuse(void **state)
+{
+	struct kmem_cache *a = kmem_cache_create("cache-a", 64, 0, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("cache-b", 64, 0, 0, NULL);
+	char *p = kmem_cache_alloc(a, GFP_KERNEL), *q = kmalloc(64, GFP_KERNEL);
+
+	(void)state;
+	EXPECT_ONE_REPORT("Wrong slab cache. cache-b but object is from cache-a",
+			  kmem_cache_free(b, p));
+	EXPECT_ONE_REPORT("Wrong slab cache", kmem_cache_free(a, q));
+	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(a, p + 1));
+	kmem_cache_free(a, p);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, p));
+	kfree(q);
+	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
+	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));
+	EXPECT_ONE_REPORT("integrity check failed", kmem_cache_create("x", 0, 0, 0, NULL));
+	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
+}
+
+static void test_slabinfo_format(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("fmt_cache", 200, 0, 0, NULL);
+	void *p[30];
+	char *info, *line, name[64];
+	unsigned long active, num, a_slabs, n_slabs, shared;
+	unsigned int objsize, perslab, limit, batch, sf;
+	int pages, rows = 0;
+
+	(void)state;
+	for (int i = 0; i < 30; i++)
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	info = proc_text("slabinfo");
+	assert_memory_equal(info, "slabinfo - version: 2.1\n# name            <active_objs> <num_objs> "
+			    "<objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> "
+			    "<sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n",
+			    strlen("slabinfo - version: 2.1\n# name            <active_objs> "
+				   "<num_objs> <objsize> <objperslab> <pagesperslab> : tunables "
+				   "<limit> <batchcount> <sharedfactor> : slabdata <active_slabs> "
+				   "<num_slabs> <sharedavail>\n"));
+	line = strchr(strchr(info, '\n') + 1, '\n') + 1;
+	/* the newest cache comes first */
+	assert_memory_equal(line, "fmt_cache        ", 17);
+	for (; *line; line = strchr(line, '\n') + 1) {
+		char expect[256];
+
+		assert_int_equal(sscanf(line, "%63s %lu %lu %u %u %d : tunables %u %u %u : slabdata %lu %lu %lu",
+					name, &active, &num, &objsize, &perslab, &pages, &limit, &batch,
+					&sf, &a_slabs, &n_slabs, &shared), 12);
+		snprintf(expect, sizeof(expect),
+			 "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
+			 name, active, num, objsize, perslab, pages, limit, batch, sf, a_slabs,
+			 n_slabs, shared);
+		assert_memory_equal(line, expect, strlen(expect));
+		assert_true(active <= num);
+		assert_int_equal(num, n_slabs * perslab);
+		if (!strcmp(name, "fmt_cache")) {
+			assert_int_equal(objsize, 200);
+			assert_int_equal(perslab, 20);
+			assert_int_equal(num, 40);
+			assert_true(active >= 30);
+		}
+		rows++;
+	}
+	assert_true(rows >= 40);
+	free(info);
+	for (int i = 0; i < 30; i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+}
+
+static void test_fast_path_counted(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("fast", 64, 0, 0, NULL);
+	struct kmm_stats st;
+
+	(void)state;
+	kmm_cpu_bind(0);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_stats_reset();
+	for (int i = 0; i < 1000; i++)
+		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_stats_read(&st);
+	assert_int_equal(st.slab_alloc_fast, 1000);
+	assert_int_equal(st.slab_free_fast, 1000);
+	assert_int_equal(st.slab_alloc_slow, 0);
+	kmm_cpu_unbind();
+	kmem_cache_destroy(s);
+}
+
+static void test_atomic_context(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("atomic", 64, 0, 0, NULL);
+	void *p;
+
+	(void)state;
+	kmm_irq_enter();
+	EXPECT_ONE_REPORT("sleeping function called from invalid context",
+			  p = kmem_cache_alloc(s, GFP_KERNEL));
+	assert_null(p);
+	p = kmem_cache_alloc(s, GFP_ATOMIC);
+	assert_non_null(p);
+	kmem_cache_free(s, p);
+	kmm_irq_exit();
+	kmem_cache_destroy(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizing),
+		cmocka_unit_test(test_constructor),
+		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_remote_free),
+		cmocka_unit_test(test_shared_cpu_stress),
+		cmocka_unit_test(test_destroy_with_objects),
+		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_slabinfo_format),
+		cmocka_unit_test(test_fast_path_counted),
+		cmocka_unit_test(test_atomic_context),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

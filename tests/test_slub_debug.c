@@ -1,0 +1,233 @@
+/* slub_debug's detectors, each provoked on purpose: exactly the expected
+ * report, then the allocator keeps working. Also the slub_debug= syntax,
+ * hardening boot parameters, failslab, and kmm_exit's leak count. */
+#include "kmm_test.h"
+#include "slub/slab.h"
+
+/* Writes the test makes on purpose into red zones and freed objects,
+ * which ASan builds poison. */
+noinline __attribute__((no_sanitize("address")))
+static void poke(void *p, long off, unsigned char v)
+{
+	((volatile unsigned char *)p)[off] = v;
+}
+
+static void boot(const char *cmdline)
+{
+	assert_int_equal(kmm_init(cmdline), 0);
+}
+
+static void test_right_redzone(void **state)
+{
+	unsigned char *p;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=FZPU");
+	p = kmalloc(64, GFP_KERNEL);
+	memset(p, 1, 64);
+	poke(p, 64, 0);
+	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Right Redzone overwritten", kfree(p));
+	/* repaired and freed: the cache keeps working and nothing leaks */
+	p = kmalloc(64, GFP_KERNEL);
+	kfree(p);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_left_redzone(void **state)
+{
+	unsigned char *p;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=Z");
+	p = kmalloc(100, GFP_KERNEL);
+	poke(p, -1, 0x77);
+	EXPECT_ONE_REPORT("BUG kmalloc-128 (Not tainted): Left Redzone overwritten", kfree(p));
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_write_after_free(void **state)
+{
+	unsigned char *p, *q;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=P");
+	p = kmalloc(64, GFP_KERNEL);
+	kfree(p);
+	poke(p, 10, 0x00);
+	/* the freed object is the next one handed out: its poison is checked */
+	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Poison overwritten",
+			  q = kmalloc(64, GFP_KERNEL));
+	assert_ptr_equal(p, q);
+	kfree(q);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_poison_patterns(void **state)
+{
+	struct kmem_cache *s;
+	unsigned char *p;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=FZPU");
+	s = kmem_cache_create("patterns", 40, 0, 0, NULL);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	/* an allocated object still shows the free poison (as in the kernel)
+	 * and is bounded by active red zones */
+	for (int i = 0; i < 39; i++)
+		assert_int_equal(p[i], POISON_FREE);
+	assert_int_equal(p[39], POISON_END);
+#ifndef KMM_ASAN
+	assert_int_equal(p[40], SLUB_RED_ACTIVE);
+	assert_int_equal(p[-1], SLUB_RED_ACTIVE);
+#endif
+	kmem_cache_free(s, p);
+#ifndef KMM_ASAN
+	assert_int_equal(p[40], SLUB_RED_INACTIVE);
+	assert_int_equal(p[0], POISON_FREE);
+#endif
+	kmem_cache_destroy(s);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_double_free_and_wrong_cache(void **state)
+{
+	struct kmem_cache *a, *b;
+	void *p, *q;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=FZPU");
+	a = kmem_cache_create("dbg-a", 32, 0, 0, NULL);
+	b = kmem_cache_create("dbg-b", 32, 0, 0, NULL);
+	p = kmem_cache_alloc(a, GFP_KERNEL);
+	q = kmem_cache_alloc(a, GFP_KERNEL);
+	kmem_cache_free(a, p);
+	/* p is not the freelist head any more: only the debug walk finds it */
+	kmem_cache_free(a, q);
+	EXPECT_ONE_REPORT("BUG dbg-a (Not tainted): Object already free", kmem_cache_free(a, p));
+	p = kmem_cache_alloc(a, GFP_KERNEL);
+	EXPECT_ONE_REPORT("Wrong slab cache. dbg-b but object is from dbg-a", kmem_cache_free(b, p));
+	kmem_cache_free(a, p);
+	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_named_caches_only(void **state)
+{
+	struct kmem_cache *a, *b;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=ZU,foo*,kmalloc-64");
+	a = kmem_cache_create("foobar", 32, 0, 0, NULL);
+	b = kmem_cache_create("other", 32, 0, 0, NULL);
+	assert_true(a->flags & SLAB_RED_ZONE);
+	assert_true(a->flags & SLAB_STORE_USER);
+	assert_false(b->flags & (SLAB_RED_ZONE | SLAB_STORE_USER | SLAB_POISON));
+	assert_true(a->special);
+	assert_false(b->special);
+	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_hardening(void **state)
+{
+	struct kmem_cache *s;
+	void *p[64];
+	bool in_order = true;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off init_on_alloc=1 init_on_free=1 slab_freelist_random=1");
+	s = kmem_cache_create("hard", 64, 0, 0, NULL);
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 64; i++) {
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		for (int j = 0; j < 64; j++)
+			assert_int_equal(((unsigned char *)p[i])[j], 0);
+		memset(p[i], 0xee, 64);
+		if (i && p[i] != (char *)p[i - 1] + 64)
+			in_order = false;
+	}
+	/* a shuffled freelist does not hand out consecutive slots */
+	assert_false(in_order);
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(s, p[i]);
+	kmm_cpu_unbind();
+	kmem_cache_destroy(s);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_freelist_pointer_obfuscated(void **state)
+{
+	struct kmem_cache *s;
+	void *a, *b;
+	unsigned long stored;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off");
+	s = kmem_cache_create("obf", 64, 0, 0, NULL);
+	kmm_cpu_bind(0);
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, a);
+	/* a's free pointer (mid-object) names b, but not in the clear */
+	memcpy(&stored, (char *)a + s->offset, sizeof(stored));
+	assert_true(stored != (unsigned long)b);
+	assert_ptr_equal(get_freepointer(s, a), b);
+	kmm_cpu_unbind();
+	kmem_cache_destroy(s);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_failslab(void **state)
+{
+	void *p;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off failslab=1,100,0,2");
+	/* the kernel's default ignores sleeping allocations */
+	p = kmalloc(32, GFP_KERNEL);
+	assert_non_null(p);
+	kfree(p);
+	assert_null(kmalloc(32, GFP_ATOMIC));
+	assert_null(kmalloc(32, GFP_ATOMIC));
+	p = kmalloc(32, GFP_ATOMIC);	/* times=2 used up */
+	assert_non_null(p);
+	kfree(p);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_exit_counts_leaks(void **state)
+{
+	struct kmem_cache *s;
+	unsigned int order;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=U");
+	s = kmem_cache_create("leak", 512, 0, 0, NULL);
+	order = s->oo.order;
+	assert_non_null(kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_report_quiet(true);
+	/* one object, plus the slab pages under it */
+	assert_int_equal(kmm_exit(), 1 + (1 << order));
+	kmm_report_quiet(false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_right_redzone),
+		cmocka_unit_test(test_left_redzone),
+		cmocka_unit_test(test_write_after_free),
+		cmocka_unit_test(test_poison_patterns),
+		cmocka_unit_test(test_double_free_and_wrong_cache),
+		cmocka_unit_test(test_named_caches_only),
+		cmocka_unit_test(test_hardening),
+		cmocka_unit_test(test_freelist_pointer_obfuscated),
+		cmocka_unit_test(test_failslab),
+		cmocka_unit_test(test_exit_counts_leaks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
