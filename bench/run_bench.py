@@ -423,58 +423,63 @@ def write_markdown(path, res, context, args, plots, cmdline):
     # The issues' own comparisons.
     if any(k[0] == "kmm_nopcp" for k in res):
         w("## Pages: pcp against pcp=off (issues 2, 3)\n")
-        w("| order | threads | pcp ops/s | pcp=off ops/s | pcp ÷ off | shard locks/1k pcp | "
-          "shard locks/1k off | hit (pcp) |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| order | threads | pcp ops/s | pcp=off ops/s | pcp ÷ off | (by CPU time) | "
+          "shard locks/1k pcp | shard locks/1k off | hit (pcp) |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for order in (0, 3, 9):
             p = "page_pair/%d" % order
             for t in threads_of(res, p):
                 on, off = res.get(("kmm", p, t), {}), res.get(("kmm_nopcp", p, t), {})
-                w("| %d | %d | %s | %s | %s | %s | %s | %s |" % (
+                w("| %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                     order, t, fmt_rate(on.get("ops_s")), fmt_rate(off.get("ops_s")),
                     fmt(ratio(on.get("ops_s"), off.get("ops_s"))),
+                    fmt(ratio(off.get("cpu_ns_op"), on.get("cpu_ns_op"))),
                     fmt(on.get("shard_locks_1k"), "%.1f"), fmt(off.get("shard_locks_1k"), "%.1f"),
                     fmt(100 * on["hit"], "%.1f%%") if "hit" in on else "–"))
         w("")
     if any(k[0] == "glibc_same" for k in res):
         w("## kmem_cache against malloc in the same process (issue 4)\n")
-        w("| pattern | threads | kmm ops/s | glibc ops/s | kmm ÷ glibc | kmm hit |")
-        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        w("| pattern | threads | kmm ops/s | glibc ops/s | kmm ÷ glibc | (by CPU time) | kmm hit |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for p in ("cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64"):
             for t in threads_of(res, p):
                 if ("glibc_same", p, t) not in res:
                     continue
                 k, g = res.get(("kmm", p, t), {}), res[("glibc_same", p, t)]
-                w("| %s | %d | %s | %s | %s | %s |" % (
+                w("| %s | %d | %s | %s | %s | %s | %s |" % (
                     p, t, fmt_rate(k.get("ops_s")), fmt_rate(g.get("ops_s")),
                     fmt(ratio(k.get("ops_s"), g.get("ops_s"))),
+                    fmt(ratio(g.get("cpu_ns_op"), k.get("cpu_ns_op"))),
                     fmt(100 * k["hit"], "%.1f%%") if "hit" in k else "–"))
         w("")
     if any(k[0] == "mmap" for k in res):
         w("## vmalloc against mmap (issue 5)\n")
-        w("| size | threads | vmalloc ops/s | mmap ops/s | vmalloc ÷ mmap | mmap calls per vmalloc |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| size | threads | vmalloc ops/s | mmap ops/s | vmalloc ÷ mmap | (by CPU time) | "
+          "mmap calls per vmalloc |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for size in ("65536", "1048576", "16777216"):
             p = "vmalloc/" + size
             for t in threads_of(res, p):
                 if ("mmap", p, t) not in res:
                     continue
                 k, m = res.get(("kmm", p, t), {}), res[("mmap", p, t)]
-                w("| %s | %d | %s | %s | %s | %s |" % (
+                w("| %s | %d | %s | %s | %s | %s | %s |" % (
                     size, t, fmt_rate(k.get("ops_s")), fmt_rate(m.get("ops_s")),
                     fmt(ratio(k.get("ops_s"), m.get("ops_s"))),
+                    fmt(ratio(m.get("cpu_ns_op"), k.get("cpu_ns_op"))),
                     fmt(k.get("mmap_per_vmalloc"))))
         w("")
     if any(k[0] == "call_rcu" for k in res):
         w("## kfree_rcu against call_rcu + kfree (issue 6)\n")
-        w("| threads | kfree_rcu objects/s | call_rcu objects/s | ratio | peak waiting "
-          "(kfree_rcu) | peak waiting (call_rcu) |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| threads | kfree_rcu objects/s | call_rcu objects/s | ratio | (by CPU time) | "
+          "peak waiting (kfree_rcu) | peak waiting (call_rcu) |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for t in threads_of(res, "kfree_rcu/64"):
             k, c = res.get(("kmm", "kfree_rcu/64", t), {}), res.get(("call_rcu", "kfree_rcu/64", t), {})
-            w("| %d | %s | %s | %s | %s | %s |" % (
+            w("| %d | %s | %s | %s | %s | %s | %s |" % (
                 t, fmt_rate(k.get("ops_s")), fmt_rate(c.get("ops_s")),
                 fmt(ratio(k.get("ops_s"), c.get("ops_s"))),
+                fmt(ratio(c.get("cpu_ns_op"), k.get("cpu_ns_op"))),
                 fmt(k.get("peak_waiting"), "%.0f"), fmt(c.get("peak_waiting"), "%.0f")))
         w("")
     errs = [(k, f["errors"]) for k, f in res.items() if "errors" in f]
