@@ -15,6 +15,7 @@ KMM_API void *vzalloc(unsigned long size);
 KMM_API void *vmalloc_32(unsigned long size);
 KMM_API void *__vmalloc(unsigned long size, gfp_t gfp);
 KMM_API void vfree(const void *addr);
+KMM_API void vfree_atomic(const void *addr);
 KMM_API void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot);
 KMM_API void vunmap(const void *addr);
 KMM_API struct page *vmalloc_to_page(const void *addr);

@@ -19,6 +19,7 @@
 #include "percpu/percpu_internal.h"
 #include "percpu/vmstat.h"
 #include "slub/slab.h"
+#include "vmalloc/vmalloc.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 
@@ -102,11 +103,17 @@ static int init_late_locked(void)
 		buddy_shuffle_free_lists();
 	atomic_store_release(&kmm_mem.live, true);
 	setup_watermarks();
-	err = slab_init();
+	err = vmalloc_init();
 	if (err)
 		return err;
+	err = slab_init();
+	if (err) {
+		vmalloc_exit();
+		return err;
+	}
 	if (kmm_config.kswapd && (err = kswapd_start())) {
 		slab_exit();
+		vmalloc_exit();
 		return err;
 	}
 	boot_state = BOOT_LIVE;
@@ -172,6 +179,8 @@ static long exit_locked(void)
 	if (boot_state == BOOT_LIVE) {
 		kswapd_stop();
 		leaked_objects = slab_exit();
+		/* After slab_exit: pending kvfree_rcu frees may vfree. */
+		vmalloc_exit();
 		shrinkers_exit();
 		percpu_release_empty_chunks();
 		drain_all_pages(NULL);

@@ -15,6 +15,7 @@ static const struct {
 	{ "zoneinfo", zoneinfo_show },
 	{ "meminfo", meminfo_show },
 	{ "slabinfo", slabinfo_show },
+	{ "vmallocinfo", vmallocinfo_show },
 };
 
 int kmm_proc_show(FILE *out, const char *name)

@@ -9,5 +9,6 @@ int pagetypeinfo_show(FILE *m);
 int zoneinfo_show(FILE *m);
 int meminfo_show(FILE *m);
 int slabinfo_show(FILE *m);
+int vmallocinfo_show(FILE *m);	/* src/vmalloc/vmallocinfo.c */
 
 #endif

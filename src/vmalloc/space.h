@@ -15,4 +15,9 @@ static inline bool addr_in_vmalloc_space(const void *addr)
 	return p >= atomic_load_relaxed(&vmalloc_start) && p < atomic_load_relaxed(&vmalloc_end);
 }
 
+/* Reserves `size` bytes of address space (no memory, no swap) and sets the
+ * bounds; 0 or -errno. */
+int vmalloc_space_init(unsigned long size);
+void vmalloc_space_exit(void);
+
 #endif
