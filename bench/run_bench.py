@@ -37,7 +37,8 @@ PATTERNS = {
     "page_pair/3": "order-3 page alloc+free (peers: aligned_alloc 32 KiB)",
     "page_pair/9": "order-9 page alloc+free (peers: aligned_alloc 2 MiB)",
     "vmalloc/65536": "vmalloc+touch+vfree 64 KiB",
-    "vmalloc/1048576": "vmalloc+touch+vfree 1 MiB (peers: malloc)",
+    "vmalloc/1048576": "vmalloc+touch+vfree 1 MiB (peers: malloc+touch+free 1 MiB, "
+                       "which may keep the memory mapped)",
     "vmalloc/16777216": "vmalloc+touch+vfree 16 MiB",
     "kfree_rcu/64": "kmalloc 64 B + kfree_rcu",
 }
@@ -100,8 +101,17 @@ def fmt_rate(v):
     return "%.3g" % v
 
 
-def fmt(v, spec="%.2f"):
-    return "–" if v is None else spec % v
+def fmt(v, spec=None):
+    if v is None:
+        return "–"
+    if spec:
+        return spec % v
+    # Ratios: two decimals, except far from 1.
+    if v >= 100:
+        return "%.0f" % v
+    if v < 0.01:
+        return "%.1g" % v
+    return "%.2f" % v
 
 
 def metrics(bench):
@@ -388,6 +398,20 @@ def write_markdown(path, res, context, args, plots, cmdline):
         for r in rows:
             if r[1] != "–":
                 w("| %s | %s | %s | %s | %s |" % r)
+        w("")
+
+    summary = [p for p in MATRIX if ("kmm", p, 1) in res or ("kmm", p, 2) in res]
+    if summary and peers:
+        w("## Summary: kmm ops/s and kmm ÷ peer at 1, 2 and 32 threads\n")
+        w("| pattern | threads | kmm ops/s | " + " | ".join("÷ " + p for p in peers) + " |")
+        w("| --- | ---: | ---: |" + " ---: |" * len(peers))
+        for pattern in summary:
+            for t in (1, 2, 32):
+                if ("kmm", pattern, t) not in res:
+                    continue
+                k = get(res, "kmm", pattern, t)
+                w("| %s | %d | %s | %s |" % (pattern, t, fmt_rate(k), " | ".join(
+                    fmt(ratio(k, get(res, p, pattern, t))) for p in peers)))
         w("")
 
     w("## kmm against the peers (ops/s; ratio kmm ÷ peer)\n")
