@@ -5,6 +5,10 @@
 #include "kmm_test.h"
 #include "slub/slab.h"
 #include "lib/cmdline.h"
+#include "percpu/cpu.h"
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 static int setup(void **state)
 {
@@ -293,6 +297,24 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(a, p + 1));
 	kmem_cache_free(a, p);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, p));
+	/* not the freelist head any more: still found, and nothing changes */
+	{
+		void *x = kmem_cache_alloc(a, GFP_KERNEL), *y = kmem_cache_alloc(a, GFP_KERNEL);
+		void *bulk[2];
+
+		kmem_cache_free(a, x);
+		kmem_cache_free(a, y);
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
+		bulk[0] = y;
+		bulk[1] = NULL;
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(a, 2, bulk));
+		/* the freelist is intact: two allocations give two objects */
+		x = kmem_cache_alloc(a, GFP_KERNEL);
+		y = kmem_cache_alloc(a, GFP_KERNEL);
+		assert_ptr_not_equal(x, y);
+		kmem_cache_free(a, x);
+		kmem_cache_free(a, y);
+	}
 	kfree(q);
 	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
 	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));
@@ -367,7 +389,74 @@ static void test_fast_path_counted(void **state)
 	assert_int_equal(st.slab_alloc_fast, 1000);
 	assert_int_equal(st.slab_free_fast, 1000);
 	assert_int_equal(st.slab_alloc_slow, 0);
+	/* with membarrier() the thread now owns CPU 0's slab state, so its
+	 * fast paths run without a locked instruction */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0)
+		assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner, (unsigned long)&kmm_current);
 	kmm_cpu_unbind();
+	kmem_cache_destroy(s);
+}
+
+struct owner_arg {
+	struct kmem_cache *s;
+	void *obj;
+};
+
+static void *steal_cpu0(void *arg)
+{
+	struct owner_arg *a = arg;
+
+	kmm_cpu_bind(0);
+	/* another thread on CPU 0: it takes the CPU's state over (revoke) */
+	kmem_cache_free(a->s, a->obj);
+	a->obj = kmem_cache_alloc(a->s, GFP_KERNEL);
+	return NULL;
+}
+
+static void test_owner_revoked(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("owned", 64, 0, 0, NULL);
+	struct owner_arg a = { s, NULL };
+	void *mine[100];
+	pthread_t t;
+
+	(void)state;
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 100; i++)
+		mine[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	a.obj = kmem_cache_alloc(s, GFP_KERNEL);
+	pthread_create(&t, NULL, steal_cpu0, &a);
+	pthread_join(t, NULL);
+	assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner == (unsigned long)&kmm_current, 0);
+	for (int i = 0; i < 100; i++)
+		kmem_cache_free(s, mine[i]);
+	kmem_cache_free(s, a.obj);
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+static void test_asan_poisoning(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("poisoned", 48, 0, 0, NULL);
+	char *p = kmem_cache_alloc(s, GFP_KERNEL), *q = kmalloc(100, GFP_KERNEL);
+
+	(void)state;
+	p[47] = 1;
+	q[99] = 1;
+#ifdef KMM_ASAN
+	assert_false(__asan_address_is_poisoned(p));
+	assert_false(__asan_address_is_poisoned(p + 47));
+	/* the next slot, still free, is poisoned */
+	assert_true(__asan_address_is_poisoned(p + 48));
+#endif
+	kmem_cache_free(s, p);
+	kfree(q);
+#ifdef KMM_ASAN
+	/* a use after free of kmm memory is caught by ASan */
+	assert_true(__asan_address_is_poisoned(p));
+	assert_true(__asan_address_is_poisoned(q + 50));
+#endif
 	kmem_cache_destroy(s);
 }
 
@@ -401,6 +490,8 @@ int main(void)
 		cmocka_unit_test(test_slabinfo_format),
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
+		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_asan_poisoning),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

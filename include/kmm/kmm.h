@@ -63,6 +63,11 @@ KMM_API void kmm_stats_reset(void);
 /* Spinlock and mutex acquisitions made by the calling thread. */
 KMM_API unsigned long kmm_thread_lock_acquisitions(void);
 KMM_API int kmm_proc_show(FILE *out, const char *name);
+/* kfree_rcu() objects queued and not yet freed; the most waiting at once
+ * since boot or since kmm_kfree_rcu_peak_reset(). */
+KMM_API unsigned long kmm_kfree_rcu_pending(void);
+KMM_API unsigned long kmm_kfree_rcu_peak(void);
+KMM_API void kmm_kfree_rcu_peak_reset(void);
 
 KMM_EXTERN_C_END
 

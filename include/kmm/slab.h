@@ -65,7 +65,12 @@ KMM_API void kvfree_call_rcu(struct rcu_head *head, void *ptr);
 
 KMM_EXTERN_C_END
 
-#define kfree_rcu(ptr, rhf)	kvfree_call_rcu(&((ptr)->rhf), (void *)(ptr))
-#define kvfree_rcu(ptr, rhf)	kvfree_call_rcu(&((ptr)->rhf), (void *)(ptr))
+/* As the kernel's: `ptr` is evaluated once, and NULL is a no-op. */
+#define kvfree_rcu(ptr, rhf) do {					\
+	__typeof__(ptr) kvfree_rcu_p_ = (ptr);				\
+	if (kvfree_rcu_p_)						\
+		kvfree_call_rcu(&kvfree_rcu_p_->rhf, (void *)kvfree_rcu_p_); \
+} while (0)
+#define kfree_rcu(ptr, rhf)	kvfree_rcu(ptr, rhf)
 
 #endif

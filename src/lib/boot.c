@@ -14,6 +14,7 @@
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
+#include "lib/rcu.h"
 #include "percpu/cpu.h"
 #include "percpu/events.h"
 #include "percpu/percpu_internal.h"
@@ -116,6 +117,11 @@ static int init_late_locked(void)
 		vmalloc_exit();
 		return err;
 	}
+	if ((err = kvfree_rcu_init())) {
+		kswapd_stop();
+		slab_exit();
+		return err;
+	}
 	boot_state = BOOT_LIVE;
 	return 0;
 }
@@ -177,8 +183,10 @@ static long exit_locked(void)
 		return 0;
 	}
 	if (boot_state == BOOT_LIVE) {
+		kvfree_rcu_exit();
 		kswapd_stop();
 		leaked_objects = slab_exit();
+		rcu_barrier();	/* SLAB_TYPESAFE_BY_RCU slabs go back now */
 		/* After slab_exit: pending kvfree_rcu frees may vfree. */
 		vmalloc_exit();
 		shrinkers_exit();

@@ -1,6 +1,7 @@
 /* BUG/WARNING reports. One lock (LOCK_RANK_REPORT, innermost) keeps the
  * lines of concurrent reports from interleaving. */
 #include <execinfo.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

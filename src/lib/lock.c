@@ -23,7 +23,7 @@ static const char *rank_name(enum lock_rank r)
 	static const char *const names[LOCK_RANK_COUNT] = {
 		"none", "boot", "device", "slab_mutex", "shrinker", "reclaim",
 		"kfree_rcu", "vmap_purge", "vmap", "kmap", "percpu", "slab_cpu",
-		"slab_node", "pcp", "zone", "memblock", "user", "report",
+		"slab_node", "pcp", "zone", "memblock", "user", "rcu", "report",
 	};
 	return r < LOCK_RANK_COUNT ? names[r] : "?";
 }

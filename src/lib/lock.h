@@ -35,6 +35,7 @@ enum lock_rank {
 	LOCK_RANK_ZONE,		/* a buddy shard */
 	LOCK_RANK_MEMBLOCK,	/* memblock regions */
 	LOCK_RANK_USER,		/* spinlock_t of kmm's users */
+	LOCK_RANK_RCU,		/* a CPU's call_rcu list: calls nothing but liburcu */
 	LOCK_RANK_REPORT,	/* printing a report: innermost */
 	LOCK_RANK_COUNT
 };

@@ -208,8 +208,8 @@ static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long add
 	s = kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
 	if (unlikely(!s))
 		return kmalloc_not_ready(gfp);
-	if (unlikely(!might_alloc(gfp, "kmalloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
 	return slab_alloc(s, gfp, addr);
 }
 
@@ -275,20 +275,22 @@ static noinline void kfree_slow(const void *x, struct page *page, const char *ca
 
 void kfree(const void *x)
 {
+	unsigned long doff = direct_map_offset(x);
 	struct page *page;
 
-	if (unlikely(ZERO_OR_NULL_PTR(x)))
+	if (unlikely(doff == ~0UL)) {
+		if (!ZERO_OR_NULL_PTR(x))
+			kfree_slow(x, NULL, "kfree");
 		return;
-	page = object_head_page(x);
-	if (likely(page && PageSlab(page))) {
+	}
+	page = direct_map_head_page(doff);
+	if (likely(PageSlab(page))) {
 		struct kmem_cache *s = page->slab_cache;
 
-		if (likely(slab_object_start(s, page, x))) {
-			slab_free(s, page, (void *)x, RET_IP);
-			return;
-		}
+		if (likely(slab_object_start_off(s, page, doff)))
+			return slab_free(s, page, (void *)x, RET_IP);
 	}
-	kfree_slow(x, page, "kfree");
+	return kfree_slow(x, page, "kfree");
 }
 
 /* slab_ksize(): what the caller may use of the object. */

@@ -72,6 +72,8 @@ enum track_item { TRACK_ALLOC, TRACK_FREE };
 
 /* c->freelist while a slow path owns the CPU's slab state. */
 #define CPU_SLAB_BUSY		((void *)1)
+/* c->owner while a slow path takes ownership away (never a token). */
+#define CPU_OWNER_REVOKING	1UL
 
 union slab_counters {
 	unsigned long counters;
@@ -88,9 +90,10 @@ struct kmem_cache_order_objects {
 };
 
 /* The per-CPU part (alloc_percpu). freelist+tid change together by one
- * double-word compare-and-swap; slab changes only while a slow path holds
- * `lock` and has swapped freelist for CPU_SLAB_BUSY; partial only under
- * `lock`. */
+ * double-word compare-and-swap, or by plain stores of the owner thread
+ * (see slub_fast.h); slab changes only while a slow path holds `lock` and
+ * has swapped freelist for CPU_SLAB_BUSY; partial, refills and
+ * claim_after only under `lock`. */
 struct kmem_cache_cpu {
 	union {
 		struct {
@@ -100,6 +103,10 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
+	unsigned long owner;		/* atomic: owning thread's token, 0: shared */
+	int owner_busy;			/* atomic: the owner is inside a fast path */
+	unsigned int refills;		/* slow-path refills since the last revoke */
+	unsigned int claim_after;	/* refills before a thread may own the CPU */
 	struct page *partial;
 	struct kmm_spinlock lock;
 };
@@ -188,6 +195,13 @@ static FREEPTR_ACCESS void set_freepointer(const struct kmem_cache *s, void *obj
 	*(unsigned long *)slot = (unsigned long)fp ^ s->random ^ __builtin_bswap64(slot);
 }
 
+/* Handing an object out clears its free pointer slot (raw 0), so that an
+ * allocated object never carries a valid encoded free pointer. */
+static FREEPTR_ACCESS void clear_freepointer(const struct kmem_cache *s, void *object)
+{
+	*(unsigned long *)((char *)object + s->offset) = 0;
+}
+
 /* ---- slab pages ---- */
 
 static always_inline void *slab_address(const struct page *slab)
@@ -214,15 +228,60 @@ static always_inline bool slab_update_freelist(struct page *slab, void *fl_old,
 			 pair_make(fl_new, c_new));
 }
 
-/* Is `x` the start of an object of `slab`? (n % d == 0 iff n * ceil(2^64/d)
- * mod 2^64 < ceil(2^64/d), exact for n < 2^32: one multiply, no divide.) */
-static always_inline bool slab_object_start(const struct kmem_cache *s, struct page *slab,
-					    const void *x)
+/* Is the direct-map offset `doff` the start of an object of `slab`?
+ * The slab's own offset is its struct page's offset in mem_map times 64
+ * (struct page is 64 bytes, a page 4096). n % d == 0 iff
+ * n * ceil(2^64/d) mod 2^64 < ceil(2^64/d), exact for n < 2^32: one
+ * multiply, no divide. */
+_Static_assert(sizeof(struct page) << 6 == PAGE_SIZE, "slab offsets assume 64-byte pages");
+
+static always_inline bool slab_object_start_off(const struct kmem_cache *s, struct page *slab,
+						unsigned long doff)
 {
-	unsigned long off = (unsigned long)x - (unsigned long)slab_address(slab) - s->red_left_pad;
+	unsigned long off = doff - (((unsigned long)slab - (unsigned long)kmm_mem.mem_map) << 6) -
+			    s->red_left_pad;
 
 	return off < (unsigned long)slab_objects(slab) * s->size &&
 	       (uint64_t)(off * s->div_magic) < s->div_magic;
+}
+
+static always_inline bool slab_object_start(const struct kmem_cache *s, struct page *slab,
+					    const void *x)
+{
+	return slab_object_start_off(s, slab,
+				     (unsigned long)x - (unsigned long)kmm_mem.direct_map);
+}
+
+/* The direct-map offset of `x`, or ~0UL when it is outside the direct map
+ * (one unsigned compare covers both ends, and a direct map not yet set
+ * up: lowmem_pages is 0 then). */
+static always_inline unsigned long direct_map_offset(const void *x)
+{
+	unsigned long off = (unsigned long)x - (unsigned long)kmm_mem.direct_map;
+
+	return off < (kmm_mem.lowmem_pages << PAGE_SHIFT) ? off : ~0UL;
+}
+
+static always_inline struct page *direct_map_head_page(unsigned long doff)
+{
+	return page_compound_head(pfn_page(doff >> PAGE_SHIFT));
+}
+
+/* Is `object` already free? A free object's free pointer decodes to NULL
+ * or to an object of its own slab (so within a max-order block of it); an
+ * allocated object's slot was cleared when it was handed out and then
+ * holds the caller's data, which the per-cache random value scrambles, so
+ * it decodes that close only by a 1-in-2^40 accident. This catches double
+ * frees in caches without slub_debug for one load of a line the free
+ * writes anyway. */
+static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
+					      void *object)
+{
+	unsigned long fp = (unsigned long)get_freepointer(s, object);
+	unsigned long block = PAGE_SIZE << MAX_PAGE_ORDER;
+
+	(void)slab;
+	return !fp || fp - (unsigned long)object + block < 2 * block;
 }
 
 static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,
@@ -234,10 +293,11 @@ static inline void *slab_object(const struct kmem_cache *s, const struct page *s
 /* The head page of the block holding direct-map address `x`, or NULL. */
 static always_inline struct page *object_head_page(const void *x)
 {
-	if (unlikely(!virt_in_direct_map(x)))
+	unsigned long off = direct_map_offset(x);
+
+	if (unlikely(off == ~0UL))
 		return NULL;
-	return page_compound_head(pfn_page((unsigned long)((const char *)x - kmm_mem.direct_map) >>
-					   PAGE_SHIFT));
+	return direct_map_head_page(off);
 }
 
 static inline bool kmem_cache_debug(const struct kmem_cache *s)
@@ -254,6 +314,11 @@ long slab_exit(void);
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *));
 void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
+void *slab_zero_object(struct kmem_cache *s, void *object);
+void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
+			    const char *caller);
+void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, unsigned long addr);
 void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,
 		    unsigned int cnt, unsigned long addr);

@@ -23,6 +23,12 @@
  *     then stores the new freelist with the next tid. While claimed no
  *     fast path can commit, which is what disabling interrupts gives the
  *     kernel, and it holds however many threads share the CPU.
+ *   - c->owner: a thread that keeps refilling a CPU uncontended becomes
+ *     its owner and then runs the fast paths with plain per-CPU stores, as
+ *     the kernel's this_cpu operations need no lock prefix. Ownership is
+ *     given and taken only under c->lock with the CPU claimed; taking it
+ *     from another thread (cpu_revoke_locked) is an asymmetric fence with
+ *     membarrier(2). Without membarrier every CPU stays shared.
  *   - page->freelist + page->counters: always changed by double-word
  *     cmpxchg, so a free from any CPU needs no lock; list_lock is taken
  *     only when the slab must move between lists (full -> partial without
@@ -36,7 +42,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/types.h>
+#include <sched.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
 #include "slub/slub_fast.h"
@@ -54,6 +64,8 @@ unsigned long slab_tid_step = 1;
 static struct shrinker *slab_shrinker;
 static struct fault_attr failslab;
 static unsigned int slub_min_order, slub_max_order, slub_min_objects;
+/* membarrier() works here: threads may own a CPU's slab state. */
+static bool slab_owner_mode;
 
 /* ---- small helpers ---- */
 
@@ -268,14 +280,32 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	return slab;
 }
 
+/* A SLAB_TYPESAFE_BY_RCU slab, no longer a slab, after its grace period:
+ * readers that found one of its objects have left. */
+static void slab_free_pages_rcu(struct rcu_head *head)
+{
+	struct page *slab = container_of((struct list_head *)head, struct page, slab_list);
+	unsigned int order = compound_order(slab);
+
+	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
+	__free_pages(slab, order);
+}
+
 /* The one place where slab pages go back to the buddy. A
- * SLAB_TYPESAFE_BY_RCU cache must defer this call by a grace period. */
+ * SLAB_TYPESAFE_BY_RCU cache's pages go one grace period later, the slab
+ * (on no list by now) lending its slab_list as the rcu_head. */
 static void slab_free_pages(struct kmem_cache *s, struct page *slab, unsigned int order)
 {
-	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
+	_Static_assert(sizeof(struct rcu_head) <= sizeof(slab->slab_list), "rcu_head fits slab_list");
+
 	atomic_store_relaxed(&slab->slab_cache, NULL);
 	ClearPageFlag(slab, PG_slab_node_partial);
 	ClearPageFlag(slab, PG_slab);
+	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
+		call_rcu((struct rcu_head *)&slab->slab_list, slab_free_pages_rcu);
+		return;
+	}
+	kasan_unpoison(slab_address(slab), PAGE_SIZE << order);
 	__free_pages(slab, order);
 }
 
@@ -381,14 +411,39 @@ static void put_partials(struct kmem_cache *s, struct page *chain)
 
 /* ---- the per-CPU part (c->lock held) ---- */
 
+/* Takes the CPU's slab state away from its owner thread (slub_fast.h):
+ * after the asymmetric fence the owner either is seen busy (and we wait
+ * for it) or sees it no longer owns the CPU. Contended revokes make the
+ * next claim wait for more refills, so threads that really share a CPU
+ * settle in shared mode. */
+static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
+{
+	lock_assert_held(&c->lock);
+	/* Not 0: shared fast paths must keep out until our release, the old
+	 * owner may still be inside its fast path. */
+	atomic_store_relaxed(&c->owner, CPU_OWNER_REVOKING);
+	/* The expedited form needs the registration slab_init made (a forked
+	 * child may lack it); the global form needs none. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		kmm_bug("slub: membarrier failed while taking a CPU's slab state from its owner");
+	while (atomic_load_acquire(&c->owner_busy))
+		sched_yield();
+	c->refills = 0;
+	if (contended && c->claim_after < 4096)
+		c->claim_after *= 2;
+}
+
 /* Swaps c->freelist for CPU_SLAB_BUSY: from here until the release, no
  * fast path on this CPU can commit. Returns the freelist it held. */
-static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp)
+static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended)
 {
-	unsigned long tid;
+	unsigned long tid, owner = atomic_load_relaxed(&c->owner);
 	void *fl;
 
 	lock_assert_held(&c->lock);
+	if (owner && owner != slab_token())
+		cpu_revoke_locked(c, contended);
 	do {
 		tid = atomic_load_relaxed(&c->tid);
 		fl = atomic_load_acquire(&c->freelist);
@@ -397,12 +452,22 @@ static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp)
 	return fl;
 }
 
-/* Publishes `fl` as the CPU's freelist (release: with any c->slab change). */
-static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid)
+/* Publishes `fl` as the CPU's freelist (release: with any c->slab and
+ * c->owner change). With `may_own`, a thread that keeps refilling this
+ * CPU uncontended becomes its owner. */
+static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid,
+			       bool may_own)
 {
+	unsigned long owner;
 	bool ok;
 
 	lock_assert_held(&c->lock);
+	owner = atomic_load_relaxed(&c->owner);
+	if (owner == CPU_OWNER_REVOKING)
+		owner = 0;
+	if (may_own && slab_owner_mode && !owner && ++c->refills >= c->claim_after)
+		owner = slab_token();
+	atomic_store_relaxed(&c->owner, owner);
 	ok = cpu_pair_cas(c, CPU_SLAB_BUSY, tid, fl, next_tid(tid));
 	if (KMM_DEBUG_ON && !ok)
 		kmm_bug("slub: a claimed CPU freelist changed under its claim");
@@ -617,9 +682,9 @@ static void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 
 	if (!kmm_spin_trylock(&c->lock))
 		return alloc_single(s, gfp, addr);
-	fl = cpu_claim_locked(c, &tid);
+	fl = cpu_claim_locked(c, &tid, true);
 	object = cpu_take_locked(s, c, &fl);
-	cpu_release_locked(c, fl, tid);
+	cpu_release_locked(c, fl, tid, true);
 	kmm_spin_unlock(&c->lock);
 	if (object)
 		return object;
@@ -639,10 +704,10 @@ static void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 	atomic_store_relaxed(&slab->freelist, NULL);
 	atomic_store_relaxed(&slab->counters, cnt.counters);
 
-	flush_fl = cpu_claim_locked(c, &tid);
+	flush_fl = cpu_claim_locked(c, &tid, true);
 	flush = c->slab;
 	atomic_store_relaxed(&c->slab, slab);
-	cpu_release_locked(c, fl, tid);
+	cpu_release_locked(c, fl, tid, true);
 	kmm_spin_unlock(&c->lock);
 	/* Another thread installed a slab meanwhile: retire it. */
 	if (flush)
@@ -657,6 +722,33 @@ noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 	count_event(EV_slab_alloc_slow);
 	object = slab_alloc_refill(s, gfp, addr);
 	return object ? slab_post_alloc(s, gfp, object) : NULL;
+}
+
+noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	return slab_alloc_any(s, gfp, addr);
+}
+
+noinline void *slab_zero_object(struct kmem_cache *s, void *object)
+{
+	clear_freepointer(s, object);
+	kasan_unpoison(object, s->object_size);
+	return memset(object, 0, s->object_size);
+}
+
+/* A sleeping gfp in atomic context: reported and refused (might_alloc). */
+noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
+				     const char *caller)
+{
+	if (!might_alloc_slow(gfp, caller))
+		return NULL;
+	return slab_alloc_shared(s, gfp, addr);
+}
+
+noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
+			       unsigned long addr)
+{
+	slab_free_any(s, slab, object, addr);
 }
 
 static bool should_failslab(struct kmem_cache *s, gfp_t gfp)
@@ -826,12 +918,12 @@ static void flush_cpu_slab(struct kmem_cache *s, int cpu)
 	void *fl;
 
 	kmm_spin_lock(&c->lock);
-	fl = cpu_claim_locked(c, &tid);
+	fl = cpu_claim_locked(c, &tid, false);
 	slab = c->slab;
 	atomic_store_relaxed(&c->slab, NULL);
 	partial = c->partial;
 	c->partial = NULL;
-	cpu_release_locked(c, NULL, tid);
+	cpu_release_locked(c, NULL, tid, false);
 	kmm_spin_unlock(&c->lock);
 	if (slab)
 		deactivate_slab(s, slab, fl);
@@ -941,10 +1033,10 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 
 		if (kmm_spin_trylock(&c->lock)) {
 			/* One claim for the whole batch: no cmpxchg per object. */
-			fl = cpu_claim_locked(c, &tid);
+			fl = cpu_claim_locked(c, &tid, true);
 			while (i < nr && (object = cpu_take_locked(s, c, &fl)))
 				p[i++] = object;
-			cpu_release_locked(c, fl, tid);
+			cpu_release_locked(c, fl, tid, true);
 			kmm_spin_unlock(&c->lock);
 			count_event_cpu(cpu, EV_slab_alloc_fast, i - first);
 		}
@@ -972,26 +1064,12 @@ error:
 static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void *tail,
 		       unsigned int cnt, unsigned long addr)
 {
-	for (;;) {
-		int cpu = cpu_id();
-		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
-		unsigned long tid = atomic_load_relaxed(&c->tid);
-		void *fl = atomic_load_acquire(&c->freelist);
+	enum cpu_push r = cpu_free_push(s, slab, head, tail, cnt, false);
 
-		if (slab != atomic_load_relaxed(&c->slab) || fl == CPU_SLAB_BUSY) {
-			slab_free_slow(s, slab, head, tail, cnt, addr);
-			return;
-		}
-		if (unlikely(fl == head)) {
-			slab_report_double_free(s, slab, head);
-			return;
-		}
-		set_freepointer(s, tail, fl);
-		if (cpu_pair_cas(c, fl, tid, head, next_tid(tid))) {
-			count_event_cpu(cpu, EV_slab_free_fast, cnt);
-			return;
-		}
-	}
+	if (r == PUSH_SLOW)
+		slab_free_slow(s, slab, head, tail, cnt, addr);
+	else if (r == PUSH_DOUBLE_FREE)
+		slab_report_double_free(s, slab, head);
 }
 
 /* build_detached_freelist(): from the end of the array, gather objects of
@@ -1020,6 +1098,10 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 			slab_free_special(s, slab, object, addr);
 			continue;
 		}
+		if (unlikely(slab_object_is_free(s, slab, object))) {
+			slab_report_double_free(s, slab, object);
+			continue;
+		}
 		slab_pre_free(s, object);
 		head = tail = object;
 		for (size_t i = nr; i-- > 0 && misses < 3;) {
@@ -1027,7 +1109,8 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 
 			if (!o)
 				continue;
-			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o)) {
+			if (object_head_page(o) != slab || o == head || !slab_object_start(s, slab, o) ||
+			    slab_object_is_free(s, slab, o)) {
 				misses++;
 				continue;
 			}
@@ -1210,6 +1293,7 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 
 		memset(c, 0, sizeof(*c));
 		c->tid = (unsigned long)cpu;	/* init_tid(): the CPU in the low bits */
+		c->claim_after = 1;
 		kmm_spin_init(&c->lock, "slab_cpu_lock", LOCK_RANK_SLAB_CPU);
 	}
 	kmm_mutex_lock(&slab_mutex);
@@ -1300,6 +1384,10 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		kmm_warn("kmem_cache_destroy: kmm is not booted");
 		return;
 	}
+	/* kfree_rcu() of this cache's objects may still be pending (the
+	 * kernel's kvfree_rcu_barrier()). */
+	if (kmm_kfree_rcu_pending())
+		rcu_barrier();
 	kmm_mutex_lock(&slab_mutex);
 	if (!cache_is_listed_locked(s)) {
 		kmm_mutex_unlock(&slab_mutex);
@@ -1319,6 +1407,9 @@ void kmem_cache_destroy(struct kmem_cache *s)
 	}
 	list_del(&s->list);
 	kmm_mutex_unlock(&slab_mutex);
+	/* Its last slabs go back to the buddy after a grace period. */
+	if (s->flags & SLAB_TYPESAFE_BY_RCU)
+		rcu_barrier();
 	cache_free(s);
 }
 
@@ -1328,31 +1419,33 @@ void kmem_cache_destroy(struct kmem_cache *s)
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely(!might_alloc(gfp, "kmem_cache_alloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp, RET_IP, "kmem_cache_alloc");
 	return slab_alloc(s, gfp, RET_IP);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely(!might_alloc(gfp, "kmem_cache_zalloc")))
-		return NULL;
+	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+		return slab_alloc_atomic_bug(s, gfp | __GFP_ZERO, RET_IP, "kmem_cache_zalloc");
 	return slab_alloc(s, gfp | __GFP_ZERO, RET_IP);
 }
 
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
+	unsigned long doff = direct_map_offset(x);
 	struct page *slab;
 
-	if (unlikely(!x))
-		return;
-	slab = object_head_page(x);
-	if (unlikely(!slab || !PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
-		     !slab_object_start(s, slab, x))) {
-		slab_free_bad(s, x, slab, "kmem_cache_free");
+	if (unlikely(doff == ~0UL)) {
+		if (x)
+			slab_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
 	}
-	slab_free(s, slab, x, RET_IP);
+	slab = direct_map_head_page(doff);
+	if (unlikely(!PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
+		     !slab_object_start_off(s, slab, doff)))
+		return slab_free_bad(s, x, slab, "kmem_cache_free");
+	return slab_free(s, slab, x, RET_IP);
 }
 
 /* ---- boot and exit ---- */
@@ -1370,6 +1463,7 @@ int slab_init(void)
 	slub_min_objects = kmm_config.slub_min_objects;
 	fault_attr_setup(&failslab, kmm_config.failslab);
 	slub_debug_parse();
+	slab_owner_mode = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	atomic_store_release(&slab_up, true);
 	err = kmalloc_init();
 	if (err) {

@@ -1,18 +1,32 @@
 /* SLUB's lockless fast paths (slab_alloc_node/do_slab_free in mm/slub.c).
  *
- * Budget of each: cpu_id() (a TLS load and a compare), per_cpu_ptr, the
- * loads of tid and freelist, one free pointer, one double-word cmpxchg of
- * (freelist, tid), a relaxed counter bump. No locks, no other atomics, no
- * system calls. Everything else is one unlikely() exit to a noinline slow
- * path in slub.c.
+ * Two modes per CPU and cache, both without locks:
  *
- * Why it is correct with several threads on one CPU: every change of
- * c->freelist also changes c->tid, tids never repeat, and the cmpxchg
- * compares both, so a fast path commits only if nothing happened to the
- * CPU's freelist since it read tid. A slow path that changes c->slab first
- * swaps c->freelist for CPU_SLAB_BUSY (bumping tid): fast paths then fail
- * their cmpxchg or see BUSY and leave, so c->slab is stable for any fast
- * path that commits. */
+ * Shared (c->owner == 0): the kernel's scheme. Every change of c->freelist
+ *   also changes c->tid, tids never repeat, and one double-word cmpxchg
+ *   compares both, so a fast path commits only if nothing happened to the
+ *   CPU's freelist since it read tid. Correct however many threads share
+ *   the CPU. Budget: cpu_id(), per_cpu_ptr, two loads, one free pointer,
+ *   one lock cmpxchg16b, a relaxed counter.
+ *
+ * Owned (c->owner == this thread's token): the kernel's per-CPU operations
+ *   need no lock prefix because a CPU runs one thing at a time; here that
+ *   holds while one thread owns the CPU's slab state. The owner marks
+ *   itself busy, re-checks ownership and then updates freelist and tid with
+ *   plain (relaxed atomic) loads and stores: no locked instruction at all.
+ *   A slow path of any other thread revokes ownership under c->lock:
+ *   owner = 0, membarrier() (an asymmetric fence: it makes the owner's busy
+ *   store and the revoker's owner store visible to each other, the
+ *   Dekker pattern with the owner's side reduced to a compiler barrier),
+ *   then waits until the owner is not busy. A slow path may hand ownership
+ *   to its thread after a few refills without contention (slub.c).
+ *
+ * A slow path that changes c->slab first swaps c->freelist for
+ * CPU_SLAB_BUSY (bumping tid): shared fast paths then fail their cmpxchg
+ * or see BUSY and leave, and an owner never runs concurrently with
+ * another thread's slow path, so c->slab is stable for any fast path that
+ * commits. Everything else is one unlikely() exit to a noinline slow path
+ * in slub.c. */
 #ifndef KMM_SLUB_FAST_H
 #define KMM_SLUB_FAST_H
 
@@ -29,43 +43,139 @@ static always_inline unsigned long next_tid(unsigned long tid)
 	return tid + slab_tid_step;
 }
 
+/* A per-thread token naming the calling thread (never 0). */
+static always_inline unsigned long slab_token(void)
+{
+	return (unsigned long)&kmm_current;
+}
+
 static always_inline bool cpu_pair_cas(struct kmem_cache_cpu *c, void *fl_old, unsigned long tid,
 				       void *fl_new, unsigned long tid_new)
 {
 	return cmpxchg16(&c->freelist_tid, pair_make(fl_old, tid), pair_make(fl_new, tid_new));
 }
 
+/* Owner mode: mark busy, then re-check ownership. The signal fence keeps
+ * the compiler from moving the check above the store; the hardware order
+ * comes from the revoker's membarrier(). */
+static always_inline bool cpu_owner_enter(struct kmem_cache_cpu *c, unsigned long tok)
+{
+	atomic_store_relaxed(&c->owner_busy, 1);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (likely(atomic_load_relaxed(&c->owner) == tok))
+		return true;
+	atomic_store_release(&c->owner_busy, 0);
+	return false;
+}
+
+/* Owner mode: publish the new freelist (release: a revoker acquires it).
+ * tid stays: no shared fast path can commit while a thread owns the CPU,
+ * and every way in and out of owner mode (claim and release under c->lock)
+ * bumps tid, so a stale (freelist, tid) read across owner-mode operations
+ * still fails its cmpxchg. */
+static always_inline void cpu_owner_commit(struct kmem_cache_cpu *c, void *fl)
+{
+	atomic_store_relaxed(&c->freelist, fl);
+	atomic_store_release(&c->owner_busy, 0);
+}
+
+/* This CPU's event counter for `ev`, from the per-CPU offset already
+ * loaded for the cache's per-CPU part. */
+static always_inline unsigned long *slab_event_counter(unsigned long pcpu_off, enum kmm_event ev)
+{
+	return &((struct kmm_event_counts *)((char *)kmm_events + pcpu_off))->count[ev];
+}
+
+static always_inline void slab_event_inc(unsigned long *counter)
+{
+	atomic_store_relaxed(counter, atomic_load_relaxed(counter) + 1);
+}
+
 /* After an object is taken: the hooks the kernel runs in slab_post_alloc_hook. */
 static always_inline void *slab_post_alloc(struct kmem_cache *s, gfp_t gfp, void *object)
 {
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		memset(object, 0, s->object_size);
 	return object;
 }
 
-static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+/* Both modes, retrying: the body of slab_alloc_shared() in slub.c. */
+static always_inline void *slab_alloc_any(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
-	struct kmem_cache_cpu *c;
-	unsigned long tid;
+	unsigned long tok = slab_token();
 	void *object, *next;
 	int cpu;
 
-	if (unlikely(s->special))
-		return slab_alloc_special(s, gfp, addr);
-	do {
+	for (;;) {
+		struct kmem_cache_cpu *c;
+		unsigned long tid;
+
 		cpu = cpu_id();
 		c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (likely(atomic_load_relaxed(&c->owner) == tok)) {
+			if (unlikely(!cpu_owner_enter(c, tok)))
+				continue;
+			object = atomic_load_relaxed(&c->freelist);
+			if (unlikely((uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY)) {
+				atomic_store_release(&c->owner_busy, 0);
+				return slab_alloc_slow(s, gfp, addr);
+			}
+			cpu_owner_commit(c, get_freepointer(s, object));
+			break;
+		}
 		tid = atomic_load_relaxed(&c->tid);
 		/* Acquire: pairs with the release of whoever put `object`
-		 * there, so its free pointer is visible. */
+		 * there, so its free pointer (and c->owner) are visible. */
 		object = atomic_load_acquire(&c->freelist);
-		if (unlikely((uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY))
+		if (unlikely((uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY ||
+			     atomic_load_relaxed(&c->owner)))
 			return slab_alloc_slow(s, gfp, addr);
 		next = get_freepointer(s, object);
-	} while (unlikely(!cpu_pair_cas(c, object, tid, next, next_tid(tid))));
+		if (likely(cpu_pair_cas(c, object, tid, next, next_tid(tid))))
+			break;
+	}
 	count_event_cpu(cpu, EV_slab_alloc_fast, 1);
 	return slab_post_alloc(s, gfp, object);
+}
+
+/* The owner's path inline; anything else (an unbound thread, shared
+ * mode, a lost ownership, an empty freelist, zeroing) leaves by a tail
+ * call, so the inline part needs no saved registers. */
+static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	unsigned long tok = slab_token();
+	unsigned int cpu = kmm_current.cpu;
+	struct kmem_cache_cpu *c;
+	void *object;
+
+	if (unlikely(s->special))
+		return slab_alloc_special(s, gfp, addr);
+	unsigned long off, *counter;
+
+	if (unlikely(cpu >= nr_cpu_ids))
+		return slab_alloc_shared(s, gfp, addr);
+	off = kmm_per_cpu_offset[cpu];
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
+	counter = slab_event_counter(off, EV_slab_alloc_fast);
+	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
+		return slab_alloc_shared(s, gfp, addr);
+	atomic_store_relaxed(&c->owner_busy, 1);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	object = atomic_load_relaxed(&c->freelist);
+	if (unlikely(atomic_load_relaxed(&c->owner) != tok ||
+		     (uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY)) {
+		atomic_store_release(&c->owner_busy, 0);
+		return slab_alloc_shared(s, gfp, addr);
+	}
+	cpu_owner_commit(c, get_freepointer(s, object));
+	clear_freepointer(s, object);
+	slab_event_inc(counter);
+	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
+		return slab_zero_object(s, object);
+	kasan_unpoison(object, s->object_size);
+	return object;
 }
 
 /* Before an object becomes free: init_on_free and ASan poisoning. */
@@ -76,45 +186,118 @@ static always_inline void slab_pre_free(struct kmem_cache *s, void *object)
 	kasan_poison(object, s->object_size);
 }
 
-/* do_slab_free() for one object of `slab` (a non-debug cache). */
+enum cpu_push { PUSH_DONE, PUSH_SLOW, PUSH_DOUBLE_FREE };
+
+/* Pushes head..tail, `cnt` objects of `slab`, on this CPU's freelist when
+ * `slab` is its CPU slab. With `prefree` the single object goes through
+ * slab_pre_free() here, after the double-free check; otherwise the caller
+ * did that for each object. */
+static always_inline enum cpu_push cpu_free_push(struct kmem_cache *s, struct page *slab,
+						 void *head, void *tail, unsigned int cnt,
+						 bool prefree)
+{
+	unsigned long tok = slab_token();
+
+	for (;;) {
+		int cpu = cpu_id();
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		unsigned long tid;
+		void *fl;
+
+		if (likely(atomic_load_relaxed(&c->owner) == tok)) {
+			if (unlikely(!cpu_owner_enter(c, tok)))
+				continue;
+			fl = atomic_load_relaxed(&c->freelist);
+			if (unlikely(fl == head || slab != atomic_load_relaxed(&c->slab) ||
+				     fl == CPU_SLAB_BUSY)) {
+				atomic_store_release(&c->owner_busy, 0);
+				return fl == head ? PUSH_DOUBLE_FREE : PUSH_SLOW;
+			}
+			if (prefree)
+				slab_pre_free(s, head);
+			set_freepointer(s, tail, fl);
+			cpu_owner_commit(c, head);
+			count_event_cpu(cpu, EV_slab_free_fast, cnt);
+			return PUSH_DONE;
+		}
+		tid = atomic_load_relaxed(&c->tid);
+		/* Acquire: c->slab and c->owner read below are the ones
+		 * published with this freelist (see the BUSY protocol). */
+		fl = atomic_load_acquire(&c->freelist);
+		/* SLAB_FREELIST_HARDENED's naive double-free check. */
+		if (unlikely(fl == head))
+			return PUSH_DOUBLE_FREE;
+		if (unlikely(slab != atomic_load_relaxed(&c->slab) || fl == CPU_SLAB_BUSY ||
+			     atomic_load_relaxed(&c->owner)))
+			return PUSH_SLOW;
+		if (prefree)
+			slab_pre_free(s, head);
+		set_freepointer(s, tail, fl);
+		if (likely(cpu_pair_cas(c, fl, tid, head, next_tid(tid)))) {
+			count_event_cpu(cpu, EV_slab_free_fast, cnt);
+			return PUSH_DONE;
+		}
+	}
+}
+
+/* do_slab_free() for one object of `slab` (a non-debug cache): the
+ * owner's path inline, anything else through slab_free_shared(). */
 static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *slab,
 					     void *object, unsigned long addr)
 {
+	unsigned long tok = slab_token();
+	unsigned int cpu = kmm_current.cpu;
 	struct kmem_cache_cpu *c;
-	unsigned long tid;
 	void *fl;
-	int cpu;
 
-	do {
-		cpu = cpu_id();
-		c = per_cpu_ptr(s->cpu_slab, cpu);
-		tid = atomic_load_relaxed(&c->tid);
-		/* Acquire: c->slab read below is the one installed with
-		 * this freelist (see the BUSY protocol above). */
-		fl = atomic_load_acquire(&c->freelist);
-		/* SLAB_FREELIST_HARDENED's naive double-free check. */
-		if (unlikely(fl == object)) {
+	unsigned long off, *counter;
+
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
+	if (unlikely(cpu >= nr_cpu_ids || s->zero_on_free))
+		return slab_free_shared(s, slab, object, addr);
+	off = kmm_per_cpu_offset[cpu];
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
+	counter = slab_event_counter(off, EV_slab_free_fast);
+	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
+		atomic_store_relaxed(&c->owner_busy, 1);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		fl = atomic_load_relaxed(&c->freelist);
+		if (likely(atomic_load_relaxed(&c->owner) == tok && fl != object &&
+			   slab == atomic_load_relaxed(&c->slab) && fl != CPU_SLAB_BUSY)) {
+			kasan_poison(object, s->object_size);
+			set_freepointer(s, object, fl);
+			cpu_owner_commit(c, object);
+			slab_event_inc(counter);
+			return;
+		}
+		atomic_store_release(&c->owner_busy, 0);
+	}
+	return slab_free_shared(s, slab, object, addr);
+}
+
+/* The general free: both modes, the double-free check, the slow path. */
+static always_inline void slab_free_any(struct kmem_cache *s, struct page *slab,
+					void *object, unsigned long addr)
+{
+	enum cpu_push r = cpu_free_push(s, slab, object, object, 1, true);
+
+	if (unlikely(r != PUSH_DONE)) {
+		if (r == PUSH_DOUBLE_FREE) {
 			slab_report_double_free(s, slab, object);
-			return;
-		}
-		slab_pre_free(s, object);
-		if (unlikely(slab != atomic_load_relaxed(&c->slab) || fl == CPU_SLAB_BUSY)) {
+		} else {
+			slab_pre_free(s, object);
 			slab_free_slow(s, slab, object, object, 1, addr);
-			return;
 		}
-		set_freepointer(s, object, fl);
-	} while (unlikely(!cpu_pair_cas(c, fl, tid, object, next_tid(tid))));
-	count_event_cpu(cpu, EV_slab_free_fast, 1);
+	}
 }
 
 static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
 				    unsigned long addr)
 {
-	if (unlikely(s->special)) {
-		slab_free_special(s, slab, object, addr);
-		return;
-	}
-	slab_free_fastpath(s, slab, object, addr);
+	if (unlikely(s->special))
+		return slab_free_special(s, slab, object, addr);
+	return slab_free_fastpath(s, slab, object, addr);
 }
 
 #endif

@@ -1,0 +1,430 @@
+/* kfree_rcu()/kvfree_rcu(): objects freed after a grace period, in bulk
+ * (DESIGN.md §6), as the kernel's kfree_rcu_cpu.
+ *
+ * Each CPU gathers pointers in page-sized arrays (struct kvfree_bulk), one
+ * chain per channel: slab and kmalloc objects, freed with
+ * kmem_cache_free_bulk() grouped by cache (kfree() for large kmalloc), and
+ * vmalloc'ed ones, freed with kvfree() (vfree). Array pages come from
+ * alloc_page(GFP_NOWAIT); when none can be had the object is chained
+ * through its own rcu_head instead (rcu_head.func holds the object's
+ * address, as in the kernel). What a CPU has gathered goes to liburcu as
+ * one batch per grace period, in one of KFREE_N_BATCHES work slots: when an
+ * array page fills, when the monitor (lib/rcu.c) runs RCU_MONITOR_DELAY_US
+ * after the first object, when the "kfree_rcu" shrinker is asked to scan,
+ * and in rcu_barrier(). While every slot waits for its grace period the
+ * CPU keeps gathering, and the monitor retries.
+ *
+ * Lock (one per CPU, LOCK_RANK_KFREE_RCU; alloc_page() is called under it,
+ * so pcp and zone locks nest inside):
+ *   kfree_rcu_cpu.lock  the CPU's arrays and fallback chain, its counters,
+ *                       taking a free work slot
+ * A slot is taken under the lock and freed (busy = false, release) by its
+ * callback once it has taken the batch. `queued` and `handed` serve
+ * rcu_barrier() as in lib/rcu.c; `freed` counts what callbacks freed, for
+ * kmm_kfree_rcu_pending().
+ *
+ * Callable from any context, interrupts included: nothing here sleeps. */
+#include <kmm/kmm.h>
+#include "buddy/mmzone.h"
+#include "buddy/page.h"
+#include "buddy/reclaim.h"
+#include "lib/bug.h"
+#include "lib/lock.h"
+#include "lib/rcu.h"
+#include "percpu/cpu.h"
+#include "percpu/events.h"
+#include "vmalloc/space.h"
+
+#ifdef KMM_RCU_NO_GRACE
+#define RCU_NO_GRACE 1		/* negative control: free at once */
+#else
+#define RCU_NO_GRACE 0
+#endif
+
+enum { KFREE_CH_SLAB, KFREE_CH_VMALLOC, KFREE_N_CHANNELS };
+#define KFREE_N_BATCHES		2
+#define KVFREE_BULK_MAX_ENTR	((PAGE_SIZE - 2 * sizeof(void *)) / sizeof(void *))
+
+struct kvfree_bulk {
+	struct kvfree_bulk *next;
+	unsigned long nr;
+	void *ptrs[KVFREE_BULK_MAX_ENTR];
+};
+_Static_assert(sizeof(struct kvfree_bulk) == PAGE_SIZE, "one array per page");
+
+struct kfree_rcu_cpu;
+
+struct kfree_rcu_work {
+	struct rcu_gp_head gp;
+	struct kfree_rcu_cpu *krcp;
+	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];
+	struct rcu_head *head;
+	unsigned long nr;
+	bool busy;			/* atomic: handed to liburcu, not yet freed */
+};
+
+struct kfree_rcu_cpu {
+	struct kmm_spinlock lock;
+	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];	/* newest (filling) first */
+	struct rcu_head *head;		/* fallback chain, no array page */
+	unsigned long nr;		/* objects gathered, not handed over */
+	unsigned long queued;		/* atomic stores: ever queued here */
+	unsigned long handed;		/* atomic stores: of those, given to liburcu */
+	unsigned long freed;		/* atomic: freed by this CPU's callbacks */
+	struct kfree_rcu_work work[KFREE_N_BATCHES];
+} cacheline_aligned;
+
+static struct kfree_rcu_cpu krc[RCU_MAX_CPUS];
+static unsigned long kfree_rcu_peak;	/* atomic: most objects waiting at once */
+static struct shrinker *kfree_rcu_shrinker;
+
+void kvfree_rcu_cpus_init(void)
+{
+	for (int i = 0; i < RCU_MAX_CPUS; i++) {
+		kmm_spin_init(&krc[i].lock, "kfree_rcu_cpu", LOCK_RANK_KFREE_RCU);
+		for (int j = 0; j < KFREE_N_BATCHES; j++)
+			krc[i].work[j].krcp = &krc[i];
+	}
+}
+
+/* --- accounting ------------------------------------------------------------ */
+
+unsigned long kmm_kfree_rcu_pending(void)
+{
+	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
+	unsigned long queued = 0, freed = 0;
+
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		queued += atomic_load_relaxed(&krc[cpu].queued);
+		freed += atomic_load_relaxed(&krc[cpu].freed);
+	}
+	return queued > freed ? queued - freed : 0;
+}
+
+unsigned long kmm_kfree_rcu_peak(void)
+{
+	return atomic_load_relaxed(&kfree_rcu_peak);
+}
+
+void kmm_kfree_rcu_peak_reset(void)
+{
+	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
+}
+
+/* Sampled at every hand-over and before every batch is freed, the two
+ * moments the count of waiting objects peaks. */
+static void kfree_rcu_note_peak(void)
+{
+	unsigned long now = kmm_kfree_rcu_pending();
+	unsigned long peak = atomic_load_relaxed(&kfree_rcu_peak);
+
+	while (now > peak && !atomic_cas_relaxed(&kfree_rcu_peak, &peak, now))
+		;
+}
+
+/* --- freeing after the grace period ------------------------------------------ */
+
+static struct kmem_cache *kfree_rcu_cache_of(const void *obj)
+{
+	struct page *page = page_compound_head(virt_to_page(obj));
+
+	return PageSlab(page) ? atomic_load_relaxed(&page->slab_cache) : NULL;
+}
+
+/* Slab objects in runs of one cache, each run with one
+ * kmem_cache_free_bulk(); large kmalloc with kfree(). */
+static void kfree_rcu_free_slab_ptrs(void **ptrs, unsigned long nr)
+{
+	unsigned long i = 0;
+
+	while (i < nr) {
+		struct kmem_cache *s = kfree_rcu_cache_of(ptrs[i]);
+		unsigned long j = i + 1;
+
+		if (!s) {
+			kfree(ptrs[i++]);
+			continue;
+		}
+		while (j < nr && kfree_rcu_cache_of(ptrs[j]) == s)
+			j++;
+		kmem_cache_free_bulk(s, j - i, &ptrs[i]);
+		i = j;
+	}
+}
+
+static void kfree_rcu_free_bulk(struct kvfree_bulk *b, int ch)
+{
+	struct kvfree_bulk *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		if (ch == KFREE_CH_SLAB)
+			kfree_rcu_free_slab_ptrs(b->ptrs, b->nr);
+		else
+			for (unsigned long i = 0; i < b->nr; i++)
+				kvfree(b->ptrs[i]);
+		__free_page(virt_to_page(b));
+	}
+}
+
+/* One CPU's batch, after its grace period, on a liburcu thread. */
+static void kfree_rcu_work_fn(struct rcu_gp_head *gp)
+{
+	struct kfree_rcu_work *w = container_of(gp, struct kfree_rcu_work, gp);
+	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];
+	struct rcu_head *head = w->head, *next;
+	unsigned long nr = w->nr;
+
+	for (int ch = 0; ch < KFREE_N_CHANNELS; ch++) {
+		bulk[ch] = w->bulk[ch];
+		w->bulk[ch] = NULL;
+	}
+	w->head = NULL;
+	w->nr = 0;
+	atomic_store_release(&w->busy, false);
+
+	kfree_rcu_note_peak();
+	for (int ch = 0; ch < KFREE_N_CHANNELS; ch++)
+		kfree_rcu_free_bulk(bulk[ch], ch);
+	for (; head; head = next) {
+		next = head->next;
+		kvfree((void *)(uintptr_t)head->func);
+	}
+	atomic_add_relaxed(&w->krcp->freed, nr);
+}
+
+/* --- gathering and handing over ---------------------------------------------- */
+
+/* Hands what the CPU gathered to liburcu in a free work slot; false when
+ * both slots still wait for their grace period. */
+static bool kfree_rcu_flush_locked(struct kfree_rcu_cpu *krcp)
+{
+	lock_assert_held(&krcp->lock);
+	if (!krcp->nr)
+		return true;
+	for (int i = 0; i < KFREE_N_BATCHES; i++) {
+		struct kfree_rcu_work *w = &krcp->work[i];
+
+		if (atomic_load_acquire(&w->busy))
+			continue;
+		for (int ch = 0; ch < KFREE_N_CHANNELS; ch++) {
+			w->bulk[ch] = krcp->bulk[ch];
+			krcp->bulk[ch] = NULL;
+		}
+		w->head = krcp->head;
+		w->nr = krcp->nr;
+		krcp->head = NULL;
+		krcp->nr = 0;
+		atomic_store_relaxed(&w->busy, true);
+		rcu_gp_call(&w->gp, kfree_rcu_work_fn);
+		atomic_store_relaxed(&krcp->handed, krcp->queued);
+		count_event(EV_kfree_rcu_batches);
+		kfree_rcu_note_peak();
+		return true;
+	}
+	return false;
+}
+
+static noinline struct kfree_rcu_cpu *krc_lock_slow(int cpu)
+{
+	for (unsigned int i = 1; i < nr_cpu_ids; i++) {
+		struct kfree_rcu_cpu *krcp = &krc[(cpu + i) % nr_cpu_ids];
+
+		if (kmm_spin_trylock(&krcp->lock))
+			return krcp;
+	}
+	kmm_spin_lock(&krc[cpu].lock);
+	return &krc[cpu];
+}
+
+/* The calling CPU's state, locked; another CPU's when another thread on
+ * this CPU holds it. */
+static always_inline struct kfree_rcu_cpu *krc_lock(int cpu)
+{
+	struct kfree_rcu_cpu *krcp = &krc[cpu];
+
+	if (likely(kmm_spin_trylock(&krcp->lock)))
+		return krcp;
+	return krc_lock_slow(cpu);
+}
+
+/* The channel's array is full or missing: start a new array page, else
+ * chain the object through its rcu_head. False when neither is possible
+ * (no memory and no rcu_head). */
+static noinline bool kfree_rcu_add_slow(struct kfree_rcu_cpu *krcp, int ch,
+					struct rcu_head *head, void *ptr)
+{
+	struct page *page;
+	struct kvfree_bulk *b;
+
+	lock_assert_held(&krcp->lock);
+	/* A full array is a batch worth handing over. */
+	if (krcp->bulk[ch])
+		kfree_rcu_flush_locked(krcp);
+	page = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+	if (page) {
+		b = page_address(page);
+		b->next = krcp->bulk[ch];
+		b->nr = 0;
+		b->ptrs[b->nr++] = ptr;
+		krcp->bulk[ch] = b;
+		return true;
+	}
+	if (!head)
+		return false;
+	head->func = (void (*)(struct rcu_head *))(uintptr_t)ptr;
+	head->next = krcp->head;
+	krcp->head = head;
+	return true;
+}
+
+static noinline bool kvfree_call_rcu_bad(struct rcu_head *head, void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr, h = (uintptr_t)head;
+
+	if (!virt_in_direct_map(ptr) && !addr_in_vmalloc_space(ptr)) {
+		kmm_bug("kvfree_call_rcu: %p was not allocated by kmm", ptr);
+		return true;
+	}
+	if (head && (h < p || h - p >= KMALLOC_MAX_SIZE || h % sizeof(void *))) {
+		kmm_bug("kvfree_call_rcu: rcu_head %p is not inside object %p", (void *)head, ptr);
+		return true;
+	}
+	return false;
+}
+
+static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr, h = (uintptr_t)head;
+
+	if (likely(virt_in_direct_map(ptr) && h - p < PAGE_SIZE && !(h % sizeof(void *))))
+		return true;
+	return !kvfree_call_rcu_bad(head, ptr);
+}
+
+/* No array page and no rcu_head (kvfree_call_rcu(NULL, ptr)): wait for
+ * the grace period here, as the kernel's kvfree_rcu_mightsleep(). */
+static noinline void kvfree_rcu_wait_and_free(void *ptr)
+{
+	if (!might_alloc(GFP_KERNEL, "kvfree_call_rcu without an rcu_head")) {
+		kmm_bug("kvfree_call_rcu: no memory and no rcu_head in atomic context; %p is not freed",
+			ptr);
+		return;
+	}
+	synchronize_rcu();
+	kvfree(ptr);
+}
+
+/* Budget: one trylock and a few stores; the slow path when an array page
+ * fills (hand over, allocate the next), and on the first object a CPU
+ * gathers (wake the monitor). */
+void kvfree_call_rcu(struct rcu_head *head, void *ptr)
+{
+	struct kfree_rcu_cpu *krcp;
+	struct kvfree_bulk *b;
+	unsigned long nr;
+	int ch;
+
+	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
+		return;
+	if (unlikely(!kvfree_call_rcu_ok(head, ptr)))
+		return;
+	count_event(EV_kfree_rcu);
+	if (RCU_NO_GRACE) {
+		kvfree(ptr);
+		return;
+	}
+	rcu_register();
+	ch = unlikely(addr_in_vmalloc_space(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
+	krcp = krc_lock(cpu_id());
+	b = krcp->bulk[ch];
+	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR)) {
+		b->ptrs[b->nr++] = ptr;
+	} else if (unlikely(!kfree_rcu_add_slow(krcp, ch, head, ptr))) {
+		kmm_spin_unlock(&krcp->lock);
+		kvfree_rcu_wait_and_free(ptr);
+		return;
+	}
+	nr = ++krcp->nr;
+	atomic_store_relaxed(&krcp->queued, krcp->queued + 1);
+	kmm_spin_unlock(&krcp->lock);
+	if (unlikely(nr == 1)) {
+		rcu_note_cpu((int)(krcp - krc));
+		rcu_monitor_kick();
+	}
+}
+
+bool kvfree_rcu_flush_cpu(int cpu, unsigned long seq)
+{
+	struct kfree_rcu_cpu *krcp = &krc[cpu];
+	bool done;
+
+	kmm_spin_lock(&krcp->lock);
+	kfree_rcu_flush_locked(krcp);
+	done = krcp->handed >= seq;
+	kmm_spin_unlock(&krcp->lock);
+	return done;
+}
+
+unsigned long kvfree_rcu_queued_seq(int cpu)
+{
+	return atomic_load_relaxed(&krc[cpu].queued);
+}
+
+unsigned long kvfree_rcu_waiting(int cpu)
+{
+	return atomic_load_relaxed(&krc[cpu].queued) - atomic_load_relaxed(&krc[cpu].handed);
+}
+
+/* --- memory pressure, boot and exit ---------------------------------------------- */
+
+static unsigned long kfree_rcu_shrink_count(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
+	unsigned long count = 0;
+
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		count += kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu);
+	return count ? count : SHRINK_EMPTY;
+}
+
+/* Hands everything gathered to liburcu now: it is freed one grace period
+ * later, which reclaim waits for. */
+static unsigned long kfree_rcu_shrink_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
+	unsigned long handed = 0;
+
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		unsigned long before = kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu);
+
+		kvfree_rcu_flush_cpu((int)cpu, 0);
+		rcu_flush_cpu((int)cpu, 0);
+		handed += before - MIN(before, kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu));
+	}
+	sc->nr_scanned = sc->nr_to_scan;
+	return handed ? handed : SHRINK_STOP;
+}
+
+int kvfree_rcu_init(void)
+{
+	kfree_rcu_shrinker = shrinker_alloc(0, "kfree_rcu");
+	if (!kfree_rcu_shrinker)
+		return -12;
+	kfree_rcu_shrinker->count_objects = kfree_rcu_shrink_count;
+	kfree_rcu_shrinker->scan_objects = kfree_rcu_shrink_scan;
+	kfree_rcu_shrinker->batch = 0;
+	shrinker_register(kfree_rcu_shrinker);
+	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
+	return 0;
+}
+
+/* Before the slab caches go: every pending callback and object. */
+void kvfree_rcu_exit(void)
+{
+	kmm_rcu_barrier();
+	if (kfree_rcu_shrinker) {
+		shrinker_free(kfree_rcu_shrinker);
+		kfree_rcu_shrinker = NULL;
+	}
+}
