@@ -6,7 +6,8 @@
  *	bench_kmm --callgrind=cache_pair --iters=N
  *
  * nr_cpus is the largest thread count asked for unless the command line
- * sets it, so each benchmark thread has a CPU of its own. */
+ * sets it, so each benchmark thread has a CPU of its own. The callgrind
+ * mode boots a small machine: nr_cpus=1 mem=64M vmalloc=256M. */
 #include <stdio.h>
 #include <string.h>
 #include "kmm_bench.h"
@@ -96,6 +97,12 @@ int main(int argc, char **argv)
 
 		snprintf(cmdline + len, sizeof(cmdline) - len, " mem=%s",
 			 bench_opts.callgrind ? "64M" : "1G");
+	}
+	/* Valgrind cannot reserve the default 1 TiB of vmalloc space. */
+	if (bench_opts.callgrind && !strstr(cmdline, "vmalloc=")) {
+		size_t len = strlen(cmdline);
+
+		snprintf(cmdline + len, sizeof(cmdline) - len, " vmalloc=256M");
 	}
 	if (kmm_init(cmdline)) {
 		fprintf(stderr, "bench_kmm: kmm_init(\"%s\") failed\n", cmdline);
