@@ -213,7 +213,8 @@ static void *mixer(void *arg)
 	void *held[64] = { NULL };
 	unsigned int r = a->seed;
 
-	kmm_cpu_bind(a->cpu);
+	if (a->cpu >= 0)
+		kmm_cpu_bind(a->cpu);
 	for (int i = 0; i < 40000; i++) {
 		unsigned int k;
 
@@ -259,6 +260,26 @@ static void test_shared_cpu_stress(void **state)
 		kmem_cache_shrink(s);	/* flushes CPUs under the mixers' feet */
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* Unbound threads: their CPU is the host CPU they run on, so several of
+ * them share CPUs and ownership of a CPU's slab state changes hands. */
+static void test_unbound_threads(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("unbound", 48, 0, 0, NULL);
+	struct mix_arg a[6];
+	pthread_t t[6];
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		a[i] = (struct mix_arg){ s, -1, (unsigned int)i + 11 };
+		pthread_create(&t[i], NULL, mixer, &a[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	/* no object lost: every slab comes back empty */
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
@@ -392,7 +413,7 @@ static void test_fast_path_counted(void **state)
 	/* with membarrier() the thread now owns CPU 0's slab state, so its
 	 * fast paths run without a locked instruction */
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0)
-		assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner, (unsigned long)&kmm_current);
+		assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner, (unsigned long)slab_self);
 	kmm_cpu_unbind();
 	kmem_cache_destroy(s);
 }
@@ -427,7 +448,7 @@ static void test_owner_revoked(void **state)
 	a.obj = kmem_cache_alloc(s, GFP_KERNEL);
 	pthread_create(&t, NULL, steal_cpu0, &a);
 	pthread_join(t, NULL);
-	assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner == (unsigned long)&kmm_current, 0);
+	assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner == (unsigned long)slab_self, 0);
 	for (int i = 0; i < 100; i++)
 		kmem_cache_free(s, mine[i]);
 	kmem_cache_free(s, a.obj);
@@ -485,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_remote_free),
 		cmocka_unit_test(test_shared_cpu_stress),
+		cmocka_unit_test(test_unbound_threads),
 		cmocka_unit_test(test_destroy_with_objects),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_slabinfo_format),

@@ -185,7 +185,7 @@ noinline void reclaim_wake_waiters_slow(void)
 void wakeup_kswapd(struct zone *z, unsigned int order)
 {
 	if (!atomic_load_relaxed(&kswapd_running) || atomic_load_relaxed(&kswapd_wakeup))
-		return;
+		return;	/* kswapd clears the flag when it starts a round */
 	pthread_mutex_lock(&reclaim_lock);
 	atomic_store_relaxed(&kswapd_wakeup, true);
 	pthread_cond_signal(&kswapd_wait);
@@ -207,29 +207,57 @@ static bool all_zones_balanced(void)
 	return true;
 }
 
+/* Rounds of reclaim without progress before kswapd gives up on a wake
+ * (the kernel's kswapd_failures reach MAX_RECLAIM_RETRIES). */
+#define KSWAPD_MAX_FAILURES	3
+/* After a wake that reclaimed nothing, kswapd rests this long before it
+ * answers the next one, so exhausted memory does not keep it spinning. */
+#define KSWAPD_BACKOFF_US	10000
+
+static void kswapd_rest(unsigned long us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)us * 1000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&reclaim_lock);
+	while (!atomic_load_relaxed(&kswapd_should_stop) &&
+	       pthread_cond_timedwait(&kswapd_wait, &reclaim_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&reclaim_lock);
+}
+
 /* kswapd: woken below a low watermark, reclaims until every zone is above
- * its high watermark or a pass makes no progress, then sleeps again. */
+ * its high watermark or rounds stop making progress, then sleeps. The wake
+ * flag is cleared before reclaiming, so a wake that comes during a round
+ * (memory still being consumed) brings another round. */
 static void *kswapd_main(void *arg)
 {
 	(void)arg;
 	kmm_cpu_bind(0);
 	for (;;) {
+		unsigned long progress = 0;
+		int failures = 0;
+
 		pthread_mutex_lock(&reclaim_lock);
-		while (!kswapd_wakeup && !kswapd_should_stop)
+		while (!atomic_load_relaxed(&kswapd_wakeup) && !atomic_load_relaxed(&kswapd_should_stop))
 			pthread_cond_wait(&kswapd_wait, &reclaim_lock);
-		if (kswapd_should_stop) {
-			pthread_mutex_unlock(&reclaim_lock);
-			break;
-		}
-		pthread_mutex_unlock(&reclaim_lock);
-		count_event(EV_kswapd_wake);
-		for (int pass = 0; pass < 8 && !all_zones_balanced(); pass++)
-			if (!reclaim_pass(GFP_KERNEL, SHRINK_BATCH * 8) && pass > 0)
-				break;
-		pthread_mutex_lock(&reclaim_lock);
 		atomic_store_relaxed(&kswapd_wakeup, false);
-		pthread_cond_broadcast(&free_wait);
 		pthread_mutex_unlock(&reclaim_lock);
+		if (atomic_load_relaxed(&kswapd_should_stop))
+			break;
+		count_event(EV_kswapd_wake);
+		while (!all_zones_balanced() && failures < KSWAPD_MAX_FAILURES) {
+			unsigned long got = reclaim_pass(GFP_KERNEL, SHRINK_BATCH * 8);
+
+			progress += got;
+			failures = got ? 0 : failures + 1;
+		}
+		reclaim_wake_waiters_slow();
+		if (!progress)
+			kswapd_rest(KSWAPD_BACKOFF_US);
 	}
 	return NULL;
 }

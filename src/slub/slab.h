@@ -103,13 +103,26 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
-	unsigned long owner;		/* atomic: owning thread's token, 0: shared */
-	int owner_busy;			/* atomic: the owner is inside a fast path */
+	unsigned long owner;		/* atomic: owning struct slab_thread, 0: shared */
 	unsigned int refills;		/* slow-path refills since the last revoke */
 	unsigned int claim_after;	/* refills before a thread may own the CPU */
+	unsigned long last_revoke_ns;	/* when ownership was last taken away */
 	struct page *partial;
 	struct kmm_spinlock lock;
 };
+
+/* A thread that may own CPUs' slab state (slub_fast.h): its address is
+ * the owner token. Records are never freed, only recycled when their
+ * thread exits, so a token a CPU still names stays valid memory. */
+struct slab_thread {
+	int busy;			/* atomic: inside an owner fast path */
+	struct slab_thread *next;	/* the free records */
+} cacheline_aligned;
+
+/* The record of a thread that has none yet: never an owner. */
+extern struct slab_thread slab_thread_none;
+extern __thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec")));
+void slab_thread_register(void);
 
 struct kmem_cache_node {
 	struct kmm_spinlock list_lock;

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/types.h>
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
@@ -62,10 +63,64 @@ struct kmm_mutex slab_mutex;
 bool slab_up;			/* atomic */
 unsigned long slab_tid_step = 1;
 static struct shrinker *slab_shrinker;
+static unsigned long slab_total_slabs;	/* atomic: slabs of every cache */
 static struct fault_attr failslab;
 static unsigned int slub_min_order, slub_max_order, slub_min_objects;
 /* membarrier() works here: threads may own a CPU's slab state. */
 static bool slab_owner_mode;
+
+/* ---- owner records (slub_fast.h) ---- */
+
+struct slab_thread slab_thread_none;
+__thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec"))) =
+	&slab_thread_none;
+static pthread_mutex_t slab_thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slab_thread *slab_thread_free;
+static pthread_key_t slab_thread_key;
+static pthread_once_t slab_thread_once = PTHREAD_ONCE_INIT;
+
+static void slab_thread_exit(void *arg)
+{
+	struct slab_thread *t = arg;
+
+	pthread_mutex_lock(&slab_thread_lock);
+	t->next = slab_thread_free;
+	slab_thread_free = t;
+	pthread_mutex_unlock(&slab_thread_lock);
+}
+
+static void slab_thread_key_init(void)
+{
+	pthread_key_create(&slab_thread_key, slab_thread_exit);
+}
+
+/* Gives the calling thread a record (a recycled one first): from then on
+ * it may own CPUs. Records live as long as the process. */
+noinline void slab_thread_register(void)
+{
+	struct slab_thread *t;
+
+	pthread_once(&slab_thread_once, slab_thread_key_init);
+	pthread_mutex_lock(&slab_thread_lock);
+	t = slab_thread_free;
+	if (t)
+		slab_thread_free = t->next;
+	pthread_mutex_unlock(&slab_thread_lock);
+	if (!t) {
+		static struct slab_thread *all;	/* keeps every record reachable */
+
+		t = aligned_alloc(CACHELINE, sizeof(*t));
+		if (!t)
+			return;
+		pthread_mutex_lock(&slab_thread_lock);
+		t->next = all;
+		all = t;
+		pthread_mutex_unlock(&slab_thread_lock);
+	}
+	atomic_store_relaxed(&t->busy, 0);
+	pthread_setspecific(slab_thread_key, t);
+	slab_self = t;
+}
 
 /* ---- small helpers ---- */
 
@@ -275,6 +330,7 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 
 	atomic_add_relaxed(&s->node.nr_slabs, 1);
 	atomic_add_relaxed(&s->node.total_objects, objects);
+	atomic_add_relaxed(&slab_total_slabs, 1);
 	mod_zone_page_state(page_zone(slab), slab_stat_item(s), 1L << order);
 	count_event(EV_slab_new);
 	return slab;
@@ -316,6 +372,7 @@ void discard_slab(struct kmem_cache *s, struct page *slab)
 
 	atomic_sub_relaxed(&s->node.nr_slabs, 1);
 	atomic_sub_relaxed(&s->node.total_objects, slab_objects(slab));
+	atomic_sub_relaxed(&slab_total_slabs, 1);
 	mod_zone_page_state(page_zone(slab), slab_stat_item(s), -(1L << order));
 	count_event(EV_slab_discard);
 	slab_free_pages(s, slab, order);
@@ -413,12 +470,20 @@ static void put_partials(struct kmem_cache *s, struct page *chain)
 
 /* Takes the CPU's slab state away from its owner thread (slub_fast.h):
  * after the asymmetric fence the owner either is seen busy (and we wait
- * for it) or sees it no longer owns the CPU. Contended revokes make the
- * next claim wait for more refills, so threads that really share a CPU
- * settle in shared mode. */
+ * for it) or sees it no longer owns the CPU. The revoking thread may own
+ * the CPU next, unless ownership already changed hands within the last
+ * millisecond: then each such revoke doubles the refills a claim needs,
+ * so threads that really share a CPU settle in shared mode. */
 static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 {
+	struct timespec ts;
+	unsigned long now;
+
+	struct slab_thread *old = (struct slab_thread *)atomic_load_relaxed(&c->owner);
+
 	lock_assert_held(&c->lock);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long)ts.tv_sec * 1000000000UL + (unsigned long)ts.tv_nsec;
 	/* Not 0: shared fast paths must keep out until our release, the old
 	 * owner may still be inside its fast path. */
 	atomic_store_relaxed(&c->owner, CPU_OWNER_REVOKING);
@@ -427,11 +492,14 @@ static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
 		kmm_bug("slub: membarrier failed while taking a CPU's slab state from its owner");
-	while (atomic_load_acquire(&c->owner_busy))
+	while (atomic_load_acquire(&old->busy))
 		sched_yield();
 	c->refills = 0;
-	if (contended && c->claim_after < 4096)
-		c->claim_after *= 2;
+	if (contended && now - c->last_revoke_ns < 1000000UL)
+		c->claim_after = MIN(c->claim_after * 2, 4096u);
+	else if (contended)
+		c->claim_after = 1;
+	c->last_revoke_ns = now;
 }
 
 /* Swaps c->freelist for CPU_SLAB_BUSY: from here until the release, no
@@ -465,7 +533,8 @@ static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long
 	owner = atomic_load_relaxed(&c->owner);
 	if (owner == CPU_OWNER_REVOKING)
 		owner = 0;
-	if (may_own && slab_owner_mode && !owner && ++c->refills >= c->claim_after)
+	if (may_own && slab_owner_mode && !owner && slab_self != &slab_thread_none &&
+	    ++c->refills >= c->claim_after)
 		owner = slab_token();
 	atomic_store_relaxed(&c->owner, owner);
 	ok = cpu_pair_cas(c, CPU_SLAB_BUSY, tid, fl, next_tid(tid));
@@ -674,12 +743,15 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 /* One object without the post-allocation hooks. */
 static void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu_id());
+	struct kmem_cache_cpu *c;
 	struct page *slab, *flush;
 	union slab_counters cnt;
 	void *fl, *object, *flush_fl;
 	unsigned long tid;
 
+	if (unlikely(slab_self == &slab_thread_none) && slab_owner_mode)
+		slab_thread_register();
+	c = per_cpu_ptr(s->cpu_slab, cpu_id());
 	if (!kmm_spin_trylock(&c->lock))
 		return alloc_single(s, gfp, addr);
 	fl = cpu_claim_locked(c, &tid, true);
@@ -981,13 +1053,8 @@ int kmem_cache_shrink(struct kmem_cache *s)
  * empty slabs, per-CPU ones included. */
 static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long nr = 0;
-	struct list_head *pos;
+	unsigned long nr = atomic_load_relaxed(&slab_total_slabs);
 
-	kmm_mutex_lock(&slab_mutex);
-	list_for_each(pos, &slab_caches)
-		nr += atomic_load_relaxed(&list_entry(pos, struct kmem_cache, list)->node.nr_slabs);
-	kmm_mutex_unlock(&slab_mutex);
 	return nr ? nr : SHRINK_EMPTY;
 }
 

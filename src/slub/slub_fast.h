@@ -9,11 +9,13 @@
  *   the CPU. Budget: cpu_id(), per_cpu_ptr, two loads, one free pointer,
  *   one lock cmpxchg16b, a relaxed counter.
  *
- * Owned (c->owner == this thread's token): the kernel's per-CPU operations
- *   need no lock prefix because a CPU runs one thing at a time; here that
- *   holds while one thread owns the CPU's slab state. The owner marks
- *   itself busy, re-checks ownership and then updates freelist and tid with
- *   plain (relaxed atomic) loads and stores: no locked instruction at all.
+ * Owned (c->owner == this thread's struct slab_thread): the kernel's
+ *   per-CPU operations need no lock prefix because a CPU runs one thing at
+ *   a time; here that holds while one thread owns the CPU's slab state. The
+ *   owner marks itself busy (in its own record, so a former owner never
+ *   touches the flag of the next), re-checks ownership and then updates
+ *   the freelist with plain (relaxed atomic) loads and stores: no locked
+ *   instruction at all.
  *   A slow path of any other thread revokes ownership under c->lock:
  *   owner = 0, membarrier() (an asymmetric fence: it makes the owner's busy
  *   store and the revoker's owner store visible to each other, the
@@ -43,10 +45,15 @@ static always_inline unsigned long next_tid(unsigned long tid)
 	return tid + slab_tid_step;
 }
 
-/* A per-thread token naming the calling thread (never 0). */
+/* The calling thread's owner token: its struct slab_thread (never 0). */
 static always_inline unsigned long slab_token(void)
 {
-	return (unsigned long)&kmm_current;
+	return (unsigned long)slab_self;
+}
+
+static always_inline int *slab_busy(unsigned long tok)
+{
+	return &((struct slab_thread *)tok)->busy;
 }
 
 static always_inline bool cpu_pair_cas(struct kmem_cache_cpu *c, void *fl_old, unsigned long tid,
@@ -60,11 +67,11 @@ static always_inline bool cpu_pair_cas(struct kmem_cache_cpu *c, void *fl_old, u
  * comes from the revoker's membarrier(). */
 static always_inline bool cpu_owner_enter(struct kmem_cache_cpu *c, unsigned long tok)
 {
-	atomic_store_relaxed(&c->owner_busy, 1);
+	atomic_store_relaxed(slab_busy(tok), 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(atomic_load_relaxed(&c->owner) == tok))
 		return true;
-	atomic_store_release(&c->owner_busy, 0);
+	atomic_store_release(slab_busy(tok), 0);
 	return false;
 }
 
@@ -73,10 +80,10 @@ static always_inline bool cpu_owner_enter(struct kmem_cache_cpu *c, unsigned lon
  * and every way in and out of owner mode (claim and release under c->lock)
  * bumps tid, so a stale (freelist, tid) read across owner-mode operations
  * still fails its cmpxchg. */
-static always_inline void cpu_owner_commit(struct kmem_cache_cpu *c, void *fl)
+static always_inline void cpu_owner_commit(struct kmem_cache_cpu *c, unsigned long tok, void *fl)
 {
 	atomic_store_relaxed(&c->freelist, fl);
-	atomic_store_release(&c->owner_busy, 0);
+	atomic_store_release(slab_busy(tok), 0);
 }
 
 /* This CPU's event counter for `ev`, from the per-CPU offset already
@@ -119,10 +126,10 @@ static always_inline void *slab_alloc_any(struct kmem_cache *s, gfp_t gfp, unsig
 				continue;
 			object = atomic_load_relaxed(&c->freelist);
 			if (unlikely((uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY)) {
-				atomic_store_release(&c->owner_busy, 0);
+				atomic_store_release(slab_busy(tok), 0);
 				return slab_alloc_slow(s, gfp, addr);
 			}
-			cpu_owner_commit(c, get_freepointer(s, object));
+			cpu_owner_commit(c, tok, get_freepointer(s, object));
 			break;
 		}
 		tid = atomic_load_relaxed(&c->tid);
@@ -161,15 +168,15 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 	counter = slab_event_counter(off, EV_slab_alloc_fast);
 	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
 		return slab_alloc_shared(s, gfp, addr);
-	atomic_store_relaxed(&c->owner_busy, 1);
+	atomic_store_relaxed(slab_busy(tok), 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	object = atomic_load_relaxed(&c->freelist);
 	if (unlikely(atomic_load_relaxed(&c->owner) != tok ||
 		     (uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY)) {
-		atomic_store_release(&c->owner_busy, 0);
+		atomic_store_release(slab_busy(tok), 0);
 		return slab_alloc_shared(s, gfp, addr);
 	}
-	cpu_owner_commit(c, get_freepointer(s, object));
+	cpu_owner_commit(c, tok, get_freepointer(s, object));
 	clear_freepointer(s, object);
 	slab_event_inc(counter);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
@@ -210,13 +217,13 @@ static always_inline enum cpu_push cpu_free_push(struct kmem_cache *s, struct pa
 			fl = atomic_load_relaxed(&c->freelist);
 			if (unlikely(fl == head || slab != atomic_load_relaxed(&c->slab) ||
 				     fl == CPU_SLAB_BUSY)) {
-				atomic_store_release(&c->owner_busy, 0);
+				atomic_store_release(slab_busy(tok), 0);
 				return fl == head ? PUSH_DOUBLE_FREE : PUSH_SLOW;
 			}
 			if (prefree)
 				slab_pre_free(s, head);
 			set_freepointer(s, tail, fl);
-			cpu_owner_commit(c, head);
+			cpu_owner_commit(c, tok, head);
 			count_event_cpu(cpu, EV_slab_free_fast, cnt);
 			return PUSH_DONE;
 		}
@@ -260,18 +267,18 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
 	counter = slab_event_counter(off, EV_slab_free_fast);
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
-		atomic_store_relaxed(&c->owner_busy, 1);
+		atomic_store_relaxed(slab_busy(tok), 1);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		fl = atomic_load_relaxed(&c->freelist);
 		if (likely(atomic_load_relaxed(&c->owner) == tok && fl != object &&
 			   slab == atomic_load_relaxed(&c->slab) && fl != CPU_SLAB_BUSY)) {
 			kasan_poison(object, s->object_size);
 			set_freepointer(s, object, fl);
-			cpu_owner_commit(c, object);
+			cpu_owner_commit(c, tok, object);
 			slab_event_inc(counter);
 			return;
 		}
-		atomic_store_release(&c->owner_busy, 0);
+		atomic_store_release(slab_busy(tok), 0);
 	}
 	return slab_free_shared(s, slab, object, addr);
 }
