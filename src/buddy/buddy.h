@@ -58,7 +58,7 @@ static inline int order_to_pindex(int mt, unsigned int order)
 }
 
 /* zone.c */
-void zones_layout(void);
+int zones_layout(void);
 int zones_init(void);
 void zones_exit(void);
 void setup_watermarks(void);

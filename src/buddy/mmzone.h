@@ -105,6 +105,7 @@ struct zone {
 	struct per_cpu_zonestat *pcpstat;	/* percpu pointer */
 	long vm_stat[NR_VM_ZONE_STAT_ITEMS];	/* atomic */
 	int stat_threshold;
+	unsigned long drift;	/* stat_threshold * nr_cpu_ids: error of vm_stat */
 	bool highmem;
 };
 
@@ -115,6 +116,11 @@ struct kmm_mem {
 	char *direct_map;		/* __va(0) */
 	struct page *mem_map;
 	struct zone zones[MAX_NR_ZONES];
+	/* The zone of each max-order block: page_zone() in one load. */
+	unsigned char *block_zone;
+	/* Per highest zone index: the populated zones to try, highest first,
+	 * NULL-terminated (the kernel's zonelist). */
+	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES + 1];
 	unsigned long totalram;		/* managed pages, all zones */
 	bool live;			/* after memblock_free_all */
 };
@@ -155,7 +161,10 @@ static inline bool virt_in_direct_map(const void *addr)
 	       (const char *)addr < kmm_mem.direct_map + (kmm_mem.lowmem_pages << PAGE_SHIFT);
 }
 
-struct zone *page_zone(const struct page *page);
+static inline struct zone *page_zone(const struct page *page)
+{
+	return &kmm_mem.zones[kmm_mem.block_zone[pfn_of(page) >> MAX_PAGE_ORDER]];
+}
 
 static inline struct buddy_shard *pfn_shard(struct zone *z, unsigned long pfn)
 {

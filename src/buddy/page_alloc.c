@@ -75,10 +75,6 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 	return flags;
 }
 
-static unsigned long zone_drift(const struct zone *z)
-{
-	return (unsigned long)z->stat_threshold * nr_cpu_ids;
-}
 
 unsigned long zone_free_pages_exact(struct zone *z)
 {
@@ -94,7 +90,7 @@ bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	long free = zone_page_state(z, NR_FREE_PAGES);
 	long reserve = z->lowmem_reserve[highest_zoneidx];
 
-	if (free < min + reserve + (long)zone_drift(z) + (1L << order))
+	if (free < min + reserve + (long)z->drift + (1L << order))
 		free = (long)zone_free_pages_exact(z);
 	free -= (1L << order) - 1;
 	if (!(alloc_flags & ALLOC_RESERVES))
@@ -124,7 +120,7 @@ static always_inline bool zone_watermark_fast(struct zone *z, unsigned int order
 
 		if (!(alloc_flags & ALLOC_RESERVES))
 			free -= (long)atomic_load_relaxed(&z->nr_reserved_highatomic);
-		if (free > (long)(mark + zone_drift(z)) + z->lowmem_reserve[highest])
+		if (free > (long)(mark + z->drift) + z->lowmem_reserve[highest])
 			return true;
 	}
 	return zone_watermark_ok(z, order, mark, highest, alloc_flags);
@@ -142,12 +138,10 @@ static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned
 static struct page *get_page_from_freelist(unsigned int order, unsigned int alloc_flags,
 					   int highest, int mt)
 {
-	for (int idx = highest; idx >= 0; idx--) {
-		struct zone *z = &kmm_mem.zones[idx];
+	for (struct zone **zp = kmm_mem.zonelist[highest]; *zp; zp++) {
+		struct zone *z = *zp;
 		struct page *page;
 
-		if (!zone_populated(z))
-			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
 			unsigned long mark = z->watermark[alloc_flags & ALLOC_WMARK_MASK];
 

@@ -74,7 +74,8 @@ static void free_pcppages_bulk(struct zone *z, struct per_cpu_pages *pcp, int co
 
 struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags)
 {
-	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu_id());
+	int cpu = cpu_id();
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
 	struct list_head *list;
 	struct page *page;
 
@@ -94,9 +95,9 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 			return NULL;
 		}
 		pcp_count_add(pcp, got << order);
-		count_event(EV_pgalloc_pcp_refill);
+		count_event_cpu(cpu, EV_pgalloc_pcp_refill, 1);
 	} else {
-		count_event(EV_pgalloc_pcp);
+		count_event_cpu(cpu, EV_pgalloc_pcp, 1);
 	}
 	page = list_first_entry(list, struct page, lru);
 	list_del(&page->lru);
@@ -107,7 +108,8 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 
 void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 {
-	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu_id());
+	int cpu = cpu_id();
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
 	int high;
 
 	if (unlikely(!kmm_spin_trylock(&pcp->lock))) {
@@ -123,7 +125,7 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 	page_state_set(page, PS_PCP, order);
 	list_add(&page->lru, &pcp->lists[order_to_pindex(mt, order)]);
 	pcp_count_add(pcp, 1 << order);
-	count_event(EV_pgfree_pcp);
+	count_event_cpu(cpu, EV_pgfree_pcp, 1);
 	high = pcp->high;
 	if (pcp->count >= high) {
 		int batch = pcp->batch;

@@ -208,13 +208,3 @@ unsigned long totalram_pages(void)
 	return atomic_load_relaxed(&kmm_mem.totalram);
 }
 
-struct zone *page_zone(const struct page *page)
-{
-	unsigned long pfn = pfn_of(page);
-	struct zone *z;
-
-	for_each_zone(z)
-		if (pfn >= z->zone_start_pfn && pfn < z->zone_start_pfn + z->spanned_pages)
-			return z;
-	return NULL;
-}

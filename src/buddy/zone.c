@@ -32,13 +32,20 @@ static void zone_span(enum zone_type t, unsigned long start, unsigned long end)
 	z->zone_start_pfn = start;
 	z->spanned_pages = end - start;
 	z->present_pages = end - start;
+	/* zone boundaries are max-order aligned */
+	for (unsigned long b = start >> MAX_PAGE_ORDER; b < (end + MAX_ORDER_NR_PAGES - 1) >> MAX_PAGE_ORDER; b++)
+		kmm_mem.block_zone[b] = (unsigned char)t;
 }
 
 /* The seed's "memory zones for 8 GB RAM": 64-bit DMA 16 MiB, DMA32 to
  * 4 GiB, Normal above; 32-bit DMA 16 MiB, Normal to 896 MiB, HighMem above. */
-void zones_layout(void)
+int zones_layout(void)
 {
 	const unsigned long dma_end = (16UL << 20) >> PAGE_SHIFT;
+
+	kmm_mem.block_zone = calloc((kmm_mem.nr_pages >> MAX_PAGE_ORDER) + 1, 1);
+	if (!kmm_mem.block_zone)
+		return -ENOMEM;
 
 	if (kmm_config.layout == LAYOUT_64BIT) {
 		const unsigned long dma32_end = (4UL << 30) >> PAGE_SHIFT;
@@ -52,6 +59,21 @@ void zones_layout(void)
 		zone_span(ZONE_DMA, 0, dma_end);
 		zone_span(ZONE_NORMAL, dma_end, normal_end);
 		zone_span(ZONE_HIGHMEM, normal_end, kmm_mem.nr_pages);
+	}
+	return 0;
+}
+
+/* build_zonelists(): for each highest zone, the populated zones at or
+ * below it, highest first (GFP_KERNEL: Normal, DMA32, DMA). */
+static void build_zonelists(void)
+{
+	for (int high = 0; high < MAX_NR_ZONES; high++) {
+		int n = 0;
+
+		for (int idx = high; idx >= 0; idx--)
+			if (zone_populated(&kmm_mem.zones[idx]))
+				kmm_mem.zonelist[high][n++] = &kmm_mem.zones[idx];
+		kmm_mem.zonelist[high][n] = NULL;
 	}
 }
 
@@ -101,6 +123,7 @@ int zones_init(void)
 			return -ENOMEM;
 		pcp_init_zone(z);
 	}
+	build_zonelists();
 	return 0;
 }
 
@@ -114,7 +137,10 @@ void zones_exit(void)
 		free_percpu(z->pcp);
 		free_percpu(z->pcpstat);
 	}
+	free(kmm_mem.block_zone);
+	kmm_mem.block_zone = NULL;
 	memset(kmm_mem.zones, 0, sizeof(kmm_mem.zones));
+	memset(kmm_mem.zonelist, 0, sizeof(kmm_mem.zonelist));
 }
 
 static unsigned long zone_managed(const struct zone *z)
@@ -251,6 +277,7 @@ void zone_pcp_update(struct zone *z)
 	int cpu;
 
 	z->stat_threshold = vmstat_threshold(z);
+	z->drift = (unsigned long)z->stat_threshold * nr_cpu_ids;
 	for_each_possible_cpu(cpu) {
 		struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
 

@@ -63,9 +63,10 @@ static int init_early_locked(const char *cmdline)
 			cfg.mem, err);
 		return err;
 	}
-	zones_layout();
+	err = zones_layout();
 	memblock_init();
-	err = percpu_init();
+	if (!err)
+		err = percpu_init();
 	if (!err)
 		err = events_init();
 	if (err) {
