@@ -128,6 +128,105 @@ static void exhaustion(void)
 	CHECK(kmm_exit() == 0);
 }
 
+/* vmalloc 256 MiB after fragmenting physical memory (every other page
+ * held), use it, vfree it, and every page comes back. */
+static void vmalloc_fragmented(void)
+{
+	enum { HOLD = 40000 };
+	struct page **held = calloc(HOLD, sizeof(*held));
+	unsigned long n = 256UL << 20;
+	unsigned char *v;
+
+	CHECK(kmm_init("mem=1G nr_cpus=2") == 0);
+	drain_all_pages(NULL);
+	unsigned long boot_free = nr_free_pages();
+	for (int i = 0; i < HOLD; i++)
+		held[i] = alloc_page(GFP_KERNEL);
+	for (int i = 0; i < HOLD; i += 2) {
+		__free_page(held[i]);
+		held[i] = NULL;
+	}
+	v = vmalloc(n);
+	CHECK(v);
+	for (unsigned long i = 0; i < n; i += 4096)
+		v[i] = (unsigned char)(i >> 12);
+	for (unsigned long i = 0; i < n; i += 4096)
+		CHECK(v[i] == (unsigned char)(i >> 12));
+	/* a write through vmalloc shows through the page's direct map */
+	CHECK(*(unsigned char *)page_address(vmalloc_to_page(v + 4096 * 7)) == 7);
+	vfree(v);
+	vm_unmap_aliases();
+	for (int i = 0; i < HOLD; i++)
+		if (held[i])
+			__free_page(held[i]);
+	free(held);
+	drain_all_pages(NULL);
+	CHECK(nr_free_pages() == boot_free);
+	CHECK(kmm_exit() == 0);
+	printf("vmalloc: 256 MiB after fragmenting, used, freed, every page back\n");
+}
+
+struct item {
+	unsigned long magic;
+	struct rcu_head rh;
+};
+
+static struct item *published;
+static volatile int reader_in, reader_go;
+
+static void *reader(void *arg)
+{
+	unsigned long *seen = arg;
+
+	rcu_read_lock();
+	struct item *it = rcu_dereference(published);
+	__atomic_store_n(&reader_in, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&reader_go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	*seen = it->magic;	/* replaced and kfree_rcu'd meanwhile */
+	rcu_read_unlock();
+	return NULL;
+}
+
+/* kfree_rcu while another thread reads the object under rcu_read_lock:
+ * intact until the reader leaves, reused after that. */
+static void kfree_rcu_reader(void)
+{
+	pthread_t th;
+	unsigned long seen = 0;
+	struct item *old, *fresh;
+
+	CHECK(kmm_init("mem=64M nr_cpus=2 slub_debug=P") == 0);
+	old = kmalloc(sizeof(*old), GFP_KERNEL);
+	old->magic = 0xfeedface;
+	rcu_assign_pointer(published, old);
+	pthread_create(&th, NULL, reader, &seen);
+	while (!__atomic_load_n(&reader_in, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	fresh = kmalloc(sizeof(*fresh), GFP_KERNEL);
+	fresh->magic = 1;
+	rcu_assign_pointer(published, fresh);
+	kfree_rcu(old, rh);
+	usleep(50000);			/* grace periods would have passed */
+	__atomic_store_n(&reader_go, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK(seen == 0xfeedface);	/* not freed (or poisoned) under the reader */
+	rcu_barrier();
+	/* after the grace period the object is free and handed out again */
+	int reused = 0;
+	void *objs[64];
+	for (int i = 0; i < 64; i++) {
+		objs[i] = kmalloc(sizeof(struct item), GFP_KERNEL);
+		reused |= objs[i] == (void *)old;
+	}
+	for (int i = 0; i < 64; i++)
+		kfree(objs[i]);
+	CHECK(reused);
+	kfree(fresh);
+	CHECK(kmm_exit() == 0);
+	printf("kfree_rcu: object intact under its reader, reused after the grace period\n");
+}
+
 int main(void)
 {
 	static const char *const z64[] = { "DMA", "DMA32", "Normal", NULL };
@@ -138,6 +237,8 @@ int main(void)
 	zones("mem=8G", z64, a64);
 	zones("mem=8G layout=32bit", z32, a32);
 	exhaustion();
+	vmalloc_fragmented();
+	kfree_rcu_reader();
 	puts("consumer: all checks passed");
 	return 0;
 }
