@@ -204,6 +204,29 @@ static void test_misuse_reported_and_refused(void **state)
 	__free_pages(p, 3);
 }
 
+/* Pages a subsystem owns cannot be freed behind its back. */
+static void test_owned_pages_refused(void **state)
+{
+	unsigned long before;
+	void *v = vmalloc(PAGE_SIZE), *big = kmalloc(5 * PAGE_SIZE, GFP_KERNEL);
+	void *obj = kmalloc(64, GFP_KERNEL);
+
+	(void)state;
+	assert_non_null(v);
+	assert_non_null(big);
+	before = free_now();
+	EXPECT_ONE_REPORT("mapped by vmalloc", __free_pages(vmalloc_to_page(v), 0));
+	EXPECT_ONE_REPORT("large kmalloc", __free_pages(virt_to_page(big), get_order(5 * PAGE_SIZE)));
+	EXPECT_ONE_REPORT("belongs to a slab", __free_pages(compound_head(virt_to_page(obj)),
+							    compound_order(compound_head(virt_to_page(obj)))));
+	assert_int_equal(free_now(), before);
+	memset(v, 1, PAGE_SIZE);
+	memset(big, 2, 5 * PAGE_SIZE);
+	vfree(v);
+	kfree(big);
+	kfree(obj);
+}
+
 /* A sleeping allocation in atomic context is a bug: refused. */
 static void test_sleeping_alloc_in_atomic(void **state)
 {
@@ -330,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_zone_modifiers),
 		cmocka_unit_test(test_compound_and_exact),
 		cmocka_unit_test(test_misuse_reported_and_refused),
+		cmocka_unit_test(test_owned_pages_refused),
 		cmocka_unit_test(test_sleeping_alloc_in_atomic),
 		cmocka_unit_test(test_multithreaded_bound_cpus),
 		cmocka_unit_test(test_shuffle),

@@ -384,6 +384,21 @@ static noinline void bad_free(const char *caller, struct page *page, unsigned in
 			caller, pfn, order, state_name(st));
 }
 
+/* Pages that a subsystem owns: only that subsystem may free them, after
+ * clearing its flag (kfree, vfree, the slab allocator). */
+#define PAGE_OWNED_FLAGS ((1UL << PG_slab) | (1UL << PG_vmalloc) | (1UL << PG_large_kmalloc))
+
+static const char *page_owner_name(const struct page *page)
+{
+	unsigned long f = atomic_load_relaxed(&page->flags);
+
+	if (f & (1UL << PG_slab))
+		return "belongs to a slab";
+	if (f & (1UL << PG_vmalloc))
+		return "is mapped by vmalloc (use vfree)";
+	return "is a large kmalloc (use kfree)";
+}
+
 static noinline void free_pages_checked(struct page *page, unsigned int order, const char *caller)
 {
 	uint32_t st;
@@ -401,9 +416,9 @@ static noinline void free_pages_checked(struct page *page, unsigned int order, c
 		bad_free(caller, page, order, st);
 		return;
 	}
-	if (PageSlab(page)) {
-		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): page belongs to a slab",
-			caller, pfn_of(page), order);
+	if (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS) {
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): page %s",
+			caller, pfn_of(page), order, page_owner_name(page));
 		return;
 	}
 	/* Claim the free: a racing double free sees the state already gone. */
@@ -442,7 +457,7 @@ void free_pages_core(struct page *page, unsigned int order)
 void __free_pages(struct page *page, unsigned int order)
 {
 	if (unlikely(!page_valid(page) || page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
-		     PageSlab(page) || !page_state_cas(page, PAGE_STATE(PS_ALLOC, order),
+		     (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS) || !page_state_cas(page, PAGE_STATE(PS_ALLOC, order),
 						       PAGE_STATE(PS_NONE, 0)))) {
 		free_pages_checked(page, order, "__free_pages");
 		return;

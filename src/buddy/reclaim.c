@@ -5,10 +5,13 @@
  * pending kfree_rcu batches, the user's own caches) release.
  *
  * Lock order, outermost first:
- *   shrinker_lock (LOCK_RANK_SHRINKER)  the shrinker list; held while a
- *       shrinker runs, so shrinker_free() waits for running scans
- *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and the
- *       condition variables of kswapd and of allocations waiting for frees
+ *   shrinker_lock (LOCK_RANK_SHRINKER)  the shrinker list and each
+ *       shrinker's in_use count. It is dropped while a shrinker runs, so
+ *       reclaimers run shrinkers concurrently (as the kernel's do);
+ *       in_use pins a running shrinker and shrinker_free() waits for it.
+ *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and condition.
+ * Allocations waiting for frees sleep on a futex event counter, not a
+ * condition variable, so a free wakes them without taking any lock.
  * Shrinkers must not allocate with __GFP_DIRECT_RECLAIM. */
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/reclaim.h"
@@ -31,9 +38,10 @@ static struct kmm_mutex shrinker_lock;
 static struct list_head shrinker_list = LIST_HEAD_INIT(shrinker_list);
 static pthread_once_t shrinker_once = PTHREAD_ONCE_INIT;
 
+static pthread_cond_t shrinker_idle = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t kswapd_wait = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t free_wait = PTHREAD_COND_INITIALIZER;
+static unsigned int free_event;	/* bumped by frees while someone waits */
 static pthread_t kswapd_thread;
 static bool kswapd_running, kswapd_should_stop, kswapd_wakeup;
 unsigned int reclaim_nr_waiters;
@@ -85,11 +93,36 @@ void shrinker_free(struct shrinker *s)
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	kmm_mutex_lock(&shrinker_lock);
 	if (s->registered) {
-		list_del(&s->list);
 		s->registered = 0;
+		while (s->in_use)
+			pthread_cond_wait(&shrinker_idle, &shrinker_lock.mutex);
+		list_del(&s->list);
 	}
 	kmm_mutex_unlock(&shrinker_lock);
 	free(s);
+}
+
+static unsigned long shrink_one(struct shrinker *s, gfp_t gfp, unsigned long nr_to_scan)
+{
+	struct shrink_control sc = { .gfp_mask = gfp, .nid = 0 };
+	unsigned long count = s->count_objects(s, &sc), todo, freed = 0;
+	unsigned long batch = s->batch > 0 ? (unsigned long)s->batch : SHRINK_BATCH;
+
+	if (!count || count == SHRINK_EMPTY)
+		return 0;
+	todo = MIN(count, nr_to_scan);
+	while (todo) {
+		unsigned long ret;
+
+		sc.nr_to_scan = MIN(batch, todo);
+		sc.nr_scanned = sc.nr_to_scan;
+		ret = s->scan_objects(s, &sc);
+		if (ret == SHRINK_STOP)
+			break;
+		freed += ret;
+		todo -= MIN(todo, sc.nr_scanned ? sc.nr_scanned : sc.nr_to_scan);
+	}
+	return freed;
 }
 
 /* shrink_slab(): ask every shrinker for up to nr_to_scan objects, in
@@ -101,26 +134,20 @@ unsigned long shrink_slab(gfp_t gfp, unsigned long nr_to_scan)
 
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	kmm_mutex_lock(&shrinker_lock);
-	list_for_each(pos, &shrinker_list) {
+	for (pos = shrinker_list.next; pos != &shrinker_list;) {
 		struct shrinker *s = container_of(pos, struct shrinker, list);
-		struct shrink_control sc = { .gfp_mask = gfp, .nid = 0 };
-		unsigned long count = s->count_objects(s, &sc), todo;
-		unsigned long batch = s->batch > 0 ? (unsigned long)s->batch : SHRINK_BATCH;
 
-		if (!count || count == SHRINK_EMPTY)
+		if (!s->registered) {
+			pos = pos->next;
 			continue;
-		todo = MIN(count, nr_to_scan);
-		while (todo) {
-			unsigned long ret;
-
-			sc.nr_to_scan = MIN(batch, todo);
-			sc.nr_scanned = sc.nr_to_scan;
-			ret = s->scan_objects(s, &sc);
-			if (ret == SHRINK_STOP)
-				break;
-			freed += ret;
-			todo -= MIN(todo, sc.nr_scanned ? sc.nr_scanned : sc.nr_to_scan);
 		}
+		s->in_use++;
+		kmm_mutex_unlock(&shrinker_lock);
+		freed += shrink_one(s, gfp, nr_to_scan);
+		kmm_mutex_lock(&shrinker_lock);
+		if (!--s->in_use)
+			pthread_cond_broadcast(&shrinker_idle);
+		pos = s->list.next;	/* s stays listed while in_use */
 	}
 	kmm_mutex_unlock(&shrinker_lock);
 	return freed;
@@ -160,26 +187,27 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
 	return reclaim_pass(gfp, (unsigned long)SHRINK_BATCH << order);
 }
 
+/* Sleeps until a free bumps free_event or the timeout passes. A free that
+ * lands between reading the event and sleeping changes the futex word, so
+ * FUTEX_WAIT returns at once: no wake-up is lost. */
 void reclaim_wait_for_free(unsigned long timeout_us)
 {
-	struct timespec ts;
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_us / 1000000),
+		.tv_nsec = (long)(timeout_us % 1000000) * 1000,
+	};
+	unsigned int ev;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-	ts.tv_sec += (time_t)(timeout_us / 1000000) + ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
-	pthread_mutex_lock(&reclaim_lock);
-	atomic_add_relaxed(&reclaim_nr_waiters, 1);
-	pthread_cond_timedwait(&free_wait, &reclaim_lock, &ts);
+	atomic_add_acq_rel(&reclaim_nr_waiters, 1);
+	ev = atomic_load_acquire(&free_event);
+	syscall(SYS_futex, &free_event, FUTEX_WAIT_PRIVATE, ev, &ts, NULL, 0);
 	atomic_sub_relaxed(&reclaim_nr_waiters, 1);
-	pthread_mutex_unlock(&reclaim_lock);
 }
 
 noinline void reclaim_wake_waiters_slow(void)
 {
-	pthread_mutex_lock(&reclaim_lock);
-	pthread_cond_broadcast(&free_wait);
-	pthread_mutex_unlock(&reclaim_lock);
+	atomic_add_acq_rel(&free_event, 1);
+	syscall(SYS_futex, &free_event, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 void wakeup_kswapd(struct zone *z, unsigned int order)

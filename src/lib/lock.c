@@ -151,6 +151,20 @@ void kmm_mutex_lock(struct kmm_mutex *m)
 	kmm_lock_acquisitions++;
 }
 
+bool kmm_mutex_trylock(struct kmm_mutex *m)
+{
+#if KMM_DEBUG_ON
+	lockdep_acquire(NULL, m->name, m->rank);
+#endif
+	if (pthread_mutex_trylock(&m->mutex) != 0)
+		return false;
+#if KMM_DEBUG_ON
+	lockdep_acquire(m, m->name, m->rank);
+#endif
+	kmm_lock_acquisitions++;
+	return true;
+}
+
 void kmm_mutex_unlock(struct kmm_mutex *m)
 {
 #if KMM_DEBUG_ON

@@ -1063,7 +1063,10 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
 	unsigned long freed = 0;
 	struct list_head *pos;
 
-	kmm_mutex_lock(&slab_mutex);
+	/* One reclaimer shrinking every cache is enough: the others would
+	 * only queue here (and flush every CPU of every cache again). */
+	if (!kmm_mutex_trylock(&slab_mutex))
+		return SHRINK_STOP;
 	list_for_each(pos, &slab_caches)
 		cache_shrink(list_entry(pos, struct kmem_cache, list), &freed);
 	kmm_mutex_unlock(&slab_mutex);
