@@ -67,4 +67,11 @@ static __attribute__((unused)) void assert_every_page_back(void)
 	assert_int_equal(nr_free_pages(), boot_free);
 }
 
+/* The same, as a cmocka test to run last in a group. */
+static __attribute__((unused)) void test_every_page_back(void **state)
+{
+	(void)state;
+	assert_every_page_back();
+}
+
 #endif

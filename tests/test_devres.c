@@ -51,6 +51,8 @@ static void test_helpers_and_kfree(void **state)
 
 	(void)state;
 	assert_string_equal(s, "hello");
+	assert_null(devm_kstrdup(dev, NULL, GFP_KERNEL));
+	assert_int_equal(memcmp(devm_kmemdup(dev, "\1\2\3", 3, GFP_KERNEL), "\1\2\3", 3), 0);
 	for (int i = 0; i < 50; i++)
 		assert_int_equal(z[i], 0);
 	assert_non_null(a);

@@ -289,14 +289,6 @@ static void test_bad_input_is_reported(void **state)
 	assert_int_equal(kmm_kfree_rcu_pending(), 0);
 }
 
-/* --- every page back ----------------------------------------------------------------- */
-
-static void test_every_page_back(void **state)
-{
-	(void)state;
-	assert_every_page_back();
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

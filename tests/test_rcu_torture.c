@@ -270,13 +270,6 @@ static void test_reader_keeps_object(void **state)
 	assert_int_equal(kmm_kfree_rcu_pending(), 0);
 }
 
-/* After the tests: every page is back (slab caches shrunk, pcp drained). */
-static void test_every_page_back(void **state)
-{
-	(void)state;
-	assert_every_page_back();
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

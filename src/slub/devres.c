@@ -133,18 +133,18 @@ void *devm_kcalloc(struct device *dev, size_t n, size_t size, gfp_t gfp)
 	return devm_kmalloc_array(dev, n, size, gfp | __GFP_ZERO);
 }
 
+void *devm_kmemdup(struct device *dev, const void *src, size_t len, gfp_t gfp)
+{
+	void *p = devm_kmalloc(dev, len, gfp);
+
+	if (p && !ZERO_OR_NULL_PTR(p))
+		memcpy(p, src, len);
+	return p;
+}
+
 char *devm_kstrdup(struct device *dev, const char *s, gfp_t gfp)
 {
-	size_t len;
-	char *p;
-
-	if (!s)
-		return NULL;
-	len = strlen(s) + 1;
-	p = devm_kmalloc(dev, len, gfp);
-	if (p)
-		memcpy(p, s, len);
-	return p;
+	return s ? devm_kmemdup(dev, s, strlen(s) + 1, gfp) : NULL;
 }
 
 /* Frees one devm allocation early; a pointer the device does not own is
