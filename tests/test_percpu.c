@@ -44,7 +44,7 @@ static void test_units_distinct_zeroed_separated(void **state)
 	c = alloc_percpu(struct counters);
 	for_each_possible_cpu(cpu)
 		assert_int_equal(per_cpu_ptr(c, cpu)->id, 0);
-	EXPECT_ONE_REPORT("not the start of a live percpu", free_percpu((char *)c + 16));
+	EXPECT_ONE_REPORT("not the start of a live percpu", free_percpu((char *)c + 4));
 	free_percpu(c);
 	EXPECT_ONE_REPORT("not the start of a live percpu", free_percpu(c));
 	int local;

@@ -44,12 +44,16 @@ struct kmm_stats {
 	unsigned long pcp_drain;	/* batches drained from pcp to buddy */
 	unsigned long pcp_trylock_fail;	/* pcp busy: fell back to the buddy */
 	unsigned long zone_lock;	/* buddy shard lock acquisitions */
-	unsigned long slab_alloc_fast;	/* lockless per-CPU freelist hit */
+	unsigned long slab_alloc_fast;	/* lockless per-CPU sheaf or freelist hit */
 	unsigned long slab_alloc_slow;
-	unsigned long slab_free_fast;	/* lockless free to the per-CPU slab */
-	unsigned long slab_free_slow;	/* free to another slab (remote, partial) */
+	unsigned long slab_free_fast;	/* lockless free to the per-CPU sheaf or slab */
+	unsigned long slab_free_slow;	/* free to a slab's own freelist (remote, partial) */
 	unsigned long slab_new;		/* slabs allocated from the buddy */
 	unsigned long slab_discard;	/* slabs given back to the buddy */
+	unsigned long sheaf_refill;	/* a CPU's sheaf filled from its slabs */
+	unsigned long sheaf_flush;	/* a sheaf's objects given back to their slabs */
+	unsigned long barn_get;		/* a sheaf taken from a cache's barn */
+	unsigned long barn_put;		/* a sheaf left in a cache's barn */
 	unsigned long kswapd_wake;
 	unsigned long direct_reclaim;
 	unsigned long alloc_fail;

@@ -21,9 +21,16 @@ static __thread int nr_held;
 static const char *rank_name(enum lock_rank r)
 {
 	static const char *const names[LOCK_RANK_COUNT] = {
-		"none", "boot", "device", "slab_mutex", "shrinker", "reclaim",
-		"kfree_rcu", "vmap_purge", "vmap", "kmap", "percpu", "slab_cpu",
-		"slab_node", "pcp", "zone", "memblock", "user", "rcu", "report",
+		[LOCK_RANK_NONE] = "none", [LOCK_RANK_BOOT] = "boot",
+		[LOCK_RANK_DEVICE] = "device", [LOCK_RANK_SHRINKER] = "shrinker",
+		[LOCK_RANK_SLAB_MUTEX] = "slab_mutex", [LOCK_RANK_RECLAIM] = "reclaim",
+		[LOCK_RANK_KFREE_RCU] = "kfree_rcu", [LOCK_RANK_VMAP_PURGE] = "vmap_purge",
+		[LOCK_RANK_VMAP] = "vmap", [LOCK_RANK_KMAP] = "kmap",
+		[LOCK_RANK_PERCPU] = "percpu", [LOCK_RANK_SLAB_CPU] = "slab_cpu",
+		[LOCK_RANK_SLAB_BARN] = "slab_barn", [LOCK_RANK_SLAB_NODE] = "slab_node",
+		[LOCK_RANK_PCP] = "pcp", [LOCK_RANK_ZONE] = "zone",
+		[LOCK_RANK_MEMBLOCK] = "memblock", [LOCK_RANK_USER] = "user",
+		[LOCK_RANK_RCU] = "rcu", [LOCK_RANK_REPORT] = "report",
 	};
 	return r < LOCK_RANK_COUNT ? names[r] : "?";
 }

@@ -30,6 +30,7 @@ enum lock_rank {
 	LOCK_RANK_KMAP,		/* the pkmap window */
 	LOCK_RANK_PERCPU,	/* the percpu chunk allocator */
 	LOCK_RANK_SLAB_CPU,	/* a cache's per-CPU local lock */
+	LOCK_RANK_SLAB_BARN,	/* a cache's barn of spare sheaves */
 	LOCK_RANK_SLAB_NODE,	/* a cache's node list_lock */
 	LOCK_RANK_PCP,		/* a CPU's per-CPU page lists */
 	LOCK_RANK_ZONE,		/* a buddy shard */

@@ -19,6 +19,10 @@
  *               chained through page->next, page->slabs counting the chain
  *   node partial n->partial under n->list_lock; full slabs are on no list
  *               (debug caches keep them on n->full)
+ *   sheaf       an array of free objects (kernels 6.18+): each CPU has a
+ *               main and a spare sheaf, the cache a barn of full and empty
+ *               ones (sheaf.c); objects in sheaves count as in use in
+ *               their slabs, like a CPU freelist
  *   debug cache any of slub_debug's F/Z/P/U (or failslab): every operation
  *               takes the locked single-object path, as the kernel does
  * Free pointers are stored obfuscated (SLAB_FREELIST_HARDENED):
@@ -108,6 +112,10 @@ struct kmem_cache_cpu {
 	unsigned int claim_after;	/* refills before a thread may own the CPU */
 	unsigned long last_revoke_ns;	/* when ownership was last taken away */
 	struct page *partial;
+	/* Atomic pointers: the owner thread uses them without c->lock,
+	 * anyone else only under c->lock with no owner (sheaf.c). */
+	struct slab_sheaf *main;
+	struct slab_sheaf *spare;
 	struct kmm_spinlock lock;
 };
 
@@ -123,6 +131,28 @@ struct slab_thread {
 extern struct slab_thread slab_thread_none;
 extern __thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec")));
 void slab_thread_register(void);
+
+/* Free objects of one cache, stacked: objects[size - 1] is the next one
+ * handed out. */
+struct slab_sheaf {
+	struct slab_sheaf *next;	/* on a barn list */
+	unsigned int size;
+	unsigned int pad;
+	void *objects[];
+};
+
+/* The cache's stock of spare sheaves, shared by its CPUs (one node). */
+struct slab_barn {
+	struct kmm_spinlock lock;
+	struct slab_sheaf *full;	/* under lock */
+	struct slab_sheaf *empty;	/* under lock */
+	unsigned int nr_full;		/* written under lock, read lockless */
+	unsigned int nr_empty;		/* written under lock, read lockless */
+};
+
+#define SHEAF_MAX_CAPACITY	128
+#define BARN_MAX_FULL		10	/* the kernel's MAX_FULL_SHEAVES */
+#define BARN_MAX_EMPTY		10	/* the kernel's MAX_EMPTY_SHEAVES */
 
 struct kmem_cache_node {
 	struct kmm_spinlock list_lock;
@@ -146,6 +176,7 @@ struct kmem_cache {
 	bool zero_on_alloc;		/* init_on_alloc applies */
 	bool zero_on_free;		/* init_on_free applies */
 	slab_flags_t flags;
+	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves */
 
 	/* Slow paths and views. */
 	unsigned int inuse;		/* end of object + right red zone */
@@ -160,6 +191,7 @@ struct kmem_cache {
 	struct list_head list;		/* slab_caches, under slab_mutex */
 	unsigned int *random_seq;	/* slab_freelist_random: slot offsets */
 	bool shutdown_failed;		/* destroy found live objects */
+	struct slab_barn barn;
 	struct kmem_cache_node node;
 };
 
@@ -346,6 +378,17 @@ void add_partial_locked(struct kmem_cache_node *n, struct page *slab, bool tail)
 void remove_partial_locked(struct kmem_cache_node *n, struct page *slab);
 struct page *new_slab(struct kmem_cache *s, gfp_t gfp);
 void discard_slab(struct kmem_cache *s, struct page *slab);
+bool cpu_own_locked(struct kmem_cache_cpu *c);
+void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended);
+void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid, bool may_own);
+void *cpu_take_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, void **flp);
+
+/* sheaf.c */
+void sheaf_cache_init(struct kmem_cache *s);
+void *sheaf_alloc_slow(struct kmem_cache *s);
+bool sheaf_free_slow(struct kmem_cache *s, void *object);
+void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf);
+void barn_shrink(struct kmem_cache *s);
 
 /* slub_debug.c */
 void slub_debug_parse(void);

@@ -11,6 +11,9 @@
  *       trylock it: on failure an allocation takes the locked
  *       single-object path (node lists) and a free goes straight to its
  *       slab. Flushes from other CPUs (shrink, destroy) lock it.
+ *   barn->lock (LOCK_RANK_SLAB_BARN)  the cache's spare sheaves (sheaf.c);
+ *       c->main and c->spare are guarded by c->lock for everyone but
+ *       the CPU's owner thread, which runs its sheaf fast paths lockless
  *   n->list_lock (LOCK_RANK_SLAB_NODE)  the node partial list, nr_partial,
  *       the PG_slab_node_partial bit, the full list and every object and
  *       counter of a debug cache's slabs
@@ -494,17 +497,17 @@ static void cpu_revoke_locked(struct kmem_cache_cpu *c, bool contended)
 		kmm_bug("slub: membarrier failed while taking a CPU's slab state from its owner");
 	while (atomic_load_acquire(&old->busy))
 		sched_yield();
-	c->refills = 0;
+	atomic_store_relaxed(&c->refills, 0);
 	if (contended && now - c->last_revoke_ns < 1000000UL)
-		c->claim_after = MIN(c->claim_after * 2, 4096u);
+		atomic_store_relaxed(&c->claim_after, MIN(c->claim_after * 2, 4096u));
 	else if (contended)
-		c->claim_after = 1;
+		atomic_store_relaxed(&c->claim_after, 1);
 	c->last_revoke_ns = now;
 }
 
 /* Swaps c->freelist for CPU_SLAB_BUSY: from here until the release, no
  * fast path on this CPU can commit. Returns the freelist it held. */
-static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended)
+void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended)
 {
 	unsigned long tid, owner = atomic_load_relaxed(&c->owner);
 	void *fl;
@@ -523,8 +526,7 @@ static void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, boo
 /* Publishes `fl` as the CPU's freelist (release: with any c->slab and
  * c->owner change). With `may_own`, a thread that keeps refilling this
  * CPU uncontended becomes its owner. */
-static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid,
-			       bool may_own)
+void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid, bool may_own)
 {
 	unsigned long owner;
 	bool ok;
@@ -533,13 +535,48 @@ static void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long
 	owner = atomic_load_relaxed(&c->owner);
 	if (owner == CPU_OWNER_REVOKING)
 		owner = 0;
-	if (may_own && slab_owner_mode && !owner && slab_self != &slab_thread_none &&
-	    ++c->refills >= c->claim_after)
-		owner = slab_token();
+	if (may_own && slab_owner_mode && !owner && slab_self != &slab_thread_none) {
+		atomic_store_relaxed(&c->refills, c->refills + 1);
+		if (c->refills >= c->claim_after)
+			owner = slab_token();
+	}
 	atomic_store_relaxed(&c->owner, owner);
 	ok = cpu_pair_cas(c, CPU_SLAB_BUSY, tid, fl, next_tid(tid));
 	if (KMM_DEBUG_ON && !ok)
 		kmm_bug("slub: a claimed CPU freelist changed under its claim");
+}
+
+/* With c->lock held: whether the calling thread owns the CPU, becoming its
+ * owner when nobody does and the claim policy allows it (a claim and
+ * release count as a refill). */
+bool cpu_own_locked(struct kmem_cache_cpu *c)
+{
+	unsigned long owner = atomic_load_relaxed(&c->owner), tid;
+	void *fl;
+
+	lock_assert_held(&c->lock);
+	if (owner == slab_token())
+		return true;
+	if (owner)
+		return false;
+	fl = cpu_claim_locked(c, &tid, true);
+	cpu_release_locked(c, fl, tid, true);
+	return atomic_load_relaxed(&c->owner) == slab_token();
+}
+
+/* Whether the sheaf slow paths (sheaf.c) may serve this thread on CPU `c`:
+ * it owns the CPU, or nobody does and its next refill would make it the
+ * owner. A lockless hint; cpu_own_locked() decides. */
+static always_inline bool cpu_sheaves_usable(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	unsigned long owner;
+
+	if (!s->sheaf_capacity)
+		return false;
+	owner = atomic_load_relaxed(&c->owner);
+	return owner == slab_token() ||
+	       (!owner && slab_owner_mode && slab_self != &slab_thread_none &&
+		atomic_load_relaxed(&c->refills) + 1 >= atomic_load_relaxed(&c->claim_after));
 }
 
 /* Pushes an unfrozen partial slab on the CPU's partial list; when the list
@@ -604,7 +641,7 @@ static void *get_partial_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 /* ___slab_alloc() with the CPU claimed: an object from the CPU's freelist,
  * its slab's remote frees, its partial slabs, or the node partial list.
  * NULL: a new slab is needed. *flp is the CPU freelist in and out. */
-static void *cpu_take_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, void **flp)
+void *cpu_take_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, void **flp)
 {
 	struct page *slab;
 	void *fl = *flp;
@@ -798,6 +835,14 @@ noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 
 noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
+	if (cpu_sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id()))) {
+		void *object = sheaf_alloc_slow(s);
+
+		if (object) {
+			count_event(EV_slab_alloc_slow);
+			return slab_post_alloc(s, gfp, object);
+		}
+	}
 	return slab_alloc_any(s, gfp, addr);
 }
 
@@ -820,6 +865,11 @@ noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned l
 noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
 			       unsigned long addr)
 {
+	if (cpu_sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id())) &&
+	    sheaf_free_slow(s, object)) {
+		count_event(EV_slab_free_slow);
+		return;
+	}
 	slab_free_any(s, slab, object, addr);
 }
 
@@ -980,8 +1030,28 @@ noinline void slab_free_special(struct kmem_cache *s, struct page *slab, void *o
 
 /* ---- flushing and shrinking ---- */
 
-/* Takes a CPU's slab state away (from any thread: the lock is taken, not
- * tried) and gives it back to the node. */
+/* Takes a CPU's sheaves away (from any thread: the lock is taken, not
+ * tried) and gives their objects back to their slabs. */
+static void flush_cpu_sheaves(struct kmem_cache *s, int cpu)
+{
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+	struct slab_sheaf *main, *spare;
+	unsigned long tid;
+	void *fl;
+
+	kmm_spin_lock(&c->lock);
+	fl = cpu_claim_locked(c, &tid, false);
+	main = atomic_load_relaxed(&c->main);
+	spare = atomic_load_relaxed(&c->spare);
+	atomic_store_relaxed(&c->main, NULL);
+	atomic_store_relaxed(&c->spare, NULL);
+	cpu_release_locked(c, fl, tid, false);
+	kmm_spin_unlock(&c->lock);
+	sheaf_discard(s, main);
+	sheaf_discard(s, spare);
+}
+
+/* Takes a CPU's slab state away and gives it back to the node. */
 static void flush_cpu_slab(struct kmem_cache *s, int cpu)
 {
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
@@ -1003,12 +1073,19 @@ static void flush_cpu_slab(struct kmem_cache *s, int cpu)
 		put_partials(s, partial);
 }
 
+/* Sheaves first, every CPU's and the barn's: their objects may park slabs
+ * on any CPU's partial list, which the second pass then empties. */
 static void flush_all(struct kmem_cache *s)
 {
 	int cpu;
 
 	if (kmem_cache_debug(s))
 		return;
+	if (s->sheaf_capacity) {
+		for_each_possible_cpu(cpu)
+			flush_cpu_sheaves(s, cpu);
+		barn_shrink(s);
+	}
 	for_each_possible_cpu(cpu)
 		flush_cpu_slab(s, cpu);
 }
@@ -1346,6 +1423,7 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
 	s->special = kmem_cache_debug(s) || failslab.enabled;
+	sheaf_cache_init(s);
 	s->zero_on_alloc = kmm_config.init_on_alloc && !ctor &&
 			   !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 	s->zero_on_free = kmm_config.init_on_free && !ctor &&

@@ -23,6 +23,10 @@
  *   then waits until the owner is not busy. A slow path may hand ownership
  *   to its thread after a few refills without contention (slub.c).
  *
+ * Sheaves (sheaf.c): an owner's fast paths pop from and push onto the
+ *   CPU's main sheaf instead of the freelist; the freelist then feeds
+ *   sheaf refills, shared mode and caches without sheaves.
+ *
  * A slow path that changes c->slab first swaps c->freelist for
  * CPU_SLAB_BUSY (bumping tid): shared fast paths then fail their cmpxchg
  * or see BUSY and leave, and an owner never runs concurrently with
@@ -147,20 +151,22 @@ static always_inline void *slab_alloc_any(struct kmem_cache *s, gfp_t gfp, unsig
 	return slab_post_alloc(s, gfp, object);
 }
 
-/* The owner's path inline; anything else (an unbound thread, shared
- * mode, a lost ownership, an empty freelist, zeroing) leaves by a tail
+/* The owner's path inline: the top object of the CPU's main sheaf
+ * (sheaf.c). Anything else (an unbound thread, shared mode, a lost
+ * ownership, an empty sheaf, a cache without sheaves) leaves by a tail
  * call, so the inline part needs no saved registers. */
 static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	unsigned long tok = slab_token();
 	unsigned int cpu = kmm_current.cpu;
 	struct kmem_cache_cpu *c;
+	struct slab_sheaf *sheaf;
+	unsigned long off, *counter;
+	unsigned int n;
 	void *object;
 
 	if (unlikely(s->special))
 		return slab_alloc_special(s, gfp, addr);
-	unsigned long off, *counter;
-
 	if (unlikely(cpu >= nr_cpu_ids))
 		return slab_alloc_shared(s, gfp, addr);
 	off = kmm_per_cpu_offset[cpu];
@@ -170,19 +176,24 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 		return slab_alloc_shared(s, gfp, addr);
 	atomic_store_relaxed(slab_busy(tok), 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	object = atomic_load_relaxed(&c->freelist);
-	if (unlikely(atomic_load_relaxed(&c->owner) != tok ||
-		     (uintptr_t)object <= (uintptr_t)CPU_SLAB_BUSY)) {
-		atomic_store_release(slab_busy(tok), 0);
-		return slab_alloc_shared(s, gfp, addr);
-	}
-	cpu_owner_commit(c, tok, get_freepointer(s, object));
+	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
+		goto leave;
+	sheaf = atomic_load_relaxed(&c->main);
+	if (unlikely(!sheaf || !sheaf->size))
+		goto leave;
+	n = sheaf->size - 1;
+	object = sheaf->objects[n];
+	sheaf->size = n;
+	atomic_store_release(slab_busy(tok), 0);
 	clear_freepointer(s, object);
 	slab_event_inc(counter);
 	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
 		return slab_zero_object(s, object);
 	kasan_unpoison(object, s->object_size);
 	return object;
+leave:
+	atomic_store_release(slab_busy(tok), 0);
+	return slab_alloc_shared(s, gfp, addr);
 }
 
 /* Before an object becomes free: init_on_free and ASan poisoning. */
@@ -248,16 +259,18 @@ static always_inline enum cpu_push cpu_free_push(struct kmem_cache *s, struct pa
 }
 
 /* do_slab_free() for one object of `slab` (a non-debug cache): the
- * owner's path inline, anything else through slab_free_shared(). */
+ * owner's path inline, onto the CPU's main sheaf whatever slab the object
+ * is from; anything else through slab_free_shared(). The free pointer slot
+ * gets an encoded NULL, so the object reads as free (double-free check). */
 static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *slab,
 					     void *object, unsigned long addr)
 {
 	unsigned long tok = slab_token();
 	unsigned int cpu = kmm_current.cpu;
 	struct kmem_cache_cpu *c;
-	void *fl;
-
+	struct slab_sheaf *sheaf;
 	unsigned long off, *counter;
+	unsigned int n;
 
 	if (unlikely(slab_object_is_free(s, slab, object)))
 		return slab_report_double_free(s, slab, object);
@@ -269,14 +282,17 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
 		atomic_store_relaxed(slab_busy(tok), 1);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		fl = atomic_load_relaxed(&c->freelist);
-		if (likely(atomic_load_relaxed(&c->owner) == tok && fl != object &&
-			   slab == atomic_load_relaxed(&c->slab) && fl != CPU_SLAB_BUSY)) {
-			kasan_poison(object, s->object_size);
-			set_freepointer(s, object, fl);
-			cpu_owner_commit(c, tok, object);
-			slab_event_inc(counter);
-			return;
+		if (likely(atomic_load_relaxed(&c->owner) == tok)) {
+			sheaf = atomic_load_relaxed(&c->main);
+			if (likely(sheaf && (n = sheaf->size) < s->sheaf_capacity)) {
+				set_freepointer(s, object, NULL);
+				kasan_poison(object, s->object_size);
+				sheaf->objects[n] = object;
+				sheaf->size = n + 1;
+				atomic_store_release(slab_busy(tok), 0);
+				slab_event_inc(counter);
+				return;
+			}
 		}
 		atomic_store_release(slab_busy(tok), 0);
 	}
