@@ -829,6 +829,8 @@ static bool should_failslab(struct kmem_cache *s, gfp_t gfp)
 		return false;
 	if (kmm_config.failslab_ignore_gfp_wait && (gfp & __GFP_DIRECT_RECLAIM))
 		return false;
+	if (kmm_config.failslab_cache_filter && !(s->flags & SLAB_FAILSLAB))
+		return false;
 	return should_fail(&failslab, s->object_size);
 }
 
@@ -1345,7 +1347,9 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
-	s->special = kmem_cache_debug(s) || failslab.enabled;
+	s->special = kmem_cache_debug(s) ||
+		     (failslab.enabled && (!kmm_config.failslab_cache_filter ||
+					   (s->flags & SLAB_FAILSLAB)));
 	s->zero_on_alloc = kmm_config.init_on_alloc && !ctor &&
 			   !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 	s->zero_on_free = kmm_config.init_on_free && !ctor &&
