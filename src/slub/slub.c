@@ -370,6 +370,9 @@ void discard_slab(struct kmem_cache *s, struct page *slab)
 {
 	unsigned int order = compound_order(slab);
 
+	if (kmem_cache_debug(s))
+		slab_debug_discard(s, slab);
+
 	atomic_sub_relaxed(&s->node.nr_slabs, 1);
 	atomic_sub_relaxed(&s->node.total_objects, slab_objects(slab));
 	atomic_sub_relaxed(&slab_total_slabs, 1);
@@ -1048,6 +1051,8 @@ int kmem_cache_shrink(struct kmem_cache *s)
 
 	if (!s)
 		return 0;
+	if (KMM_DEBUG_ON)
+		slab_verify(s);
 	return cache_shrink(s, &freed);
 }
 
@@ -1263,7 +1268,8 @@ static bool calculate_sizes(struct kmem_cache *s)
 		size += sizeof(void *);
 	s->inuse = size;
 	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor ||
-	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *))) {
+	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *)) ||
+	    slub_debug_orig_size(s)) {
 		/* The object must stay intact while free: the free pointer
 		 * goes after it. */
 		s->offset = size;
@@ -1273,6 +1279,8 @@ static bool calculate_sizes(struct kmem_cache *s)
 	}
 	if (flags & SLAB_STORE_USER)
 		size += 2 * sizeof(struct slab_track);
+	if (slub_debug_orig_size(s))
+		size += sizeof(unsigned int);
 	if (flags & SLAB_RED_ZONE) {
 		size += sizeof(void *);
 		s->red_left_pad = ALIGN_UP((unsigned int)sizeof(void *), s->align);
@@ -1473,6 +1481,8 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		kmm_bug("kmem_cache_destroy: %s is a kmalloc cache", s->name);
 		return;
 	}
+	if (KMM_DEBUG_ON)
+		slab_verify(s);
 	if (cache_shrink(s, &freed)) {
 		report_remaining_locked(s);
 		s->shutdown_failed = true;
