@@ -272,6 +272,35 @@ static void test_validate_clean_and_damaged(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* The padding between a slot's metadata and the next slot
+ * (check_pad_bytes), after the tracks and, in kmalloc caches, orig_size. */
+static void test_object_padding(void **state)
+{
+	struct kmem_cache *s;
+	unsigned char *p;
+	unsigned int pad;
+
+	(void)state;
+	boot("mem=128M nr_cpus=2 kswapd=off slub_debug=FZPU");
+	s = kmem_cache_create("objpad", 100, 0, 0, NULL);
+	p = kmem_cache_alloc(s, GFP_KERNEL);
+	/* object 100 + red zone 4 | free pointer | 2 tracks | padding */
+	pad = s->inuse + sizeof(void *) + 2 * sizeof(struct slab_track);
+	assert_true(pad < s->size - s->red_left_pad);
+	poke(p, pad, 0);
+	EXPECT_ONE_REPORT("BUG objpad (Not tainted): Object padding overwritten",
+			  kmem_cache_free(s, p));
+	kmem_cache_destroy(s);
+
+	p = kmalloc(20, GFP_KERNEL);
+	s = object_head_page(p)->slab_cache;
+	pad = s->inuse + sizeof(void *) + 2 * sizeof(struct slab_track) + sizeof(unsigned int);
+	assert_true(pad < s->size - s->red_left_pad);
+	poke(p, pad, 0);
+	EXPECT_ONE_REPORT("BUG kmalloc-32 (Not tainted): Object padding overwritten", kfree(p));
+	assert_int_equal(kmm_exit(), 0);
+}
+
 /* kmalloc(20) from kmalloc-32: bytes 20..31 are red zone (the kernel's
  * orig_size), with Z alone and with everything on. */
 static void test_kmalloc_redzone(void **state)
@@ -423,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_failslab),
 		cmocka_unit_test(test_slab_padding),
 		cmocka_unit_test(test_validate_clean_and_damaged),
+		cmocka_unit_test(test_object_padding),
 		cmocka_unit_test(test_kmalloc_redzone),
 		cmocka_unit_test(test_kmalloc_redzone_ksize_krealloc),
 		cmocka_unit_test(test_failslab_cache_filter),
