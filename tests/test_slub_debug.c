@@ -381,6 +381,19 @@ static void test_kmalloc_redzone_ksize_krealloc(void **state)
 		assert_int_equal(q[i], 0);
 	kfree(q);
 	assert_int_equal(kmm_bug_count(), before + 1);
+	/* ksize() is still the class, the kernel's table, and after it the
+	 * whole class may be written */
+	for (size_t n = 1; n <= 8192; n += n < 512 ? 1 : 61) {
+		size_t class = n <= 8 ? 8 : n <= 64 ? 1UL << (64 - __builtin_clzl(n - 1)) :
+			       n <= 96 ? 96 : n <= 128 ? 128 : n <= 192 ? 192 :
+			       1UL << (64 - __builtin_clzl(n - 1));
+
+		p = kmalloc(n, GFP_KERNEL);
+		assert_int_equal(ksize(p), class);
+		memset(p, 4, class);
+		kfree(p);
+	}
+	assert_int_equal(kmm_bug_count(), before + 1);
 	assert_int_equal(kmm_exit(), 0);
 }
 
