@@ -101,6 +101,85 @@ static void test_verify_kmalloc_debug(void **state)
 	free(objects);
 }
 
+struct churn {
+	struct kmem_cache *s;
+	int cpu, stop;
+	unsigned long rounds;	/* atomic */
+};
+
+/* Allocates and frees (kmalloc'ed and cache objects, some freed by the
+ * other churner's CPU through a shared ring) until told to stop. */
+static void *churn(void *arg)
+{
+	static void *ring[64];
+	struct churn *c = arg;
+	unsigned int i = 0;
+
+	kmm_cpu_bind(c->cpu);
+	while (!atomic_load_acquire(&c->stop)) {
+		void *keep[16], *old;
+
+		for (int j = 0; j < 16; j++) {
+			keep[j] = kmem_cache_alloc(c->s, GFP_KERNEL);
+			assert_non_null(keep[j]);
+		}
+		old = atomic_xchg_acq_rel(&ring[i % 64], kmalloc(24 + i % 40, GFP_KERNEL));
+		i++;
+		kfree(old);
+		for (int j = 0; j < 16; j += 1 + c->cpu)
+			kmem_cache_free(c->s, keep[j]);
+		for (int j = 1; c->cpu && j < 16; j += 2)
+			kmem_cache_free(c->s, keep[j]);
+		atomic_add_relaxed(&c->rounds, 1);
+	}
+	kmm_cpu_unbind();
+	for (int j = 0; j < 64; j++)
+		kfree(atomic_xchg_acq_rel(&ring[j], NULL));
+	return NULL;
+}
+
+/* The walks run beside allocations and remote frees without a false
+ * report (and, under TSan, without a race). */
+static void walk_beside_churn(const char *cmdline)
+{
+	struct churn c[2];
+	pthread_t t[2];
+	unsigned long before;
+	struct kmem_cache *s, *k;
+	void *probe;
+
+	assert_int_equal(kmm_init(cmdline), 0);
+	s = kmem_cache_create("churn", 72, 0, 0, NULL);
+	probe = kmalloc(24, GFP_KERNEL);
+	k = atomic_load_relaxed(&object_head_page(probe)->slab_cache);
+	kfree(probe);
+	before = kmm_bug_count();
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct churn){ s, i, 0, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, churn, &c[i]), 0);
+	}
+	for (int i = 0; i < 300 || atomic_load_relaxed(&c[0].rounds) < 1500 ||
+			atomic_load_relaxed(&c[1].rounds) < 1500; i++) {
+		slab_verify(s);
+		slab_validate(s);
+		slab_validate(k);
+	}
+	for (int i = 0; i < 2; i++)
+		atomic_store_release(&c[i].stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(kmm_bug_count(), before);
+	kmem_cache_destroy(s);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+static void test_walk_beside_churn(void **state)
+{
+	(void)state;
+	walk_beside_churn("mem=128M nr_cpus=2 kswapd=off");
+	walk_beside_churn("mem=128M nr_cpus=2 kswapd=off slub_debug=FZPU");
+}
+
 /* One partial slab claims one more object in use than it has: one report,
  * and the walk itself changes nothing. */
 static void test_verify_corrupt_counters(void **state)
@@ -152,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_verify_debug),
 		cmocka_unit_test(test_verify_kmalloc_debug),
 		cmocka_unit_test(test_verify_corrupt_counters),
+		cmocka_unit_test(test_walk_beside_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
