@@ -125,6 +125,10 @@ static void *churn(void *arg)
 		}
 		old = atomic_xchg_acq_rel(&ring[i % 64], kmalloc(24 + i % 40, GFP_KERNEL));
 		i++;
+		/* krealloc within the object moves its red zone, ksize drops it */
+		old = krealloc(old, 30 + i % 34, GFP_KERNEL | __GFP_ZERO);
+		if (i % 3 == 0)
+			memset(old, 5, ksize(old));
 		kfree(old);
 		for (int j = 0; j < 16; j += 1 + c->cpu)
 			kmem_cache_free(c->s, keep[j]);

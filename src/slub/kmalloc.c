@@ -388,14 +388,19 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 		}
 	}
 	if (ks >= new_size) {
+		/* The red zone moves first: slab_validate() must not see the
+		 * zeroing below in what is still red zone. A shrink's slack
+		 * becomes red zone, not zeroes. */
+		bool redzoned = s && slub_debug_orig_size(s) && (s->flags & SLAB_RED_ZONE);
+
+		if (s && slub_debug_orig_size(s))
+			slab_debug_set_orig_size(s, (void *)p, (unsigned int)new_size, false);
 		if ((gfp & __GFP_ZERO) || (s && s->zero_on_alloc)) {
 			if (orig_size && orig_size < new_size)
 				memset((char *)p + orig_size, 0, new_size - orig_size);
-			else
+			else if (!redzoned)
 				memset((char *)p + new_size, 0, ks - new_size);
 		}
-		if (s && slub_debug_orig_size(s))
-			slab_debug_set_orig_size(s, (void *)p, (unsigned int)new_size, false);
 		return (void *)p;
 	}
 	ret = kmalloc_gfp(new_size, gfp, RET_IP);
