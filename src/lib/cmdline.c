@@ -162,6 +162,9 @@ static const struct param {
 	{ "fail_page_alloc.min-order", P_UINT, FIELD(fail_page_alloc_min_order), 0, 10, 0 },
 	{ "failslab", P_FAULT, FIELD(failslab), 0, 0, 0 },
 	{ "failslab.ignore-gfp-wait", P_BOOL, FIELD(failslab_ignore_gfp_wait), 0, 0, 0 },
+	/* debugfs failslab/cache-filter: only caches with slub_debug's A fail */
+	{ "failslab.cache-filter", P_BOOL, FIELD(failslab_cache_filter), 0, 0, 0 },
+	{ "failslab_cache_filter", P_BOOL, FIELD(failslab_cache_filter), 0, 0, 0 },
 	{ "vmalloc", P_SIZE, FIELD(vmalloc_size), 16UL << 20, 1UL << 44, 0 },
 	{ "panic_on_warn", P_BOOL, FIELD(panic_on_warn), 0, 0, 0 },
 };

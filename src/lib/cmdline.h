@@ -31,6 +31,7 @@ struct kmm_config {
 	unsigned int fail_page_alloc_min_order;
 	char failslab[96];
 	bool failslab_ignore_gfp_wait;
+	bool failslab_cache_filter;	/* failslab.cache-filter=1 */
 	unsigned long vmalloc_size;	/* vmalloc=: size of vmalloc space */
 	bool panic_on_warn;
 };

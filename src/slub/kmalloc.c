@@ -8,6 +8,10 @@
  * inside an object, a vmalloc address, memory kmm never handed out, a
  * page that is neither slab nor large kmalloc, the wrong cache.
  *
+ * Under slub_debug (U or Z) an object remembers the size it was asked for
+ * and the rest of its class is red zone (slub_debug.c); krealloc within
+ * the object moves that boundary, ksize() gives the caller the whole class.
+ *
  * No locks of its own: the caches are created at boot and only read
  * afterwards. */
 #include <string.h>
@@ -199,6 +203,19 @@ static noinline void *kmalloc_not_ready(gfp_t gfp)
 	return NULL;
 }
 
+/* A debug or fault-injected class: the locked path, then the requested
+ * size is recorded (the kernel passes it down as orig_size). */
+static noinline void *kmalloc_special(struct kmem_cache *s, size_t size, gfp_t gfp,
+				      unsigned long addr)
+{
+	void *object = slab_alloc_special(s, gfp, addr);
+
+	if (object && slub_debug_orig_size(s))
+		slab_debug_set_orig_size(s, object, (unsigned int)size,
+					 !s->zero_on_alloc && !(gfp & __GFP_ZERO));
+	return object;
+}
+
 static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
 {
 	struct kmem_cache *s;
@@ -210,6 +227,8 @@ static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long add
 		return kmalloc_not_ready(gfp);
 	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
 		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
+	if (unlikely(s->special))
+		return kmalloc_special(s, size, gfp, addr);
 	return slab_alloc(s, gfp, addr);
 }
 
@@ -307,32 +326,51 @@ static size_t slab_ksize(const struct kmem_cache *s)
 #endif
 }
 
-/* 0 and one report for a pointer kmalloc did not return. */
-static size_t ksize_checked(const void *x, const char *caller)
+/* The cache of slab object `x`, NULL for a large kmalloc block; false and
+ * one report for a pointer kmalloc did not return. */
+static bool kmalloc_owner(const void *x, const char *caller, struct kmem_cache **sp)
 {
-	struct page *page;
+	struct page *page = object_head_page(x);
 
-	if (ZERO_OR_NULL_PTR(x))
-		return 0;
-	page = object_head_page(x);
-	if (page && PageSlab(page) && slab_object_start(page->slab_cache, page, x))
-		return slab_ksize(page->slab_cache);
+	*sp = NULL;
+	if (page && PageSlab(page) && slab_object_start(page->slab_cache, page, x)) {
+		*sp = page->slab_cache;
+		return true;
+	}
 	if (page && PageLargeKmalloc(page) && x == page_address(page))
-		return PAGE_SIZE << compound_order(page);
+		return true;
 	slab_free_bad(NULL, x, page, caller);
-	return 0;
+	return false;
 }
 
+static size_t large_kmalloc_size(const void *x)
+{
+	return PAGE_SIZE << compound_order(object_head_page(x));
+}
+
+/* The whole class is the caller's from now on: its kmalloc red zone goes
+ * (the kernel's skip_orig_size_check()). */
 size_t ksize(const void *x)
 {
-	return ksize_checked(x, "ksize");
+	struct kmem_cache *s;
+
+	if (ZERO_OR_NULL_PTR(x) || !kmalloc_owner(x, "ksize", &s))
+		return 0;
+	if (!s)
+		return large_kmalloc_size(x);
+	if (slub_debug_orig_size(s))
+		slab_debug_set_orig_size(s, (void *)x, s->object_size, false);
+	return slab_ksize(s);
 }
 
-/* The kernel's krealloc: the same object while it still fits (contents
- * kept, a shrink too), else a new one with the contents copied. */
+/* The kernel's krealloc (__do_krealloc): the same object while the new
+ * size fits its class (contents kept, a shrink too; the red zone after the
+ * requested size moves), else a new one with the requested bytes copied.
+ * init_on_alloc and __GFP_ZERO zero what the caller gains. */
 void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
-	size_t ks = 0;
+	struct kmem_cache *s = NULL;
+	size_t ks = 0, orig_size = 0;
 	void *ret;
 
 	if (unlikely(!new_size)) {
@@ -340,18 +378,34 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return ZERO_SIZE_PTR;
 	}
 	if (!ZERO_OR_NULL_PTR(p)) {
-		ks = ksize_checked(p, "krealloc");
-		if (!ks)
+		if (!kmalloc_owner(p, "krealloc", &s))
 			return NULL;
+		if (s) {
+			ks = s->object_size;
+			orig_size = slab_get_orig_size(s, p);
+		} else {
+			ks = large_kmalloc_size(p);
+		}
 	}
 	if (ks >= new_size) {
-		if (gfp & __GFP_ZERO)
-			memset((char *)p + new_size, 0, ks - new_size);
+		/* The red zone moves first: slab_validate() must not see the
+		 * zeroing below in what is still red zone. A shrink's slack
+		 * becomes red zone, not zeroes. */
+		bool redzoned = s && slub_debug_orig_size(s) && (s->flags & SLAB_RED_ZONE);
+
+		if (s && slub_debug_orig_size(s))
+			slab_debug_set_orig_size(s, (void *)p, (unsigned int)new_size, false);
+		if ((gfp & __GFP_ZERO) || (s && s->zero_on_alloc)) {
+			if (orig_size && orig_size < new_size)
+				memset((char *)p + orig_size, 0, new_size - orig_size);
+			else if (!redzoned)
+				memset((char *)p + new_size, 0, ks - new_size);
+		}
 		return (void *)p;
 	}
 	ret = kmalloc_gfp(new_size, gfp, RET_IP);
 	if (ret && ks) {
-		memcpy(ret, p, ks);
+		memcpy(ret, p, orig_size ? orig_size : ks);
 		kfree(p);
 	}
 	return ret;

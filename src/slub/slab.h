@@ -5,9 +5,9 @@
  *               slots of s->size bytes; its head struct page carries
  *               slab_cache, freelist+counters and slab_list (buddy/page.h)
  *   slot        [left red zone][object][right red zone][free pointer]
- *               [alloc/free tracks][padding]; everything but the object
- *               exists only in debug caches (and the free pointer lives
- *               inside the object when nothing forbids it)
+ *               [alloc/free tracks][orig_size][padding]; everything but
+ *               the object exists only in debug caches (and the free
+ *               pointer lives inside the object when nothing forbids it)
  *   counters    inuse (objects handed out, including those on a CPU
  *               freelist), objects, frozen; changed together with
  *               page->freelist by one double-word compare-and-swap
@@ -350,6 +350,15 @@ static inline bool kmem_cache_debug(const struct kmem_cache *s)
 	return (s->flags & SLAB_DEBUG_FLAGS) != 0;
 }
 
+/* A kmalloc cache whose slots keep the requested size (the kernel's
+ * orig_size, after the tracks): with U as in the kernel, and with Z, so
+ * that red zones alone cover the slack between the request and the size
+ * class. Its free pointer is outside the object. */
+static inline bool slub_debug_orig_size(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_KMALLOC) && (s->flags & (SLAB_STORE_USER | SLAB_RED_ZONE));
+}
+
 /* slub.c */
 extern struct list_head slab_caches;
 extern struct kmm_mutex slab_mutex;
@@ -405,6 +414,15 @@ void slab_print_object_tracks(struct kmem_cache *s, void *object);
 unsigned int slab_info_end(const struct kmem_cache *s);
 void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *shown,
 		       unsigned int max_shown);
+unsigned int slab_get_orig_size(struct kmem_cache *s, const void *object);
+void slab_debug_set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size,
+			      bool poison_end);
+void slab_debug_discard(struct kmem_cache *s, struct page *slab);
+void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab);
+
+/* slab_verify.c */
+unsigned long slab_verify(struct kmem_cache *s);
+unsigned long slab_validate(struct kmem_cache *s);
 
 /* kmalloc.c */
 int kmalloc_init(void);

@@ -373,6 +373,9 @@ void discard_slab(struct kmem_cache *s, struct page *slab)
 {
 	unsigned int order = compound_order(slab);
 
+	if (kmem_cache_debug(s))
+		slab_debug_discard(s, slab);
+
 	atomic_sub_relaxed(&s->node.nr_slabs, 1);
 	atomic_sub_relaxed(&s->node.total_objects, slab_objects(slab));
 	atomic_sub_relaxed(&slab_total_slabs, 1);
@@ -879,6 +882,8 @@ static bool should_failslab(struct kmem_cache *s, gfp_t gfp)
 		return false;
 	if (kmm_config.failslab_ignore_gfp_wait && (gfp & __GFP_DIRECT_RECLAIM))
 		return false;
+	if (kmm_config.failslab_cache_filter && !(s->flags & SLAB_FAILSLAB))
+		return false;
 	return should_fail(&failslab, s->object_size);
 }
 
@@ -1123,6 +1128,8 @@ int kmem_cache_shrink(struct kmem_cache *s)
 
 	if (!s)
 		return 0;
+	if (KMM_DEBUG_ON)
+		slab_verify(s);
 	return cache_shrink(s, &freed);
 }
 
@@ -1338,7 +1345,8 @@ static bool calculate_sizes(struct kmem_cache *s)
 		size += sizeof(void *);
 	s->inuse = size;
 	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor ||
-	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *))) {
+	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *)) ||
+	    slub_debug_orig_size(s)) {
 		/* The object must stay intact while free: the free pointer
 		 * goes after it. */
 		s->offset = size;
@@ -1348,6 +1356,8 @@ static bool calculate_sizes(struct kmem_cache *s)
 	}
 	if (flags & SLAB_STORE_USER)
 		size += 2 * sizeof(struct slab_track);
+	if (slub_debug_orig_size(s))
+		size += sizeof(unsigned int);
 	if (flags & SLAB_RED_ZONE) {
 		size += sizeof(void *);
 		s->red_left_pad = ALIGN_UP((unsigned int)sizeof(void *), s->align);
@@ -1422,7 +1432,9 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
-	s->special = kmem_cache_debug(s) || failslab.enabled;
+	s->special = kmem_cache_debug(s) ||
+		     (failslab.enabled && (!kmm_config.failslab_cache_filter ||
+					   (s->flags & SLAB_FAILSLAB)));
 	sheaf_cache_init(s);
 	s->zero_on_alloc = kmm_config.init_on_alloc && !ctor &&
 			   !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
@@ -1547,6 +1559,8 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		kmm_bug("kmem_cache_destroy: %s is a kmalloc cache", s->name);
 		return;
 	}
+	if (KMM_DEBUG_ON)
+		slab_verify(s);
 	if (cache_shrink(s, &freed)) {
 		report_remaining_locked(s);
 		s->shutdown_failed = true;

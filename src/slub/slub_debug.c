@@ -19,6 +19,14 @@
  * the rest of its slab ("Marking all objects used"), as the kernel does.
  * The kernel checks only with F; kmm checks every debug cache.
  *
+ * Poisoned caches fill each slab's tail, after its last slot, with
+ * POISON_INUSE; it is checked when the slab goes back to the buddy and by
+ * slab_validate() ("Padding overwritten"). kmalloc caches keep the
+ * requested size (orig_size) and red-zone the rest of the size class
+ * ("kmalloc Redzone overwritten"): the kernel with U, kmm with U or Z.
+ * ksize() makes the whole class the caller's, as the kernel's
+ * skip_orig_size_check().
+ *
  * In ASan builds a slot's red zones and metadata are poisoned for ASan; this
  * file unpoisons a slot while it works on it. */
 #include <ctype.h>
@@ -36,6 +44,7 @@
 #include "percpu/cpu.h"
 
 #define MAX_DEBUG_BLOCKS	8
+#define NO_ASAN		__attribute__((no_sanitize("address")))
 
 static slab_flags_t debug_global;
 static struct {
@@ -146,6 +155,44 @@ unsigned int slab_info_end(const struct kmem_cache *s)
 static struct slab_track *get_track(struct kmem_cache *s, void *object, enum track_item item)
 {
 	return (struct slab_track *)((char *)object + slab_info_end(s)) + item;
+}
+
+/* orig_size: after the tracks, or where they would be. */
+static unsigned int *orig_size_slot(struct kmem_cache *s, const void *object)
+{
+	unsigned int off = slab_info_end(s);
+
+	if (s->flags & SLAB_STORE_USER)
+		off += 2 * sizeof(struct slab_track);
+	return (unsigned int *)((char *)object + off);
+}
+
+/* Where a slot's padding starts: after the metadata (check_pad_bytes). */
+static unsigned int slot_pad_start(struct kmem_cache *s)
+{
+	unsigned int off = slab_info_end(s);
+
+	if (s->flags & SLAB_STORE_USER)
+		off += 2 * sizeof(struct slab_track);
+	if (slub_debug_orig_size(s))
+		off += sizeof(unsigned int);
+	return off;
+}
+
+/* The size kmalloc was asked for; the object size for other caches. Only
+ * the object's owner writes it, so the owner may read it without a lock.
+ * It lives in the slot's metadata, poisoned for ASan. */
+NO_ASAN unsigned int slab_get_orig_size(struct kmem_cache *s, const void *object)
+{
+	if (!slub_debug_orig_size(s))
+		return s->object_size;
+	return atomic_load_relaxed(orig_size_slot(s, object));
+}
+
+static NO_ASAN void set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size)
+{
+	if (slub_debug_orig_size(s))
+		atomic_store_relaxed(orig_size_slot(s, object), orig_size);
 }
 
 static void slot_unpoison(struct kmem_cache *s, void *object)
@@ -262,7 +309,7 @@ static void print_section(const char *text, const uint8_t *addr, unsigned int le
 static void print_trailer(struct kmem_cache *s, struct page *slab, uint8_t *p)
 {
 	uint8_t *start = slab_address(slab);
-	unsigned int off = slab_info_end(s);
+	unsigned int off = slot_pad_start(s);
 
 	slab_print_object_tracks(s, p);
 	print_slab_info(slab);
@@ -273,8 +320,6 @@ static void print_trailer(struct kmem_cache *s, struct page *slab, uint8_t *p)
 	print_section("Object   ", p, MIN(s->object_size, 128u));
 	if (s->flags & SLAB_RED_ZONE)
 		print_section("Redzone  ", p + s->object_size, s->inuse - s->object_size);
-	if (s->flags & SLAB_STORE_USER)
-		off += 2 * sizeof(struct slab_track);
 	if (off < s->size - s->red_left_pad)
 		print_section("Padding  ", p + off, s->size - s->red_left_pad - off);
 }
@@ -319,18 +364,24 @@ static bool check_bytes_and_report(struct kmem_cache *s, struct page *slab, uint
 	return false;
 }
 
+/* An allocated kmalloc object is red-zoned from its requested size on,
+ * and its poison ends there. */
 static void init_object(struct kmem_cache *s, void *object, uint8_t val)
 {
 	uint8_t *p = object;
+	unsigned int poison_size = s->object_size;
 
-	if (s->flags & SLAB_RED_ZONE)
+	if (s->flags & SLAB_RED_ZONE) {
 		memset(p - s->red_left_pad, val, s->red_left_pad);
+		if (val == SLUB_RED_ACTIVE)
+			poison_size = slab_get_orig_size(s, object);
+	}
 	if (s->flags & OBJECT_POISON) {
-		memset(p, POISON_FREE, s->object_size - 1);
-		p[s->object_size - 1] = POISON_END;
+		memset(p, POISON_FREE, poison_size - 1);
+		p[poison_size - 1] = POISON_END;
 	}
 	if (s->flags & SLAB_RED_ZONE)
-		memset(p + s->object_size, val, s->inuse - s->object_size);
+		memset(p + poison_size, val, s->inuse - poison_size);
 }
 
 static bool check_object(struct kmem_cache *s, struct page *slab, void *object, uint8_t val)
@@ -345,6 +396,14 @@ static bool check_object(struct kmem_cache *s, struct page *slab, void *object, 
 		if (!check_bytes_and_report(s, slab, p, "Right Redzone", endobject, val,
 					    s->inuse - s->object_size))
 			ok = false;
+		if (val == SLUB_RED_ACTIVE && slub_debug_orig_size(s)) {
+			unsigned int orig_size = slab_get_orig_size(s, p);
+
+			if (orig_size < s->object_size &&
+			    !check_bytes_and_report(s, slab, p, "kmalloc Redzone", p + orig_size,
+						    val, s->object_size - orig_size))
+				ok = false;
+		}
 	} else if ((s->flags & SLAB_POISON) && s->object_size < s->inuse) {
 		if (!check_bytes_and_report(s, slab, p, "Alignment padding", endobject,
 					    POISON_INUSE, s->inuse - s->object_size))
@@ -358,10 +417,8 @@ static bool check_object(struct kmem_cache *s, struct page *slab, void *object, 
 			ok = false;
 	}
 	if (s->flags & SLAB_POISON) {
-		unsigned int off = slab_info_end(s), end = s->size - s->red_left_pad;
+		unsigned int off = slot_pad_start(s), end = s->size - s->red_left_pad;
 
-		if (s->flags & SLAB_STORE_USER)
-			off += 2 * sizeof(struct slab_track);
 		if (off < end && !check_bytes_and_report(s, slab, p, "Object padding", p + off,
 							 POISON_INUSE, end - off))
 			ok = false;
@@ -422,6 +479,8 @@ bool slab_debug_alloc_checks(struct kmem_cache *s, struct page *slab, void *obje
 		set_track(s, object, TRACK_ALLOC, addr);
 	if (s->flags & SLAB_TRACE)
 		kmm_pr_info("TRACE %s alloc %p", s->name, object);
+	/* kmalloc sets the requested size once it has the object */
+	set_orig_size(s, object, s->object_size);
 	init_object(s, object, SLUB_RED_ACTIVE);
 	slab_debug_poison_slot(s, object, true);
 	return true;
@@ -446,6 +505,120 @@ bool slab_debug_free_checks(struct kmem_cache *s, struct page *slab, void *objec
 	init_object(s, object, SLUB_RED_INACTIVE);
 	slab_debug_poison_slot(s, object, false);
 	return true;
+}
+
+/* set_orig_size() for kmalloc (`poison_end`: the object is poisoned, not
+ * zeroed, and its poison now ends at the requested size), krealloc within
+ * the object and ksize (the whole class): the slack after `orig_size`
+ * becomes red zone. Under list_lock, which slab_validate() holds while it
+ * reads the size. */
+void slab_debug_set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size,
+			      bool poison_end)
+{
+	uint8_t *p = object;
+
+	if (!slub_debug_orig_size(s) || !orig_size || orig_size > s->object_size)
+		return;
+	kmm_spin_lock(&s->node.list_lock);
+	set_orig_size(s, object, orig_size);
+	if (s->flags & SLAB_RED_ZONE) {
+		if (poison_end && (s->flags & OBJECT_POISON))
+			p[orig_size - 1] = POISON_END;
+		memset(p + orig_size, SLUB_RED_ACTIVE, s->object_size - orig_size);
+	}
+	kmm_spin_unlock(&s->node.list_lock);
+}
+
+/* slab_pad_check(): the tail of a poisoned cache's slab, after its last
+ * slot, still holds POISON_INUSE. */
+static void slab_pad_check(struct kmem_cache *s, struct page *slab)
+{
+	uint8_t *start = slab_address(slab), *end, *pad, *fault;
+	unsigned long length = PAGE_SIZE << compound_order(slab);
+	unsigned int remainder = (unsigned int)(length % s->size);
+
+	if (!(s->flags & SLAB_POISON) || !remainder)
+		return;
+	end = start + length;
+	pad = end - remainder;
+	kasan_unpoison(pad, remainder);
+	fault = check_bytes(pad, POISON_INUSE, remainder);
+	if (fault) {
+		while (end > fault && end[-1] == POISON_INUSE)
+			end--;
+		slab_err(s, slab, "Padding overwritten. %p-%p @offset=%lu", (void *)fault,
+			 (void *)(end - 1), (unsigned long)(fault - start));
+		print_section("Padding ", pad, remainder);
+		memset(fault, POISON_INUSE, (size_t)(end - fault));
+		kmm_report_cont("FIX %s: Restoring slab padding %p-%p=0x%x\n", s->name,
+				(void *)fault, (void *)(end - 1), POISON_INUSE);
+	}
+	kasan_poison(pad, remainder);
+}
+
+/* free_slab()'s checks: an empty slab on its way back to the buddy, on no
+ * list and held by no CPU, so no lock is needed. */
+void slab_debug_discard(struct kmem_cache *s, struct page *slab)
+{
+	unsigned int objects = slab_objects(slab);
+
+	slab_pad_check(s, slab);
+	for (unsigned int i = 0; i < objects; i++) {
+		void *object = slab_object(s, slab, i);
+
+		slot_unpoison(s, object);
+		check_object(s, slab, object, SLUB_RED_INACTIVE);
+		slab_debug_poison_slot(s, object, false);
+	}
+}
+
+/* The metadata around an allocated object, for ASan: the object itself
+ * stays addressable, its owner may be using it. */
+static void slot_meta_poison(struct kmem_cache *s, uint8_t *object, bool poison)
+{
+	uint8_t *tail = object + s->object_size;
+	size_t tail_len = s->size - s->red_left_pad - s->object_size;
+
+	if (poison) {
+		kasan_poison(object - s->red_left_pad, s->red_left_pad);
+		kasan_poison(tail, tail_len);
+	} else {
+		kasan_unpoison(object - s->red_left_pad, s->red_left_pad);
+		kasan_unpoison(tail, tail_len);
+	}
+}
+
+/* validate_slab(): every slot of a slab on a node list, free ones against
+ * the free patterns and allocated ones against the active red zones, and
+ * the slab's tail. list_lock held, so no debug operation runs meanwhile. */
+void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab)
+{
+	unsigned int objects = slab_objects(slab), nr = 0;
+	unsigned char *is_free = calloc(objects, 1);
+	void *fp = atomic_load_relaxed(&slab->freelist);
+
+	lock_assert_held(&s->node.list_lock);
+	if (!is_free)
+		return;
+	slab_pad_check(s, slab);
+	while (fp && nr++ < objects && slab_object_start(s, slab, fp)) {
+		is_free[((char *)fp - (char *)slab_object(s, slab, 0)) / s->size] = 1;
+		fp = get_freepointer(s, fp);
+	}
+	for (unsigned int i = 0; i < objects; i++) {
+		uint8_t *object = slab_object(s, slab, i);
+
+		if (is_free[i]) {
+			slot_unpoison(s, object);
+			check_object(s, slab, object, SLUB_RED_INACTIVE);
+			slab_debug_poison_slot(s, object, false);
+		} else {
+			slot_meta_poison(s, object, false);
+			check_object(s, slab, object, SLUB_RED_ACTIVE);
+			slot_meta_poison(s, object, true);
+		}
+	}
+	free(is_free);
 }
 
 /* Lists the objects of `slab` not on its freelist (leak and shutdown
