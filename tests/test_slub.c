@@ -457,6 +457,63 @@ static void test_owner_revoked(void **state)
 	kmem_cache_destroy(s);
 }
 
+/* Sheaves: an owner's frees go onto its CPU's sheaves; past main and
+ * spare, full sheaves go into the barn (at most BARN_MAX_FULL) and the rest
+ * are flushed to their slabs; allocations take them back in the same
+ * order of places; a double free of an object in a sheaf is caught; a
+ * shrink gives every sheaf back. */
+static void test_sheaves(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("sheaves", 64, 0, 0, NULL);
+	unsigned int cap = s->sheaf_capacity, n = cap * (BARN_MAX_FULL + 4);
+	void **v = calloc(n, sizeof(void *));
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
+	struct kmm_stats st;
+
+	(void)state;
+	assert_int_equal(cap, SHEAF_BYTES / 64);
+	kmm_cpu_bind(0);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	for (unsigned int i = 0; i < n; i++)
+		assert_non_null(v[i] = kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_stats_reset();
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+	kmm_stats_read(&st);
+	/* Sheaves serve the CPU's owner: with membarrier() this thread. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0) {
+		assert_int_equal(c->owner, (unsigned long)slab_self);
+		assert_int_equal(s->barn.nr_full, BARN_MAX_FULL);
+		assert_true(st.barn_put >= BARN_MAX_FULL);
+		assert_true(st.sheaf_flush >= 1);
+		assert_int_equal(c->main->size + c->spare->size + BARN_MAX_FULL * cap +
+					 st.sheaf_flush * cap, n);
+		/* one slow path per sheaf, every other free on the fast path */
+		assert_true(st.slab_free_fast >= n - n / cap - 1);
+		kmm_stats_reset();
+		for (unsigned int i = 0; i < n; i++)
+			assert_non_null(v[i] = kmem_cache_alloc(s, GFP_KERNEL));
+		kmm_stats_read(&st);
+		assert_true(st.barn_get >= BARN_MAX_FULL);
+		assert_int_equal(s->barn.nr_full, 0);
+	} else {
+		for (unsigned int i = 0; i < n; i++)
+			assert_non_null(v[i] = kmem_cache_alloc(s, GFP_KERNEL));
+	}
+	kmem_cache_free(s, v[0]);
+	kmem_cache_free(s, v[1]);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
+	for (unsigned int i = 2; i < n; i++)
+		kmem_cache_free(s, v[i]);
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	assert_null(c->main);
+	assert_null(c->spare);
+	assert_int_equal(s->barn.nr_full + s->barn.nr_empty, 0);
+	free(v);
+	kmem_cache_destroy(s);
+}
+
 static void test_asan_poisoning(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("poisoned", 48, 0, 0, NULL);
@@ -513,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_sheaves),
 		cmocka_unit_test(test_asan_poisoning),
 	};
 

@@ -10,10 +10,15 @@
 /* Per-thread context, the user-space stand-in for the kernel's
  * current->preempt_count and the CPU's interrupt state. */
 struct kmm_task {
-	unsigned int cpu;	/* bound CPU, or UINT_MAX when not bound */
-	int irq_depth;		/* nesting of kmm_irq_enter() */
-	int preempt_count;	/* preempt_disable(), spin_lock() */
+	union {
+		struct {
+			int irq_depth;		/* nesting of kmm_irq_enter() */
+			int preempt_count;	/* preempt_disable(), spin_lock() */
+		};
+		unsigned long irq_preempt;	/* both, for one load */
+	};
 	int irqs_off;		/* local_irq_disable()/save() nesting */
+	unsigned int cpu;	/* bound CPU, or UINT_MAX when not bound */
 };
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
@@ -32,7 +37,7 @@ static always_inline int cpu_id(void)
 
 static always_inline bool cpu_in_atomic(void)
 {
-	return (kmm_current.preempt_count | kmm_current.irq_depth | kmm_current.irqs_off) != 0;
+	return (kmm_current.irq_preempt | (unsigned int)kmm_current.irqs_off) != 0;
 }
 
 /* might_alloc(): a sleeping allocation in atomic context is a bug. Reports

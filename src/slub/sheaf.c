@@ -29,11 +29,13 @@
 #include "slub/slub_fast.h"
 #include "lib/bug.h"
 
-/* Objects per sheaf: about two pages' worth, between 4 and
- * SHEAF_MAX_CAPACITY; debug and fault-injecting caches have none. */
+/* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY,
+ * so that a CPU's main and spare sheaves absorb a burst of a thousand small
+ * frees without the barn (the peers' per-thread and per-CPU caches hold as
+ * much). Debug and fault-injecting caches have none. */
 void sheaf_cache_init(struct kmem_cache *s)
 {
-	unsigned int cap = 2 * PAGE_SIZE / s->size;
+	unsigned int cap = SHEAF_BYTES / s->size;
 
 	kmm_spin_init(&s->barn.lock, "slab_barn_lock", LOCK_RANK_SLAB_BARN);
 	s->sheaf_capacity = s->special ? 0 : MIN(MAX(cap, 4u), (unsigned int)SHEAF_MAX_CAPACITY);
