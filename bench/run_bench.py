@@ -312,18 +312,18 @@ def verdict(ok):
 
 
 def targets(res, peers):
-    """Issue 8's targets, from this run: rows of (what, elapsed-time figure,
-    verdict, CPU-time figure, verdict). Both figures are "higher is better"
-    throughput ratios; the CPU-time one comes from CPU ns/op, which other
-    load on a shared machine cannot inflate (for 2 threads it is the
-    speed-up two idle cores would give)."""
-    rows = []
+    """Issue 8's and issue 4's targets, from this run: two lists of rows of
+    (what, elapsed-time figure, verdict, CPU-time figure, verdict). Both
+    figures are "higher is better" throughput ratios; the CPU-time one comes
+    from CPU ns/op, which other load on a shared machine cannot inflate (for
+    2 threads it is the speed-up two idle cores would give)."""
+    rows, rows4 = [], []
 
     def cpu(alloc, pattern, t):
         return get(res, alloc, pattern, t, "cpu_ns_op")
 
-    def row(what, wall, cpu_fig, good):
-        rows.append((what, fmt(wall), verdict(None if wall is None else good(wall)),
+    def row(what, wall, cpu_fig, good, out=rows):
+        out.append((what, fmt(wall), verdict(None if wall is None else good(wall)),
                      fmt(cpu_fig), verdict(None if cpu_fig is None else good(cpu_fig))))
 
     def best(pattern, t, metric, pick):
@@ -355,7 +355,30 @@ def targets(res, peers):
         row("%s, 1 thread: vmalloc+vfree ÷ mmap+munmap ≥ 1" % p,
             ratio(get(res, "kmm", p, 1), get(res, "mmap", p, 1)),
             ratio(cpu("mmap", p, 1), cpu("kmm", p, 1)), lambda r: r >= 1)
-    return rows
+    # Issue 4: the slab patterns against glibc in the same process, within
+    # 1.5x of the fastest of jemalloc/tcmalloc/mimalloc, and 2-thread scaling.
+    fast_peers = [p for p in peers if p != "glibc"]
+    for pattern in ["cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64"]:
+        for t in (1, 2):
+            row("%s, %d thread%s: kmm ÷ glibc malloc+free, same process ≥ 1" % (
+                pattern, t, "s" if t > 1 else ""),
+                ratio(get(res, "kmm", pattern, t), get(res, "glibc_same", pattern, t)),
+                ratio(cpu("glibc_same", pattern, t), cpu("kmm", pattern, t)),
+                lambda r: r >= 1, rows4)
+            vals = [(get(res, p, pattern, t), p) for p in fast_peers if get(res, p, pattern, t)]
+            cvals = [(cpu(p, pattern, t), p) for p in fast_peers if cpu(p, pattern, t)]
+            bw, who = max(vals) if vals else (None, None)
+            bc, who_c = min(cvals) if cvals else (None, None)
+            row("%s, %d thread%s: kmm ÷ fastest of jemalloc/tcmalloc/mimalloc (%s; by CPU: %s) "
+                "≥ 0.67 (within 1.5x)" % (pattern, t, "s" if t > 1 else "", who or "–",
+                                           who_c or "–"),
+                ratio(get(res, "kmm", pattern, t), bw), ratio(bc, cpu("kmm", pattern, t)),
+                lambda r: r >= 1 / 1.5, rows4)
+        c1, c2 = cpu("kmm", pattern, 1), cpu("kmm", pattern, 2)
+        row("%s: kmm 2 threads ÷ 1 thread ≥ 1.9" % pattern,
+            ratio(get(res, "kmm", pattern, 2), get(res, "kmm", pattern, 1)),
+            2 * c1 / c2 if c1 and c2 else None, lambda r: r >= 1.9, rows4)
+    return rows, rows4
 
 
 def write_markdown(path, res, context, args, plots, cmdline):
@@ -388,9 +411,10 @@ def write_markdown(path, res, context, args, plots, cmdline):
       "CPU ns/op = CPU time of all threads per operation (insensitive to other load; "
       "includes waiting on the ring in prodcons).\n")
 
-    rows = targets(res, peers)
-    if any(r[1] != "–" for r in rows):
-        w("## Issue 8 targets (this run)\n")
+    for issue, rows in zip((8, 4), targets(res, peers)):
+        if not any(r[1] != "–" for r in rows):
+            continue
+        w("## Issue %d targets (this run)\n" % issue)
         w("Each figure is a throughput ratio (higher is better), from elapsed time and from "
           "CPU time per operation (not inflated by other load on a shared machine).\n")
         w("| target | elapsed | | CPU time | |")
