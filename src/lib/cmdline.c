@@ -114,8 +114,6 @@ static void set_defaults(struct kmm_config *c)
 	c->failslab_ignore_gfp_wait = true;
 }
 
-#define MAX_CPUS 1024
-
 enum param_type {
 	P_SIZE,		/* bytes with K/M/G/T suffixes, in [min, max] */
 	P_UINT,		/* decimal, in [min, max] */
@@ -137,7 +135,7 @@ static const struct param {
 	size_t set_off;		/* a bool set when given (0: none) */
 } params[] = {
 	{ "mem", P_SIZE, FIELD(mem), 16UL << 20, 1UL << 40, 0 },
-	{ "nr_cpus", P_UINT, FIELD(nr_cpus), 1, MAX_CPUS, 0 },
+	{ "nr_cpus", P_UINT, FIELD(nr_cpus), 1, KMM_MAX_CPUS, 0 },
 	{ "layout", P_LAYOUT, FIELD(layout), 0, 0, 0 },
 	{ "min_free_kbytes", P_UINT, FIELD(min_free_kbytes), 0, 1UL << 30, 0 },
 	{ "watermark_scale_factor", P_UINT, FIELD(watermark_scale_factor), 1, 3000, 0 },

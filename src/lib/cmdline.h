@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #define KMM_MAX_ZONES 4
+#define KMM_MAX_CPUS 1024	/* nr_cpus= at most */
 
 enum kmm_layout { LAYOUT_64BIT, LAYOUT_32BIT };
 

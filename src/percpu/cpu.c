@@ -16,7 +16,7 @@
 #include "lib/lock.h"
 
 __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec"))) = {
-	.cpu = UINT_MAX,
+	.cpu = KMM_CPU_UNBOUND,
 };
 
 unsigned int nr_cpu_ids = 1;
@@ -58,7 +58,7 @@ int kmm_cpu_bind(int cpu)
 
 void kmm_cpu_unbind(void)
 {
-	kmm_current.cpu = UINT_MAX;
+	kmm_current.cpu = KMM_CPU_UNBOUND;
 }
 
 void kmm_irq_enter(void)
@@ -102,7 +102,7 @@ unsigned long kmm_local_irq_save(void)
 
 void kmm_local_irq_restore(unsigned long flags)
 {
-	kmm_current.irqs_off = (int)flags;
+	kmm_current.irqs_off = (short)flags;
 }
 
 void local_irq_disable(void)

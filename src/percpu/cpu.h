@@ -5,20 +5,26 @@
 #include <stdbool.h>
 #include <kmm/gfp.h>
 #include <kmm/percpu.h>
+#include "lib/cmdline.h"
 #include "lib/compiler.h"
+
+/* kmm_task.cpu of a thread bound to no CPU. kmm_per_cpu_offset has an
+ * entry (0) for it and for every CPU number a former boot may have bound,
+ * so the slab fast paths index it without a range check. */
+#define KMM_CPU_UNBOUND KMM_MAX_CPUS
 
 /* Per-thread context, the user-space stand-in for the kernel's
  * current->preempt_count and the CPU's interrupt state. */
 struct kmm_task {
 	union {
 		struct {
-			int irq_depth;		/* nesting of kmm_irq_enter() */
 			int preempt_count;	/* preempt_disable(), spin_lock() */
+			short irq_depth;	/* nesting of kmm_irq_enter() */
+			short irqs_off;		/* local_irq_disable()/save() nesting */
 		};
-		unsigned long irq_preempt;	/* both, for one load */
+		unsigned long atomic_ctx;	/* all three, for one load */
 	};
-	int irqs_off;		/* local_irq_disable()/save() nesting */
-	unsigned int cpu;	/* bound CPU, or UINT_MAX when not bound */
+	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 };
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
@@ -37,7 +43,7 @@ static always_inline int cpu_id(void)
 
 static always_inline bool cpu_in_atomic(void)
 {
-	return (kmm_current.irq_preempt | (unsigned int)kmm_current.irqs_off) != 0;
+	return kmm_current.atomic_ctx != 0;
 }
 
 /* might_alloc(): a sleeping allocation in atomic context is a bug. Reports

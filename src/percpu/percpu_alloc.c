@@ -93,7 +93,8 @@ int percpu_init(void)
 		return -EINVAL;
 	pcpu_unit_size = unit;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
-	kmm_per_cpu_offset = calloc(nr_cpu_ids, sizeof(unsigned long));
+	/* Entries past nr_cpu_ids stay 0 (CPU 0's copy): see KMM_CPU_UNBOUND. */
+	kmm_per_cpu_offset = calloc(KMM_CPU_UNBOUND + 1, sizeof(unsigned long));
 	if (!kmm_per_cpu_offset)
 		return -ENOMEM;
 	for (unsigned int c = 0; c < nr_cpu_ids; c++)

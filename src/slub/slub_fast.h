@@ -175,8 +175,9 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 
 	if (unlikely(s->special))
 		return slab_alloc_special(s, gfp, addr);
-	if (unlikely(cpu >= nr_cpu_ids))
-		return slab_alloc_shared(s, gfp, addr);
+	/* An unbound thread (or one bound in an earlier boot) gets CPU 0's
+	 * part here, and goes on only if it owns CPU 0: ownership, not the
+	 * CPU number, is what makes the plain stores safe. */
 	off = kmm_per_cpu_offset[cpu];
 	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
 	counter = slab_event_counter(off, EV_slab_alloc_fast);
@@ -282,9 +283,9 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 
 	if (unlikely(slab_object_is_free(s, slab, object)))
 		return slab_report_double_free(s, slab, object);
-	if (unlikely(cpu >= nr_cpu_ids || s->zero_on_free))
+	if (unlikely(s->zero_on_free))
 		return slab_free_shared(s, slab, object, addr);
-	off = kmm_per_cpu_offset[cpu];
+	off = kmm_per_cpu_offset[cpu];	/* as in slab_alloc() */
 	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
 	counter = slab_event_counter(off, EV_slab_free_fast);
 	atomic_store_relaxed(slab_busy(tok), 1);
