@@ -320,14 +320,40 @@ static always_inline struct page *direct_map_head_page(unsigned long doff)
  * it decodes that close only by a 1-in-2^40 accident. This catches double
  * frees in caches without slub_debug for one load of a line the free
  * writes anyway. */
+/* What a free pointer slot at `slot` holds XORed with the pointer it
+ * encodes; an encoded NULL is the key itself. */
+static always_inline unsigned long freeptr_key(const struct kmem_cache *s, unsigned long slot)
+{
+	return s->random ^ __builtin_bswap64(slot);
+}
+
+static FREEPTR_ACCESS unsigned long freeptr_load(unsigned long slot)
+{
+	return *(unsigned long *)slot;
+}
+
+static FREEPTR_ACCESS void freeptr_store(unsigned long slot, unsigned long stored)
+{
+	*(unsigned long *)slot = stored;
+}
+
+/* Whether `stored` decodes to what only a free object holds: NULL (the end
+ * of a freelist, or a sheaf's mark) or a pointer near the object itself. */
+static always_inline bool freeptr_is_free(unsigned long stored, unsigned long key,
+					  const void *object)
+{
+	unsigned long fp = stored ^ key, block = PAGE_SIZE << MAX_PAGE_ORDER;
+
+	return !fp || fp - (unsigned long)object + block < 2 * block;
+}
+
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
-	unsigned long fp = (unsigned long)get_freepointer(s, object);
-	unsigned long block = PAGE_SIZE << MAX_PAGE_ORDER;
+	unsigned long slot = (unsigned long)object + s->offset;
 
 	(void)slab;
-	return !fp || fp - (unsigned long)object + block < 2 * block;
+	return freeptr_is_free(freeptr_load(slot), freeptr_key(s, slot), object);
 }
 
 static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,

@@ -276,12 +276,13 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 {
 	unsigned long tok = slab_token();
 	unsigned int cpu = kmm_current.cpu;
+	unsigned long slot = (unsigned long)object + s->offset, key = freeptr_key(s, slot);
 	struct kmem_cache_cpu *c;
 	struct slab_sheaf *sheaf;
 	unsigned long off, *counter;
 	unsigned int n;
 
-	if (unlikely(slab_object_is_free(s, slab, object)))
+	if (unlikely(freeptr_is_free(freeptr_load(slot), key, object)))
 		return slab_report_double_free(s, slab, object);
 	if (unlikely(s->zero_on_free))
 		return slab_free_shared(s, slab, object, addr);
@@ -293,7 +294,7 @@ static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
 		sheaf = atomic_load_relaxed(&c->main);
 		if (likely(sheaf && (n = sheaf->size) < s->sheaf_capacity)) {
-			set_freepointer(s, object, NULL);
+			freeptr_store(slot, key);	/* an encoded NULL */
 			kasan_poison(object, s->object_size);
 			sheaf->objects[n] = object;
 			sheaf->size = n + 1;
