@@ -9,7 +9,16 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -1)
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -Wall -Werror -o "$prefix/consumer" "$src/consumer.c" $(pkg-config --cflags --libs kmm) -lpthread
-LD_LIBRARY_PATH=$libdir "$prefix/consumer"
+KMM_SLABINFO_OUT=$prefix/slabinfo LD_LIBRARY_PATH=$libdir "$prefix/consumer"
+# procps' slabtop reads kmm's slabinfo in place of the kernel's (as root, in
+# a private mount namespace).
+if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >/dev/null; then
+	top=$(unshare -m sh -c "mount --bind '$prefix/slabinfo' /proc/slabinfo && slabtop -o")
+	echo "$top" | grep -q 'consumer-objs' || { echo "slabtop did not list kmm's caches:"; echo "$top"; exit 1; }
+	echo "slabtop: $(echo "$top" | grep -c kmalloc-) kmalloc caches and consumer-objs parsed"
+else
+	echo "slabtop: skipped (needs root, procps and util-linux)"
+fi
 mkdir "$prefix/cm"
 cat > "$prefix/cm/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.25)

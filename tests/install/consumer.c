@@ -1,6 +1,8 @@
 /* A program outside the project: built against the installed headers and
  * library with pkg-config. It boots the seed's 8 GB layouts and checks the
- * zones, then runs the exhaustion scenarios of the page allocator. */
+ * zones, runs the exhaustion scenarios of the page allocator, checks
+ * ksize() against Linux's kmalloc classes and writes /proc/slabinfo for
+ * check.sh to parse with procps' slabtop. */
 #include <kmm/kmm.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -227,6 +229,68 @@ static void kfree_rcu_reader(void)
 	printf("kfree_rcu: object intact under its reader, reused after the grace period\n");
 }
 
+/* Linux's kmalloc size for n bytes (x86-64, 4 KiB pages): the caches
+ * kmalloc-8 ... kmalloc-8k with kmalloc-96 and kmalloc-192, then whole
+ * pages from the page allocator. */
+static size_t linux_kmalloc_size(size_t n)
+{
+	static const size_t classes[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512, 1024,
+					  2048, 4096, 8192 };
+	size_t pages = 4096;
+
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (n <= classes[i])
+			return classes[i];
+	while (pages < n)
+		pages *= 2;
+	return pages;
+}
+
+static void kmalloc_sizes(const char *slabinfo_out)
+{
+	struct kmem_cache *s;
+	void *objs[100], *p;
+	unsigned long bugs;
+
+	CHECK(kmm_init("mem=256M nr_cpus=2") == 0);
+	kmm_cpu_bind(0);
+	for (size_t n = 1; n <= 8192; n++) {
+		p = kmalloc(n, GFP_KERNEL);
+		CHECK(p && ksize(p) == linux_kmalloc_size(n));
+		kfree(p);
+	}
+	for (size_t n = 8193; n <= (4u << 20); n = n * 2 + 1) {
+		p = kmalloc(n, GFP_KERNEL);
+		CHECK(p && ksize(p) == linux_kmalloc_size(n));
+		kfree(p);
+	}
+	p = kmalloc(4u << 20, GFP_KERNEL);	/* KMALLOC_MAX_SIZE */
+	CHECK(p && ksize(p) == (4u << 20));
+	kfree(p);
+	bugs = kmm_bug_count();
+	CHECK(kmalloc((4u << 20) + 1, GFP_KERNEL) == NULL);
+	CHECK(kmm_bug_count() == bugs + 1);	/* the kernel's warning */
+	CHECK(kmalloc(0, GFP_KERNEL) == ZERO_SIZE_PTR);
+	kfree(ZERO_SIZE_PTR);
+
+	s = kmem_cache_create("consumer-objs", 200, 0, SLAB_HWCACHE_ALIGN, NULL);
+	CHECK(s);
+	for (int i = 0; i < 100; i++)
+		CHECK((objs[i] = kmem_cache_alloc(s, GFP_KERNEL)));
+	if (slabinfo_out) {
+		FILE *f = fopen(slabinfo_out, "w");
+
+		CHECK(f && kmm_proc_show(f, "slabinfo") == 0);
+		fclose(f);
+	}
+	for (int i = 0; i < 100; i++)
+		kmem_cache_free(s, objs[i]);
+	kmem_cache_destroy(s);
+	kmm_cpu_unbind();
+	CHECK(kmm_exit() == 0);
+	printf("kmalloc: ksize matches Linux for 1..8192 and up to the 4 MiB limit\n");
+}
+
 int main(void)
 {
 	static const char *const z64[] = { "DMA", "DMA32", "Normal", NULL };
@@ -239,6 +303,7 @@ int main(void)
 	exhaustion();
 	vmalloc_fragmented();
 	kfree_rcu_reader();
+	kmalloc_sizes(getenv("KMM_SLABINFO_OUT"));
 	puts("consumer: all checks passed");
 	return 0;
 }
