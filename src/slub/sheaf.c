@@ -203,20 +203,32 @@ static void cpu_set_sheaves(struct kmem_cache_cpu *c, struct slab_sheaf *main,
 	atomic_store_relaxed(&c->spare, spare);
 }
 
+/* This CPU's part with c->lock held, when the calling thread owns the CPU
+ * (or has just become its owner); else NULL, and nothing held. */
+static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
+{
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu_id());
+
+	if (!kmm_spin_trylock(&c->lock))
+		return NULL;
+	if (cpu_own_locked(c))
+		return c;
+	kmm_spin_unlock(&c->lock);
+	return NULL;
+}
+
 /* The fast path found the main sheaf empty (or none): the spare if it has
  * objects, else a full sheaf from the barn, else a refill from the slabs.
  * Returns an object, or NULL when the caller must take the slab paths (not
  * the CPU's owner, CPU busy, a new slab needed, no memory for a sheaf). */
 void *sheaf_alloc_slow(struct kmem_cache *s)
 {
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu_id());
+	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
 	struct slab_sheaf *main, *spare, *full;
 	void *object = NULL;
 
-	if (!kmm_spin_trylock(&c->lock))
+	if (!c)
 		return NULL;
-	if (!cpu_own_locked(c))
-		goto out;
 	main = atomic_load_relaxed(&c->main);
 	spare = atomic_load_relaxed(&c->spare);
 	if (!main || !main->size) {
@@ -245,7 +257,6 @@ void *sheaf_alloc_slow(struct kmem_cache *s)
 	}
 	if (main && main->size)
 		object = main->objects[--main->size];
-out:
 	kmm_spin_unlock(&c->lock);
 	return object;
 }
@@ -257,14 +268,12 @@ out:
  * caller frees it to its slab. */
 bool sheaf_free_slow(struct kmem_cache *s, void *object)
 {
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu_id());
+	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
 	struct slab_sheaf *main, *spare, *empty, *flush = NULL;
 	bool done = false;
 
-	if (!kmm_spin_trylock(&c->lock))
+	if (!c)
 		return false;
-	if (!cpu_own_locked(c))
-		goto out;
 	main = atomic_load_relaxed(&c->main);
 	spare = atomic_load_relaxed(&c->spare);
 	if (main && main->size < s->sheaf_capacity)
