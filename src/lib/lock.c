@@ -179,3 +179,16 @@ void kmm_mutex_unlock(struct kmm_mutex *m)
 #endif
 	pthread_mutex_unlock(&m->mutex);
 }
+
+noinline unsigned int kmm_spin_lock_slot_slow(struct kmm_spinlock *lock0, size_t stride,
+					      unsigned int n, unsigned int first)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		unsigned int k = (first + i) % n;
+
+		if (kmm_spin_trylock((struct kmm_spinlock *)((char *)lock0 + k * stride)))
+			return k;
+	}
+	kmm_spin_lock((struct kmm_spinlock *)((char *)lock0 + first * stride));
+	return first;
+}

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <ck_spinlock.h>
 #include "lib/compiler.h"
 
@@ -101,6 +102,21 @@ static always_inline bool kmm_spin_trylock(struct kmm_spinlock *l)
 		return false;
 	kmm_spin_acquired(l);
 	return true;
+}
+
+/* Per-CPU state whose owner may be busy (another thread on the same CPU):
+ * `lock0` is the lock of element 0 of an array of `n` elements `stride`
+ * bytes apart. Locks element `first`, else the next free one after it,
+ * and spins on `first` only when all are taken. Returns the index. */
+unsigned int kmm_spin_lock_slot_slow(struct kmm_spinlock *lock0, size_t stride, unsigned int n,
+				     unsigned int first);
+
+static always_inline unsigned int kmm_spin_lock_slot(struct kmm_spinlock *lock0, size_t stride,
+						     unsigned int n, unsigned int first)
+{
+	if (likely(kmm_spin_trylock((struct kmm_spinlock *)((char *)lock0 + first * stride))))
+		return first;
+	return kmm_spin_lock_slot_slow(lock0, stride, n, first);
 }
 
 static always_inline void kmm_spin_unlock(struct kmm_spinlock *l)

@@ -245,27 +245,12 @@ static bool rcu_flush_locked(struct rcu_cpu *rcp)
 	return false;
 }
 
-static noinline struct rcu_cpu *rcu_cpu_lock_slow(int cpu)
-{
-	for (unsigned int i = 1; i < nr_cpu_ids; i++) {
-		struct rcu_cpu *rcp = &rcu_cpus[(cpu + i) % nr_cpu_ids];
-
-		if (kmm_spin_trylock(&rcp->lock))
-			return rcp;
-	}
-	kmm_spin_lock(&rcu_cpus[cpu].lock);
-	return &rcu_cpus[cpu];
-}
-
 /* The calling CPU's list, locked; another CPU's when this one is busy
  * (another thread on the same CPU), never a spin while one is free. */
 static always_inline struct rcu_cpu *rcu_cpu_lock(int cpu)
 {
-	struct rcu_cpu *rcp = &rcu_cpus[cpu];
-
-	if (likely(kmm_spin_trylock(&rcp->lock)))
-		return rcp;
-	return rcu_cpu_lock_slow(cpu);
+	return &rcu_cpus[kmm_spin_lock_slot(&rcu_cpus[0].lock, sizeof(rcu_cpus[0]), nr_cpu_ids,
+					    (unsigned int)cpu)];
 }
 
 static noinline void call_rcu_slow(struct rcu_cpu *rcp, unsigned long nr)

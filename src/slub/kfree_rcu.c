@@ -225,27 +225,12 @@ static bool kfree_rcu_flush_locked(struct kfree_rcu_cpu *krcp)
 	return false;
 }
 
-static noinline struct kfree_rcu_cpu *krc_lock_slow(int cpu)
-{
-	for (unsigned int i = 1; i < nr_cpu_ids; i++) {
-		struct kfree_rcu_cpu *krcp = &krc[(cpu + i) % nr_cpu_ids];
-
-		if (kmm_spin_trylock(&krcp->lock))
-			return krcp;
-	}
-	kmm_spin_lock(&krc[cpu].lock);
-	return &krc[cpu];
-}
-
 /* The calling CPU's state, locked; another CPU's when another thread on
  * this CPU holds it. */
 static always_inline struct kfree_rcu_cpu *krc_lock(int cpu)
 {
-	struct kfree_rcu_cpu *krcp = &krc[cpu];
-
-	if (likely(kmm_spin_trylock(&krcp->lock)))
-		return krcp;
-	return krc_lock_slow(cpu);
+	return &krc[kmm_spin_lock_slot(&krc[0].lock, sizeof(krc[0]), nr_cpu_ids,
+				       (unsigned int)cpu)];
 }
 
 /* The channel's array is full or missing: start a new array page, else
