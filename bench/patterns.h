@@ -276,4 +276,22 @@ PAT_INLINE void pat_cg_pair(pat_alloc_fn a, pat_free_fn f, void *ctx, size_t siz
 	}
 }
 
+/* pat_batch() for callgrind: `iters` operations in rounds of PAT_BATCH,
+ * freed FIFO. */
+PAT_INLINE void pat_cg_batch(pat_alloc_fn a, pat_free_fn f, void *ctx, size_t size, long iters)
+{
+	void *v[PAT_BATCH];
+
+	for (long done = 0; done < iters; done += PAT_BATCH) {
+		for (int i = 0; i < PAT_BATCH; i++) {
+			v[i] = a(ctx, size);
+			if (__builtin_expect(!v[i], 0))
+				return;
+			pat_touch(v[i], i);
+		}
+		for (int i = 0; i < PAT_BATCH; i++)
+			f(ctx, v[i], size);
+	}
+}
+
 #endif

@@ -597,7 +597,7 @@ def gnuplot_has_cairo():
 
 def callgrind(args):
     """Instructions per operation of the single-thread fast paths."""
-    cases = ["cache_pair", "kmalloc_pair", "page_pair"]
+    cases = ["cache_pair", "cache_batch", "kmalloc_pair", "page_pair"]
     progs = [("kmm", "bench_kmm")] + [(p, "bench_peer_" + p) for p in PEERS]
     n1, n2 = args.cg_iters, 2 * args.cg_iters
     cg_dir = os.path.join(args.out, "callgrind")
@@ -630,7 +630,8 @@ def callgrind(args):
          "patterns and aligned_alloc(4096)+free for the page pattern.\n" % n1,
          "| pattern | " + " | ".join(l for l, _ in progs) + " |",
          "| --- |" + " ---: |" * len(progs)]
-    names = {"cache_pair": "kmem_cache_alloc+free 64 B", "kmalloc_pair": "kmalloc+kfree 64 B",
+    names = {"cache_pair": "kmem_cache_alloc+free 64 B",
+             "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO", "kmalloc_pair": "kmalloc+kfree 64 B",
              "page_pair": "alloc+free order-0 page (pcp)"}
     for case in cases:
         L.append("| %s | %s |" % (names[case], " | ".join(

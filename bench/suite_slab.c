@@ -95,6 +95,12 @@ static void cg_cache_pair(long iters)
 	pat_cg_pair(kc_alloc, kc_free, cache64, 64, iters);
 }
 
+static void cg_cache_batch(long iters)
+{
+	cache_init();
+	pat_cg_batch(kc_alloc, kc_free, cache64, 64, iters);
+}
+
 static void cg_kmalloc_pair(long iters)
 {
 	pat_cg_pair(km_alloc, km_free, NULL, 64, iters);
@@ -102,6 +108,7 @@ static void cg_kmalloc_pair(long iters)
 
 const struct bench_cg_case suite_slab_cg[] = {
 	{ "cache_pair", cg_cache_pair },
+	{ "cache_batch", cg_cache_batch },
 	{ "kmalloc_pair", cg_kmalloc_pair },
 	{ NULL, NULL },
 };
