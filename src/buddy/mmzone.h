@@ -113,6 +113,7 @@ struct kmm_mem {
 	int memfd;
 	unsigned long nr_pages;		/* max_pfn */
 	unsigned long lowmem_pages;	/* pfns below this are in the direct map */
+	unsigned long lowmem_bytes;	/* lowmem_pages << PAGE_SHIFT */
 	char *direct_map;		/* __va(0) */
 	struct page *mem_map;
 	struct zone zones[MAX_NR_ZONES];
@@ -125,7 +126,7 @@ struct kmm_mem {
 	bool live;			/* after memblock_free_all */
 };
 
-extern struct kmm_mem kmm_mem;
+extern struct kmm_mem kmm_mem KMM_HIDDEN;
 
 static inline unsigned long pfn_of(const struct page *p)
 {

@@ -74,6 +74,7 @@ int phys_init(void)
 	}
 	kmm_mem.nr_pages = mem >> PAGE_SHIFT;
 	kmm_mem.lowmem_pages = lowmem >> PAGE_SHIFT;
+	kmm_mem.lowmem_bytes = kmm_mem.lowmem_pages << PAGE_SHIFT;
 
 	map_bytes = kmm_mem.nr_pages * sizeof(struct page);
 	kmm_mem.mem_map = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE,

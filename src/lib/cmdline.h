@@ -3,6 +3,7 @@
 #define KMM_LIB_CMDLINE_H
 
 #include <stdbool.h>
+#include "lib/compiler.h"
 
 #define KMM_MAX_ZONES 4
 #define KMM_MAX_CPUS 1024	/* nr_cpus= at most */
@@ -37,7 +38,7 @@ struct kmm_config {
 	bool panic_on_warn;
 };
 
-extern struct kmm_config kmm_config;
+extern struct kmm_config kmm_config KMM_HIDDEN;
 
 /* Parses `cmdline` into `out` (defaults first). On an unknown or malformed
  * parameter prints a message naming it and returns -EINVAL; `out` is then

@@ -8,6 +8,9 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define noinline	__attribute__((noinline))
 #define always_inline	inline __attribute__((always_inline))
+/* Library-internal data: addressed directly, not through the GOT, in the
+ * position-independent objects both libraries are linked from. */
+#define KMM_HIDDEN	__attribute__((visibility("hidden")))
 #define cold_path	__attribute__((cold, noinline))
 #define cacheline_aligned __attribute__((aligned(64)))
 #define CACHELINE	64

@@ -27,6 +27,10 @@ struct kmm_task {
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 };
 
+/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads) under a
+ * hidden name, for the library's own fast paths. */
+extern unsigned long *kmm_cpu_offsets KMM_HIDDEN;
+
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 
 int cpu_id_slow(void);

@@ -5,6 +5,15 @@
 
 struct kmm_event_counts *kmm_events;
 
+/* A subsystem whose fast paths count in their own structures (SLUB's
+ * sheaves) adds what it has not yet moved to the counters. */
+static void (*events_pending)(unsigned long *counts, bool reset);
+
+void events_set_pending(void (*fn)(unsigned long *counts, bool reset))
+{
+	atomic_store_release(&events_pending, fn);
+}
+
 _Static_assert(sizeof(struct kmm_stats) == NR_KMM_EVENTS * sizeof(unsigned long),
 	       "struct kmm_stats lists every event, in events.def order");
 
@@ -22,6 +31,7 @@ void events_exit(void)
 
 void kmm_stats_read(struct kmm_stats *out)
 {
+	void (*pending)(unsigned long *counts, bool reset);
 	unsigned long *dst = (unsigned long *)out;
 	int cpu;
 
@@ -31,14 +41,21 @@ void kmm_stats_read(struct kmm_stats *out)
 	for_each_possible_cpu(cpu)
 		for (int e = 0; e < NR_KMM_EVENTS; e++)
 			dst[e] += atomic_load_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e]);
+	pending = atomic_load_acquire(&events_pending);
+	if (pending)
+		pending(dst, false);
 }
 
 void kmm_stats_reset(void)
 {
+	void (*pending)(unsigned long *counts, bool reset);
 	int cpu;
 
 	if (!kmm_events)
 		return;
+	pending = atomic_load_acquire(&events_pending);
+	if (pending)
+		pending(NULL, true);
 	for_each_possible_cpu(cpu)
 		for (int e = 0; e < NR_KMM_EVENTS; e++)
 			atomic_store_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e], 0);

@@ -18,7 +18,7 @@ struct kmm_event_counts {
 	unsigned long count[NR_KMM_EVENTS];
 };
 
-extern struct kmm_event_counts *kmm_events;	/* percpu pointer */
+extern struct kmm_event_counts *kmm_events KMM_HIDDEN;	/* percpu pointer */
 
 static always_inline void count_event_cpu(int cpu, enum kmm_event ev, unsigned long n)
 {
@@ -34,5 +34,6 @@ static always_inline void count_event(enum kmm_event ev)
 
 int events_init(void);
 void events_exit(void);
+void events_set_pending(void (*fn)(unsigned long *counts, bool reset));
 
 #endif

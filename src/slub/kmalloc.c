@@ -225,7 +225,7 @@ static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long add
 	s = kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
 	if (unlikely(!s))
 		return kmalloc_not_ready(gfp);
-	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
 		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
 	if (unlikely(s->special))
 		return kmalloc_special(s, size, gfp, addr);

@@ -18,8 +18,20 @@
  *   n->list_lock and the page allocator's locks, when a sheaf is flushed
  *
  * Objects in sheaves count as in use in their slabs' counters, as on a
- * CPU freelist. Their free-pointer slot holds an encoded NULL, so a second
- * free of an object in a sheaf is caught (slab_object_is_free()).
+ * CPU freelist. The fast paths write nothing into them, as the kernel's
+ * don't: a refill clears the free pointer slot of each object it takes
+ * off a freelist, so that no object outside a freelist holds a valid
+ * encoded pointer (the free fast path's check for objects on freelists).
+ * A second free of an object still in a sheaf is caught at once when the
+ * object is the sheaf's top (the kernel's naive check), else when the
+ * sheaf is flushed: the second copy finds the slot already encoded, is
+ * reported and dropped, and the freelist stays whole.
+ *
+ * Counting: the fast paths count their pops and pushes in the sheaf's word
+ * (slab.h); sheaf_settle() moves them to the CPU's event counters whenever
+ * a slow path takes the sheaf in hand, and slab_stats_pending() adds those
+ * of the sheaves in use to a reading of kmm_stats.
+ *
  * Sheaves themselves are the library's own metadata, like struct
  * kmem_cache: they come from the C library, so no sheaf allocation ever
  * recurses into a cache. */
@@ -43,13 +55,72 @@ void sheaf_cache_init(struct kmem_cache *s)
 
 static struct slab_sheaf *sheaf_new(struct kmem_cache *s)
 {
-	struct slab_sheaf *sheaf = malloc(sizeof(*sheaf) + s->sheaf_capacity * sizeof(void *));
+	struct slab_sheaf *sheaf = malloc(sizeof(*sheaf) +
+					  (s->sheaf_capacity + 1) * sizeof(void *));
 
 	if (sheaf) {
+		sheaf->word = sheaf->base = 0;
 		sheaf->next = NULL;
-		sheaf->size = 0;
+		sheaf->slots[0] = NULL;
 	}
 	return sheaf;
+}
+
+/* ---- a sheaf's word ---- */
+
+/* Pops and pushes of the fast paths since the sheaf was last settled: the
+ * word's operation count grew by their sum, its size by their difference. */
+static void sheaf_pending(const struct slab_sheaf *sheaf, unsigned long *pops,
+			  unsigned long *pushes)
+{
+	unsigned long w = atomic_load_relaxed(&sheaf->word), b = sheaf->base;
+	unsigned long ops = ((w >> SHEAF_SIZE_BITS) - (b >> SHEAF_SIZE_BITS)) &
+			    (~0UL >> SHEAF_SIZE_BITS);
+	long diff = (long)(w & SHEAF_SIZE_MASK) - (long)(b & SHEAF_SIZE_MASK);
+
+	*pushes = (ops + diff) / 2;
+	*pops = (ops - diff) / 2;
+}
+
+/* The fast paths' operations on `sheaf` go to `cpu`'s event counters. */
+void sheaf_settle(struct slab_sheaf *sheaf, int cpu)
+{
+	unsigned long pops, pushes;
+
+	if (!sheaf)
+		return;
+	sheaf_pending(sheaf, &pops, &pushes);
+	if (pops)
+		count_event_cpu(cpu, EV_slab_alloc_fast, pops);
+	if (pushes)
+		count_event_cpu(cpu, EV_slab_free_fast, pushes);
+	sheaf->base = atomic_load_relaxed(&sheaf->word);
+}
+
+/* A slow path's change of a settled sheaf's size (no fast path runs on
+ * it): word and base move together, so it counts as no operation. */
+static void sheaf_set_size(struct slab_sheaf *sheaf, unsigned int n)
+{
+	unsigned long w = (atomic_load_relaxed(&sheaf->word) & ~SHEAF_SIZE_MASK) | n;
+
+	atomic_store_relaxed(&sheaf->word, w);
+	sheaf->base = w;
+}
+
+static void sheaf_push(struct slab_sheaf *sheaf, void *object)
+{
+	unsigned int n = sheaf_size(sheaf) + 1;
+
+	sheaf->slots[n] = object;
+	sheaf_set_size(sheaf, n);
+}
+
+static void *sheaf_pop(struct slab_sheaf *sheaf)
+{
+	unsigned int n = sheaf_size(sheaf);
+
+	sheaf_set_size(sheaf, n - 1);
+	return sheaf->slots[n];
 }
 
 /* ---- the barn ---- */
@@ -114,32 +185,45 @@ static struct slab_sheaf *sheaf_get_empty(struct kmem_cache *s)
 
 /* The sheaf's objects go back to their slabs, those of one slab chained
  * and freed with one compare-and-swap (as __kmem_cache_free_bulk does).
- * The objects were checked when they were freed into the sheaf. */
+ * The objects were checked when they were freed into the sheaf, but for
+ * being in a sheaf twice: a copy whose slot already reads as free (linked
+ * just now, or earlier onto its slab's freelist) is a double free. */
 static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
-	unsigned int n = sheaf->size;
+	unsigned int n = sheaf_size(sheaf);
 
 	if (!n)
 		return;
 	count_event(EV_sheaf_flush);
 	while (n) {
-		void *head = sheaf->objects[--n], *tail = head;
+		void *head = sheaf->slots[n--], *tail;
 		struct page *slab = object_head_page(head);
 		unsigned int cnt = 1;
 
-		while (n && object_head_page(sheaf->objects[n - 1]) == slab) {
-			void *object = sheaf->objects[--n];
+		if (unlikely(slab_object_is_free(s, slab, head))) {
+			slab_report_double_free(s, slab, head);
+			continue;
+		}
+		set_freepointer(s, head, NULL);	/* reads as free from here on */
+		tail = head;
+		while (n && object_head_page(sheaf->slots[n]) == slab) {
+			void *object = sheaf->slots[n--];
 
+			if (unlikely(slab_object_is_free(s, slab, object))) {
+				slab_report_double_free(s, slab, object);
+				continue;
+			}
 			set_freepointer(s, object, head);
 			head = object;
 			cnt++;
 		}
 		slab_free_slow(s, slab, head, tail, cnt, 0);
 	}
-	sheaf->size = 0;
+	sheaf_set_size(sheaf, 0);
 }
 
-/* A sheaf taken off a CPU (flush_cpu_slab): its objects and itself go. */
+/* A sheaf taken off a CPU (flush_cpu_slab) and settled: its objects and
+ * itself go. */
 void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	if (!sheaf)
@@ -180,20 +264,26 @@ void barn_shrink(struct kmem_cache *s)
 /* ---- the CPU's sheaves (c->lock held by their owner) ---- */
 
 /* Fills `sheaf` from the CPU slab, its partial slabs and the node's: one
- * claim of the CPU for the whole sheaf. Empty when a new slab is needed. */
+ * claim of the CPU for the whole sheaf. Empty when a new slab is needed.
+ * Each object's slot is cleared as it leaves the freelist (the fast paths
+ * hand it out untouched). */
 static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				struct slab_sheaf *sheaf)
 {
-	unsigned int cap = s->sheaf_capacity;
+	unsigned int cap = s->sheaf_capacity, n = sheaf_size(sheaf);
 	unsigned long tid;
 	void *fl, *object;
 
 	fl = cpu_claim_locked(c, &tid, true);
-	while (sheaf->size < cap && (object = cpu_take_locked(s, c, &fl)))
-		sheaf->objects[sheaf->size++] = object;
+	while (n < cap && (object = cpu_take_locked(s, c, &fl))) {
+		clear_freepointer(s, object);
+		sheaf->slots[++n] = object;
+	}
 	cpu_release_locked(c, fl, tid, true);
-	if (sheaf->size)
+	if (n != sheaf_size(sheaf)) {
+		sheaf_set_size(sheaf, n);
 		count_event(EV_sheaf_refill);
+	}
 }
 
 static void cpu_set_sheaves(struct kmem_cache_cpu *c, struct slab_sheaf *main,
@@ -204,15 +294,19 @@ static void cpu_set_sheaves(struct kmem_cache_cpu *c, struct slab_sheaf *main,
 }
 
 /* This CPU's part with c->lock held, when the calling thread owns the CPU
- * (or has just become its owner); else NULL, and nothing held. */
+ * (or has just become its owner), its main sheaf settled; else NULL, and
+ * nothing held. */
 static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
 {
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu_id());
+	int cpu = cpu_id();
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 
 	if (!kmm_spin_trylock(&c->lock))
 		return NULL;
-	if (cpu_own_locked(c))
+	if (cpu_own_locked(c)) {
+		sheaf_settle(atomic_load_relaxed(&c->main), cpu);
 		return c;
+	}
 	kmm_spin_unlock(&c->lock);
 	return NULL;
 }
@@ -231,8 +325,8 @@ void *sheaf_alloc_slow(struct kmem_cache *s)
 		return NULL;
 	main = atomic_load_relaxed(&c->main);
 	spare = atomic_load_relaxed(&c->spare);
-	if (!main || !main->size) {
-		if (spare && spare->size) {
+	if (!main || !sheaf_size(main)) {
+		if (spare && sheaf_size(spare)) {
 			struct slab_sheaf *t = main;
 
 			main = spare;
@@ -255,8 +349,8 @@ void *sheaf_alloc_slow(struct kmem_cache *s)
 		}
 		cpu_set_sheaves(c, main, spare);
 	}
-	if (main && main->size)
-		object = main->objects[--main->size];
+	if (main && sheaf_size(main))
+		object = sheaf_pop(main);
 	kmm_spin_unlock(&c->lock);
 	return object;
 }
@@ -264,26 +358,26 @@ void *sheaf_alloc_slow(struct kmem_cache *s)
 /* The fast path found the main sheaf full (or none): an empty spare, else
  * the full sheaf becomes the spare or goes into the barn for an empty one,
  * else (barn full) it is flushed to its slabs after c->lock is dropped.
- * Then `object` (checked, marked free) goes on the main sheaf. False: the
+ * Then `object` (checked) goes on the main sheaf. False: the
  * caller frees it to its slab. */
 bool sheaf_free_slow(struct kmem_cache *s, void *object)
 {
 	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
 	struct slab_sheaf *main, *spare, *empty, *flush = NULL;
-	bool done = false;
+	bool done = false, twice = false;
 
 	if (!c)
 		return false;
 	main = atomic_load_relaxed(&c->main);
 	spare = atomic_load_relaxed(&c->spare);
-	if (main && main->size < s->sheaf_capacity)
+	if (main && sheaf_size(main) < s->sheaf_capacity)
 		goto push;
-	if (spare && (!main || !spare->size)) {
+	if (spare && (!main || !sheaf_size(spare))) {
 		struct slab_sheaf *t = main;
 
 		main = spare;
 		spare = t;
-		if (main->size < s->sheaf_capacity)
+		if (sheaf_size(main) < s->sheaf_capacity)
 			goto set;
 	}
 	/* `main` is full or missing, `spare` full or missing. */
@@ -298,17 +392,59 @@ bool sheaf_free_slow(struct kmem_cache *s, void *object)
 set:
 	cpu_set_sheaves(c, main, spare);
 push:
+	done = true;
+	if (unlikely(main->slots[sheaf_size(main)] == object)) {
+		twice = true;	/* the naive check, as on the fast path */
+		goto out;
+	}
 	if (unlikely(s->zero_on_free))
 		memset(object, 0, s->object_size);
-	set_freepointer(s, object, NULL);
 	kasan_poison(object, s->object_size);
-	main->objects[main->size++] = object;
-	done = true;
+	sheaf_push(main, object);
 out:
 	kmm_spin_unlock(&c->lock);
+	if (twice)
+		slab_report_double_free(s, object_head_page(object), object);
 	if (flush) {
 		sheaf_flush(s, flush);
 		sheaf_put_empty(s, flush);
 	}
 	return done;
+}
+
+/* For kmm_stats: the fast-path operations not yet settled, of every CPU's
+ * main sheaf of every cache, added to `counts`; with `reset`
+ * (kmm_stats_reset()) they are dropped instead. c->lock keeps each main
+ * sheaf in place while it is read; its owner may go on meanwhile. */
+void slab_stats_pending(unsigned long *counts, bool reset)
+{
+	struct list_head *pos;
+	int cpu;
+
+	if (!atomic_load_acquire(&slab_up) || cpu_in_atomic())
+		return;
+	kmm_mutex_lock(&slab_mutex);
+	list_for_each(pos, &slab_caches) {
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+
+		if (!s->sheaf_capacity)
+			continue;
+		for_each_possible_cpu(cpu) {
+			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+			struct slab_sheaf *main;
+			unsigned long pops, pushes;
+
+			kmm_spin_lock(&c->lock);
+			main = atomic_load_relaxed(&c->main);
+			if (main && reset) {
+				main->base = atomic_load_relaxed(&main->word);
+			} else if (main) {
+				sheaf_pending(main, &pops, &pushes);
+				counts[EV_slab_alloc_fast] += pops;
+				counts[EV_slab_free_fast] += pushes;
+			}
+			kmm_spin_unlock(&c->lock);
+		}
+	}
+	kmm_mutex_unlock(&slab_mutex);
 }

@@ -128,18 +128,36 @@ struct slab_thread {
 } cacheline_aligned;
 
 /* The record of a thread that has none yet: never an owner. */
-extern struct slab_thread slab_thread_none;
+extern struct slab_thread slab_thread_none KMM_HIDDEN;
 extern __thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec")));
 void slab_thread_register(void);
 
-/* Free objects of one cache, stacked: objects[size - 1] is the next one
- * handed out. */
+/* Free objects of one cache, stacked: slots[1..size], slots[size] is the
+ * next one handed out. slots[0] stays NULL, so the free fast path's naive
+ * double-free check (the object against the top of the stack) needs no
+ * test for an empty sheaf.
+ *
+ * `word` packs the size (low SHEAF_SIZE_BITS) with a count of fast-path
+ * operations above it: a pop adds SHEAF_POP, a push SHEAF_PUSH, so the
+ * fast paths count themselves with the add they make anyway. `base` is the
+ * word when the sheaf was last settled (sheaf_settle()); from the two, the
+ * number of pops and pushes since then follows. */
 struct slab_sheaf {
+	unsigned long word;		/* atomic: the owner's fast paths write it */
+	unsigned long base;		/* under c->lock, or the sheaf is off-CPU */
 	struct slab_sheaf *next;	/* on a barn list */
-	unsigned int size;
-	unsigned int pad;
-	void *objects[];
+	void *slots[];
 };
+
+#define SHEAF_SIZE_BITS		16
+#define SHEAF_SIZE_MASK		((1UL << SHEAF_SIZE_BITS) - 1)
+#define SHEAF_POP		((1UL << SHEAF_SIZE_BITS) - 1)	/* size - 1, ops + 1 */
+#define SHEAF_PUSH		((1UL << SHEAF_SIZE_BITS) + 1)	/* size + 1, ops + 1 */
+
+static always_inline unsigned int sheaf_size(const struct slab_sheaf *sheaf)
+{
+	return atomic_load_relaxed(&sheaf->word) & SHEAF_SIZE_MASK;
+}
 
 /* The cache's stock of spare sheaves, shared by its CPUs (one node). */
 struct slab_barn {
@@ -172,10 +190,12 @@ struct kmem_cache {
 	unsigned int size;		/* slot size */
 	unsigned int object_size;
 	unsigned int red_left_pad;
-	uint64_t div_magic;		/* ceil(2^64 / size): object start check */
-	bool special;			/* debug or failslab: the locked path only */
-	bool zero_on_alloc;		/* init_on_alloc applies */
-	bool zero_on_free;		/* init_on_free applies */
+	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
+	unsigned int size_shift;	/* size's power-of-two part */
+	/* One byte, so that a fast path tests its two with one instruction. */
+	bool special : 1;		/* debug or failslab: the locked path only */
+	bool zero_on_alloc : 1;		/* init_on_alloc applies */
+	bool zero_on_free : 1;		/* init_on_free applies */
 	slab_flags_t flags;
 	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves */
 
@@ -274,21 +294,38 @@ static always_inline bool slab_update_freelist(struct page *slab, void *fl_old,
 			 pair_make(fl_new, c_new));
 }
 
-/* Is the direct-map offset `doff` the start of an object of `slab`?
- * The slab's own offset is its struct page's offset in mem_map times 64
- * (struct page is 64 bytes, a page 4096). n % d == 0 iff
- * n * ceil(2^64/d) mod 2^64 < ceil(2^64/d), exact for n < 2^32: one
- * multiply, no divide. */
+/* The index of the object at byte `off` of a slab's object area, or a
+ * number >= 2^40 when `off` is not an object's start: with size = m * 2^k,
+ * m odd, off * m^-1 mod 2^64 rotated right by k is off / size exactly when
+ * size divides off; otherwise the rotation brings a nonzero low bit to the
+ * top, or the product is not a multiple's (the divisibility test of
+ * Granlund and Montgomery), and either way the result exceeds
+ * 2^64 / size. One multiply and one rotate, no divide. */
+static always_inline unsigned long slab_object_index_off(const struct kmem_cache *s,
+							 unsigned long off)
+{
+	unsigned long q = off * s->size_inv;
+	unsigned int k = s->size_shift;
+
+	return (q >> k) | (q << ((64 - k) & 63));
+}
+
+/* The slab's own offset is its struct page's offset in mem_map times 64
+ * (struct page is 64 bytes, a page 4096). */
 _Static_assert(sizeof(struct page) << 6 == PAGE_SIZE, "slab offsets assume 64-byte pages");
 
+static always_inline unsigned long slab_offset(const struct page *slab)
+{
+	return ((unsigned long)slab - (unsigned long)kmm_mem.mem_map) << 6;
+}
+
+/* Is the direct-map offset `doff` the start of an object of `slab`? */
 static always_inline bool slab_object_start_off(const struct kmem_cache *s, struct page *slab,
 						unsigned long doff)
 {
-	unsigned long off = doff - (((unsigned long)slab - (unsigned long)kmm_mem.mem_map) << 6) -
-			    s->red_left_pad;
+	unsigned long off = doff - slab_offset(slab) - s->red_left_pad;
 
-	return off < (unsigned long)slab_objects(slab) * s->size &&
-	       (uint64_t)(off * s->div_magic) < s->div_magic;
+	return slab_object_index_off(s, off) < slab_objects(slab);
 }
 
 static always_inline bool slab_object_start(const struct kmem_cache *s, struct page *slab,
@@ -300,12 +337,12 @@ static always_inline bool slab_object_start(const struct kmem_cache *s, struct p
 
 /* The direct-map offset of `x`, or ~0UL when it is outside the direct map
  * (one unsigned compare covers both ends, and a direct map not yet set
- * up: lowmem_pages is 0 then). */
+ * up: lowmem_bytes is 0 then). */
 static always_inline unsigned long direct_map_offset(const void *x)
 {
 	unsigned long off = (unsigned long)x - (unsigned long)kmm_mem.direct_map;
 
-	return off < (kmm_mem.lowmem_pages << PAGE_SHIFT) ? off : ~0UL;
+	return off < kmm_mem.lowmem_bytes ? off : ~0UL;
 }
 
 static always_inline struct page *direct_map_head_page(unsigned long doff)
@@ -403,8 +440,9 @@ void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, uns
 void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,
 		    unsigned int cnt, unsigned long addr);
-void slab_free_special(struct kmem_cache *s, struct page *slab, void *object,
-		       unsigned long addr);
+void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *object,
+		      unsigned long addr);
+void *slab_alloc_hooked(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page, const char *caller);
 void slab_report_double_free(struct kmem_cache *s, struct page *slab, void *object);
 unsigned long count_partial_free(struct kmem_cache_node *n);
@@ -423,7 +461,9 @@ void *cpu_take_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, void **flp
 void sheaf_cache_init(struct kmem_cache *s);
 void *sheaf_alloc_slow(struct kmem_cache *s);
 bool sheaf_free_slow(struct kmem_cache *s, void *object);
+void sheaf_settle(struct slab_sheaf *sheaf, int cpu);
 void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf);
+void slab_stats_pending(unsigned long *counts, bool reset);
 void barn_shrink(struct kmem_cache *s);
 
 /* slub_debug.c */

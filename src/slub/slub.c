@@ -849,6 +849,14 @@ noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long 
 	return slab_alloc_any(s, gfp, addr);
 }
 
+/* A debug or fault-injected cache, or zeroing: off the inline path. */
+noinline void *slab_alloc_hooked(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	if (s->special)
+		return slab_alloc_special(s, gfp, addr);
+	return slab_alloc_owner(s, gfp, addr, true);
+}
+
 noinline void *slab_zero_object(struct kmem_cache *s, void *object)
 {
 	clear_freepointer(s, object);
@@ -1024,13 +1032,15 @@ static void debug_free_locked_path(struct kmem_cache *s, struct page *slab, void
 		discard_slab(s, slab);
 }
 
-noinline void slab_free_special(struct kmem_cache *s, struct page *slab, void *object,
-				unsigned long addr)
+/* A debug or fault-injected cache, or init_on_free: off the inline path. */
+noinline void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *object,
+			       unsigned long addr)
 {
 	if (kmem_cache_debug(s))
-		debug_free_locked_path(s, slab, object, addr);
-	else
-		slab_free_fastpath(s, slab, object, addr);
+		return debug_free_locked_path(s, slab, object, addr);
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
+	slab_free_shared(s, slab, object, addr);
 }
 
 /* ---- flushing and shrinking ---- */
@@ -1051,6 +1061,8 @@ static void flush_cpu_sheaves(struct kmem_cache *s, int cpu)
 	atomic_store_relaxed(&c->main, NULL);
 	atomic_store_relaxed(&c->spare, NULL);
 	cpu_release_locked(c, fl, tid, false);
+	sheaf_settle(main, cpu);
+	sheaf_settle(spare, cpu);
 	kmm_spin_unlock(&c->lock);
 	sheaf_discard(s, main);
 	sheaf_discard(s, spare);
@@ -1249,7 +1261,7 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 			continue;
 		}
 		if (s->special) {
-			slab_free_special(s, slab, object, addr);
+			slab_free_hooked(s, slab, object, addr);
 			continue;
 		}
 		if (unlikely(slab_object_is_free(s, slab, object))) {
@@ -1410,6 +1422,20 @@ static void cache_free(struct kmem_cache *s)
 	free(s);
 }
 
+/* slab_object_index_off()'s constants: size = m << size_shift, m odd,
+ * and m's inverse mod 2^64 by Newton's iteration (each step doubles the
+ * correct low bits; m * m == 1 mod 8 gives three to start with). */
+static void set_size_inverse(struct kmem_cache *s)
+{
+	unsigned int k = __builtin_ctz(s->size);
+	uint64_t m = s->size >> k, inv = m;
+
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - m * inv;
+	s->size_shift = k;
+	s->size_inv = inv;
+}
+
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *))
 {
@@ -1427,7 +1453,7 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	if (!s->name || !calculate_sizes(s))
 		goto fail;
 	s->random = random_ul();
-	s->div_magic = UINT64_MAX / s->size + 1;
+	set_size_inverse(s);
 	min_partial = fls_ul(s->size) - 1;	/* ilog2(size) / 2, clamped */
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
@@ -1579,23 +1605,30 @@ void kmem_cache_destroy(struct kmem_cache *s)
 
 #define RET_IP	((unsigned long)__builtin_return_address(0))
 
+/* The atomic context first: one load of the thread's state, which the
+ * fast path reads next to anyway. */
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
 		return slab_alloc_atomic_bug(s, gfp, RET_IP, "kmem_cache_alloc");
 	return slab_alloc(s, gfp, RET_IP);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (unlikely((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic()))
+	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
 		return slab_alloc_atomic_bug(s, gfp | __GFP_ZERO, RET_IP, "kmem_cache_zalloc");
 	return slab_alloc(s, gfp | __GFP_ZERO, RET_IP);
 }
 
+/* The word of struct page that holds a slab's cache holds a tail page's
+ * compound_head (bit 0 set) and a free page's list link, and is cleared
+ * when a slab goes back to the buddy: it names `s` only in the head page
+ * of a live slab of `s`. An object in the head page is at its offset in
+ * the page; one in a tail page goes through compound_head. */
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	unsigned long doff = direct_map_offset(x);
+	unsigned long doff = direct_map_offset(x), word, off;
 	struct page *slab;
 
 	if (unlikely(doff == ~0UL)) {
@@ -1603,9 +1636,17 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 			slab_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
 	}
-	slab = direct_map_head_page(doff);
-	if (unlikely(!PageSlab(slab) || atomic_load_relaxed(&slab->slab_cache) != s ||
-		     !slab_object_start_off(s, slab, doff)))
+	slab = pfn_page(doff >> PAGE_SHIFT);
+	word = atomic_load_relaxed(&slab->compound_head);
+	if (likely(word == (unsigned long)s)) {
+		off = doff & (PAGE_SIZE - 1);
+	} else {
+		slab = (struct page *)(word - 1);
+		if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
+			return slab_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
+		off = doff - slab_offset(slab);
+	}
+	if (unlikely(slab_object_index_off(s, off - s->red_left_pad) >= slab_objects(slab)))
 		return slab_free_bad(s, x, slab, "kmem_cache_free");
 	return slab_free(s, slab, x, RET_IP);
 }
@@ -1627,6 +1668,7 @@ int slab_init(void)
 	slub_debug_parse();
 	slab_owner_mode = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	atomic_store_release(&slab_up, true);
+	events_set_pending(slab_stats_pending);
 	err = kmalloc_init();
 	if (err) {
 		slab_exit();
@@ -1655,6 +1697,7 @@ long slab_exit(void)
 		return 0;
 	shrinker_free(slab_shrinker);
 	slab_shrinker = NULL;
+	events_set_pending(NULL);
 	kmm_mutex_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {
 		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);

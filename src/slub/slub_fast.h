@@ -42,7 +42,7 @@
 #include "percpu/events.h"
 
 /* The kernel's TID_STEP: the tid's low bits name the CPU. */
-extern unsigned long slab_tid_step;
+extern unsigned long slab_tid_step KMM_HIDDEN;
 
 static always_inline unsigned long next_tid(unsigned long tid)
 {
@@ -88,26 +88,6 @@ static always_inline void cpu_owner_commit(struct kmem_cache_cpu *c, unsigned lo
 {
 	atomic_store_relaxed(&c->freelist, fl);
 	atomic_store_release(slab_busy(tok), 0);
-}
-
-/* This CPU's event counter for `ev`, from the per-CPU offset already
- * loaded for the cache's per-CPU part. */
-static always_inline unsigned long *slab_event_counter(unsigned long pcpu_off, enum kmm_event ev)
-{
-	return &((struct kmm_event_counts *)((char *)kmm_events + pcpu_off))->count[ev];
-}
-
-/* Only this CPU's threads write the counter; a lost count between two
- * threads sharing the CPU is tolerated (as the kernel's this_cpu_inc with
- * preemption on). A plain increment is one instruction; ThreadSanitizer
- * builds keep it atomic, since readers sum the counters concurrently. */
-static always_inline void slab_event_inc(unsigned long *counter)
-{
-#ifdef KMM_TSAN
-	atomic_store_relaxed(counter, atomic_load_relaxed(counter) + 1);
-#else
-	++*counter;
-#endif
 }
 
 /* After an object is taken: the hooks the kernel runs in slab_post_alloc_hook. */
@@ -160,27 +140,23 @@ static always_inline void *slab_alloc_any(struct kmem_cache *s, gfp_t gfp, unsig
 }
 
 /* The owner's path inline: the top object of the CPU's main sheaf
- * (sheaf.c). Anything else (an unbound thread, shared mode, a lost
- * ownership, an empty sheaf, a cache without sheaves) leaves by a tail
- * call, so the inline part needs no saved registers. */
-static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+ * (sheaf.c), counted by the sheaf's own word. Anything else (an unbound
+ * thread, shared mode, a lost ownership, an empty sheaf, a cache without
+ * sheaves, a debug cache, zeroing) leaves by a tail call, so the inline
+ * part needs no saved registers. */
+static always_inline void *slab_alloc_owner(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
+					    bool zero)
 {
-	unsigned long tok = slab_token();
+	unsigned long tok = slab_token(), w;
 	unsigned int cpu = kmm_current.cpu;
 	struct kmem_cache_cpu *c;
 	struct slab_sheaf *sheaf;
-	unsigned long off, *counter;
-	unsigned int n;
 	void *object;
 
-	if (unlikely(s->special))
-		return slab_alloc_special(s, gfp, addr);
 	/* An unbound thread (or one bound in an earlier boot) gets CPU 0's
 	 * part here, and goes on only if it owns CPU 0: ownership, not the
 	 * CPU number, is what makes the plain stores safe. */
-	off = kmm_per_cpu_offset[cpu];
-	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
-	counter = slab_event_counter(off, EV_slab_alloc_fast);
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[cpu]);
 	/* Busy before the ownership check (slub.c's revoke waits on it);
 	 * harmless when the thread turns out not to own this CPU. */
 	atomic_store_relaxed(slab_busy(tok), 1);
@@ -188,21 +164,28 @@ static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned 
 	if (unlikely(atomic_load_relaxed(&c->owner) != tok))
 		goto leave;
 	sheaf = atomic_load_relaxed(&c->main);
-	if (unlikely(!sheaf || !sheaf->size))
+	if (unlikely(!sheaf))
 		goto leave;
-	n = sheaf->size - 1;
-	object = sheaf->objects[n];
-	sheaf->size = n;
+	w = atomic_load_relaxed(&sheaf->word);
+	if (unlikely(!(w & SHEAF_SIZE_MASK)))
+		goto leave;
+	object = sheaf->slots[w & SHEAF_SIZE_MASK];
+	atomic_store_relaxed(&sheaf->word, w + SHEAF_POP);
 	atomic_store_release(slab_busy(tok), 0);
-	clear_freepointer(s, object);
-	slab_event_inc(counter);
-	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
+	if (zero)
 		return slab_zero_object(s, object);
 	kasan_unpoison(object, s->object_size);
 	return object;
 leave:
 	atomic_store_release(slab_busy(tok), 0);
 	return slab_alloc_shared(s, gfp, addr);
+}
+
+static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	if (unlikely(s->special || s->zero_on_alloc || (gfp & __GFP_ZERO)))
+		return slab_alloc_hooked(s, gfp, addr);
+	return slab_alloc_owner(s, gfp, addr, false);
 }
 
 /* Before an object becomes free: init_on_free and ASan poisoning. */
@@ -267,40 +250,44 @@ static always_inline enum cpu_push cpu_free_push(struct kmem_cache *s, struct pa
 	}
 }
 
-/* do_slab_free() for one object of `slab` (a non-debug cache): the
- * owner's path inline, onto the CPU's main sheaf whatever slab the object
- * is from; anything else through slab_free_shared(). The free pointer slot
- * gets an encoded NULL, so the object reads as free (double-free check). */
-static always_inline void slab_free_fastpath(struct kmem_cache *s, struct page *slab,
-					     void *object, unsigned long addr)
+/* do_slab_free() for one object of `slab`: the owner's path inline, onto
+ * the CPU's main sheaf whatever slab the object is from, counted by the
+ * sheaf's word; anything else (a debug cache, init_on_free, not the owner,
+ * a full sheaf) through a noinline path. Two double-free checks: the slot
+ * must not read as free (the object is on a freelist), and the object must
+ * not be the sheaf's top (the kernel's naive check; a deeper copy is found
+ * when the sheaf is flushed, sheaf.c). */
+static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
+				    unsigned long addr)
 {
-	unsigned long tok = slab_token();
-	unsigned int cpu = kmm_current.cpu;
-	unsigned long slot = (unsigned long)object + s->offset, key = freeptr_key(s, slot);
+	unsigned long tok = slab_token(), w;
+	unsigned int cpu = kmm_current.cpu, n;
 	struct kmem_cache_cpu *c;
 	struct slab_sheaf *sheaf;
-	unsigned long off, *counter;
-	unsigned int n;
 
-	if (unlikely(freeptr_is_free(freeptr_load(slot), key, object)))
+	if (unlikely(s->special || s->zero_on_free))
+		return slab_free_hooked(s, slab, object, addr);
+	if (unlikely(slab_object_is_free(s, slab, object)))
 		return slab_report_double_free(s, slab, object);
-	if (unlikely(s->zero_on_free))
-		return slab_free_shared(s, slab, object, addr);
-	off = kmm_per_cpu_offset[cpu];	/* as in slab_alloc() */
-	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + off);
-	counter = slab_event_counter(off, EV_slab_free_fast);
-	atomic_store_relaxed(slab_busy(tok), 1);
+	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[cpu]);
+	atomic_store_relaxed(slab_busy(tok), 1);	/* as in slab_alloc() */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {
 		sheaf = atomic_load_relaxed(&c->main);
-		if (likely(sheaf && (n = sheaf->size) < s->sheaf_capacity)) {
-			freeptr_store(slot, key);	/* an encoded NULL */
-			kasan_poison(object, s->object_size);
-			sheaf->objects[n] = object;
-			sheaf->size = n + 1;
-			atomic_store_release(slab_busy(tok), 0);
-			slab_event_inc(counter);
-			return;
+		if (likely(sheaf)) {
+			w = atomic_load_relaxed(&sheaf->word);
+			n = w & SHEAF_SIZE_MASK;
+			if (likely(n < s->sheaf_capacity)) {
+				if (unlikely(sheaf->slots[n] == object)) {
+					atomic_store_release(slab_busy(tok), 0);
+					return slab_report_double_free(s, slab, object);
+				}
+				kasan_poison(object, s->object_size);
+				sheaf->slots[n + 1] = object;
+				atomic_store_relaxed(&sheaf->word, w + SHEAF_PUSH);
+				atomic_store_release(slab_busy(tok), 0);
+				return;
+			}
 		}
 	}
 	atomic_store_release(slab_busy(tok), 0);
@@ -321,14 +308,6 @@ static always_inline void slab_free_any(struct kmem_cache *s, struct page *slab,
 			slab_free_slow(s, slab, object, object, 1, addr);
 		}
 	}
-}
-
-static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
-				    unsigned long addr)
-{
-	if (unlikely(s->special))
-		return slab_free_special(s, slab, object, addr);
-	return slab_free_fastpath(s, slab, object, addr);
 }
 
 #endif
