@@ -21,11 +21,12 @@
  * CPU freelist. The fast paths write nothing into them, as the kernel's
  * don't: a refill clears the free pointer slot of each object it takes
  * off a freelist, so that no object outside a freelist holds a valid
- * encoded pointer (the free fast path's check for objects on freelists).
- * A second free of an object still in a sheaf is caught at once when the
- * object is the sheaf's top (the kernel's naive check), else when the
- * sheaf is flushed: the second copy finds the slot already encoded, is
- * reported and dropped, and the freelist stays whole.
+ * encoded pointer (slab_object_is_free()). A second free of an object
+ * still in a sheaf is caught at once when the object is the sheaf's top
+ * (the kernel's naive check), else when the sheaf is flushed: the second
+ * copy finds the slot already encoded, is reported and dropped, and the
+ * freelist stays whole. So is a free into a sheaf of an object still on a
+ * freelist, if the sheaf is flushed before the object is handed out.
  *
  * Counting: the fast paths count their pops and pushes in the sheaf's word
  * (slab.h); sheaf_settle() moves them to the CPU's event counters whenever

@@ -192,6 +192,7 @@ struct kmem_cache {
 	unsigned int red_left_pad;
 	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
 	unsigned int size_shift;	/* size's power-of-two part */
+	unsigned int head_objects;	/* objects every slab starts in its first page */
 	/* One byte, so that a fast path tests its two with one instruction. */
 	bool special : 1;		/* debug or failslab: the locked path only */
 	bool zero_on_alloc : 1;		/* init_on_alloc applies */
@@ -350,13 +351,12 @@ static always_inline struct page *direct_map_head_page(unsigned long doff)
 	return page_compound_head(pfn_page(doff >> PAGE_SHIFT));
 }
 
-/* Is `object` already free? A free object's free pointer decodes to NULL
- * or to an object of its own slab (so within a max-order block of it); an
- * allocated object's slot was cleared when it was handed out and then
- * holds the caller's data, which the per-cache random value scrambles, so
- * it decodes that close only by a 1-in-2^40 accident. This catches double
- * frees in caches without slub_debug for one load of a line the free
- * writes anyway. */
+/* Is `object` on a freelist? Its free pointer decodes to NULL or to an
+ * object of its own slab (so within a max-order block of it). Any other
+ * object's slot was cleared when it left a freelist and then holds the
+ * caller's data, which the per-cache random value scrambles, so it decodes
+ * that close only by a 1-in-2^42 accident. The slow free paths and sheaf
+ * flushes check this; the owner's fast path leaves it to them (slub_fast.h). */
 /* What a free pointer slot at `slot` holds XORed with the pointer it
  * encodes; an encoded NULL is the key itself. */
 static always_inline unsigned long freeptr_key(const struct kmem_cache *s, unsigned long slot)
@@ -375,13 +375,15 @@ static FREEPTR_ACCESS void freeptr_store(unsigned long slot, unsigned long store
 }
 
 /* Whether `stored` decodes to what only a free object holds: NULL (the end
- * of a freelist, or a sheaf's mark) or a pointer near the object itself. */
+ * of a freelist) or a pointer into the object's own max-order block (a
+ * slab is a buddy block, and the direct map is aligned to max-order
+ * blocks, so an object's slab lies within one). */
 static always_inline bool freeptr_is_free(unsigned long stored, unsigned long key,
 					  const void *object)
 {
-	unsigned long fp = stored ^ key, block = PAGE_SIZE << MAX_PAGE_ORDER;
+	unsigned long fp = stored ^ key;
 
-	return !fp || fp - (unsigned long)object + block < 2 * block;
+	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,

@@ -876,6 +876,8 @@ noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned l
 noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
 			       unsigned long addr)
 {
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
 	if (cpu_sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id())) &&
 	    sheaf_free_slow(s, object)) {
 		count_event(EV_slab_free_slow);
@@ -1038,8 +1040,6 @@ noinline void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *ob
 {
 	if (kmem_cache_debug(s))
 		return debug_free_locked_path(s, slab, object, addr);
-	if (unlikely(slab_object_is_free(s, slab, object)))
-		return slab_report_double_free(s, slab, object);
 	slab_free_shared(s, slab, object, addr);
 }
 
@@ -1391,6 +1391,7 @@ static bool calculate_sizes(struct kmem_cache *s)
 	s->oo.objects = order_objects((unsigned int)order, size);
 	s->min.order = get_order(size);
 	s->min.objects = order_objects(s->min.order, size);
+	s->head_objects = MIN(s->min.objects, (unsigned int)((PAGE_SIZE + size - 1) / size));
 	return s->oo.objects > 0;
 }
 
@@ -1626,9 +1627,18 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
  * when a slab goes back to the buddy: it names `s` only in the head page
  * of a live slab of `s`. An object in the head page is at its offset in
  * the page; one in a tail page goes through compound_head. */
+/* Any object of `slab`: the full start check, then the whole free. */
+static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, void *x,
+				       unsigned long addr)
+{
+	if (unlikely(!slab_object_start(s, slab, x)))
+		return slab_free_bad(s, x, slab, "kmem_cache_free");
+	slab_free(s, slab, x, addr);
+}
+
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	unsigned long doff = direct_map_offset(x), word, off;
+	unsigned long doff = direct_map_offset(x), word;
 	struct page *slab;
 
 	if (unlikely(doff == ~0UL)) {
@@ -1638,17 +1648,20 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 	}
 	slab = pfn_page(doff >> PAGE_SHIFT);
 	word = atomic_load_relaxed(&slab->compound_head);
-	if (likely(word == (unsigned long)s)) {
-		off = doff & (PAGE_SIZE - 1);
-	} else {
+	if (unlikely(word != (unsigned long)s)) {
 		slab = (struct page *)(word - 1);
 		if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
 			return slab_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
-		off = doff - slab_offset(slab);
+		return slab_free_checked(s, slab, x, RET_IP);
 	}
-	if (unlikely(slab_object_index_off(s, off - s->red_left_pad) >= slab_objects(slab)))
-		return slab_free_bad(s, x, slab, "kmem_cache_free");
-	return slab_free(s, slab, x, RET_IP);
+	/* In the head page, and no left red zone outside debug caches: the
+	 * object's index is its offset in the page over the size. Past
+	 * head_objects (an object reaching into the next page, or none) the
+	 * full check decides. */
+	if (unlikely(s->special || s->zero_on_free ||
+		     slab_object_index_off(s, doff & (PAGE_SIZE - 1)) >= s->head_objects))
+		return slab_free_checked(s, slab, x, RET_IP);
+	return slab_free_owner(s, slab, x, RET_IP);
 }
 
 /* ---- boot and exit ---- */

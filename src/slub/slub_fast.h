@@ -252,23 +252,20 @@ static always_inline enum cpu_push cpu_free_push(struct kmem_cache *s, struct pa
 
 /* do_slab_free() for one object of `slab`: the owner's path inline, onto
  * the CPU's main sheaf whatever slab the object is from, counted by the
- * sheaf's word; anything else (a debug cache, init_on_free, not the owner,
- * a full sheaf) through a noinline path. Two double-free checks: the slot
- * must not read as free (the object is on a freelist), and the object must
- * not be the sheaf's top (the kernel's naive check; a deeper copy is found
- * when the sheaf is flushed, sheaf.c). */
-static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
-				    unsigned long addr)
+ * sheaf's word; anything else (not the owner, a full sheaf) through
+ * slab_free_shared(). As the kernel's free_to_pcs() it writes nothing into
+ * the object; its double-free check is the kernel's naive one, against
+ * the sheaf's top. A copy deeper in the sheaf, or of an object on a
+ * freelist, is found when the sheaf is flushed (sheaf.c), and the slow
+ * paths check the slot (slab_object_is_free()) before anything else. */
+static always_inline void slab_free_owner(struct kmem_cache *s, struct page *slab, void *object,
+					  unsigned long addr)
 {
 	unsigned long tok = slab_token(), w;
 	unsigned int cpu = kmm_current.cpu, n;
 	struct kmem_cache_cpu *c;
 	struct slab_sheaf *sheaf;
 
-	if (unlikely(s->special || s->zero_on_free))
-		return slab_free_hooked(s, slab, object, addr);
-	if (unlikely(slab_object_is_free(s, slab, object)))
-		return slab_report_double_free(s, slab, object);
 	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[cpu]);
 	atomic_store_relaxed(slab_busy(tok), 1);	/* as in slab_alloc() */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -292,6 +289,14 @@ static always_inline void slab_free(struct kmem_cache *s, struct page *slab, voi
 	}
 	atomic_store_release(slab_busy(tok), 0);
 	return slab_free_shared(s, slab, object, addr);
+}
+
+static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
+				    unsigned long addr)
+{
+	if (unlikely(s->special || s->zero_on_free))
+		return slab_free_hooked(s, slab, object, addr);
+	slab_free_owner(s, slab, object, addr);
 }
 
 /* The general free: both modes, the double-free check, the slow path. */
