@@ -916,7 +916,8 @@ noinline void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long
 noinline void slab_report_double_free(struct kmem_cache *s, struct page *slab, void *object)
 {
 	slab_err(s, slab, "Object already free");
-	kmm_report_cont("INFO: double free of %p (it is already on a freelist)", object);
+	kmm_report_cont("INFO: double free of %p (it is already on a freelist or in a sheaf)",
+			object);
 }
 
 /* put_cpu_partial(): a slab that just stopped being full parks on this
