@@ -295,6 +295,7 @@ static noinline void kfree_slow(const void *x, struct page *page, const char *ca
 void kfree(const void *x)
 {
 	unsigned long doff = direct_map_offset(x);
+	struct kmem_cache *s;
 	struct page *page;
 
 	if (unlikely(doff == ~0UL)) {
@@ -302,13 +303,22 @@ void kfree(const void *x)
 			kfree_slow(x, NULL, "kfree");
 		return;
 	}
-	page = direct_map_head_page(doff);
+	page = pfn_page(doff >> PAGE_SHIFT);
 	if (likely(PageSlab(page))) {
-		struct kmem_cache *s = page->slab_cache;
-
-		if (likely(slab_object_start_off(s, page, doff)))
-			return slab_free(s, page, (void *)x, RET_IP);
+		/* A slab's head page (only heads carry PG_slab): as in
+		 * kmem_cache_free(), the index from the offset in the page. */
+		s = atomic_load_relaxed(&page->slab_cache);
+		if (likely(!(s->special || s->zero_on_free) &&
+			   slab_object_index_off(s, doff & (PAGE_SIZE - 1)) < s->head_objects))
+			return slab_free_owner(s, page, (void *)x, RET_IP);
+	} else {
+		page = page_compound_head(page);
+		if (unlikely(!PageSlab(page)))
+			return kfree_slow(x, page, "kfree");
+		s = atomic_load_relaxed(&page->slab_cache);
 	}
+	if (likely(slab_object_start_off(s, page, doff)))
+		return slab_free(s, page, (void *)x, RET_IP);
 	return kfree_slow(x, page, "kfree");
 }
 
