@@ -42,10 +42,14 @@
 #include "slub/slub_fast.h"
 #include "lib/bug.h"
 
-/* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY,
- * so that a CPU's main and spare sheaves absorb a burst of a thousand small
- * frees without the barn (the peers' per-thread and per-CPU caches hold as
- * much). Debug and fault-injecting caches have none. */
+/* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY.
+ * For small objects one sheaf holds a burst of a thousand, so a CPU that
+ * allocates and frees such bursts cycles between its main and spare
+ * sheaves whatever their fill when the burst starts, and never takes the
+ * barn's lock, which every CPU shares (with 512 a burst can fall out of
+ * step with the sheaves and trade with the barn twice per burst). The
+ * peers' per-thread and per-CPU caches hold as much. Debug and
+ * fault-injecting caches have none. */
 void sheaf_cache_init(struct kmem_cache *s)
 {
 	unsigned int cap = SHEAF_BYTES / s->size;

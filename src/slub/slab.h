@@ -168,8 +168,8 @@ struct slab_barn {
 	unsigned int nr_empty;		/* written under lock, read lockless */
 };
 
-#define SHEAF_BYTES		32768	/* objects' bytes a sheaf may hold */
-#define SHEAF_MAX_CAPACITY	512
+#define SHEAF_BYTES		65536	/* objects' bytes a sheaf may hold */
+#define SHEAF_MAX_CAPACITY	1024
 #define BARN_MAX_FULL		10	/* the kernel's MAX_FULL_SHEAVES */
 #define BARN_MAX_EMPTY		10	/* the kernel's MAX_EMPTY_SHEAVES */
 
