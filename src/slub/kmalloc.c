@@ -305,11 +305,9 @@ void kfree(const void *x)
 	}
 	page = pfn_page(doff >> PAGE_SHIFT);
 	if (likely(PageSlab(page))) {
-		/* A slab's head page (only heads carry PG_slab): as in
-		 * kmem_cache_free(), the index from the offset in the page. */
+		/* A slab's head page (only heads carry PG_slab) */
 		s = atomic_load_relaxed(&page->slab_cache);
-		if (likely(!(s->special || s->zero_on_free) &&
-			   slab_object_index_off(s, doff & (PAGE_SIZE - 1)) < s->head_objects))
+		if (likely(!slab_head_object_needs_check(s, doff)))
 			return slab_free_owner(s, page, (void *)x, RET_IP);
 	} else {
 		page = page_compound_head(page);

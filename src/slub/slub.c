@@ -1623,11 +1623,6 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 	return slab_alloc(s, gfp | __GFP_ZERO, RET_IP);
 }
 
-/* The word of struct page that holds a slab's cache holds a tail page's
- * compound_head (bit 0 set) and a free page's list link, and is cleared
- * when a slab goes back to the buddy: it names `s` only in the head page
- * of a live slab of `s`. An object in the head page is at its offset in
- * the page; one in a tail page goes through compound_head. */
 /* Any object of `slab`: the full start check, then the whole free. */
 static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, void *x,
 				       unsigned long addr)
@@ -1637,6 +1632,11 @@ static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, 
 	slab_free(s, slab, x, addr);
 }
 
+/* The word of struct page that holds a slab's cache holds a tail page's
+ * compound_head (bit 0 set) and a free page's list link, and is cleared
+ * when a slab goes back to the buddy: it names `s` only in the head page
+ * of a live slab of `s`. An object in the head page is at its offset in
+ * the page; one in a tail page goes through compound_head. */
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
 	unsigned long doff = direct_map_offset(x), word;
@@ -1655,12 +1655,7 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 			return slab_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
 		return slab_free_checked(s, slab, x, RET_IP);
 	}
-	/* In the head page, and no left red zone outside debug caches: the
-	 * object's index is its offset in the page over the size. Past
-	 * head_objects (an object reaching into the next page, or none) the
-	 * full check decides. */
-	if (unlikely(s->special || s->zero_on_free ||
-		     slab_object_index_off(s, doff & (PAGE_SIZE - 1)) >= s->head_objects))
+	if (unlikely(slab_head_object_needs_check(s, doff)))
 		return slab_free_checked(s, slab, x, RET_IP);
 	return slab_free_owner(s, slab, x, RET_IP);
 }

@@ -291,6 +291,19 @@ static always_inline void slab_free_owner(struct kmem_cache *s, struct page *sla
 	return slab_free_shared(s, slab, object, addr);
 }
 
+/* Whether an object at direct-map offset `doff` in the head page of a
+ * slab of `s` needs the full start check and the hooks before it is freed.
+ * Not when the cache is not a debug, fault-injected or init_on_free one
+ * (so it has no left red zone) and the index from the offset in the page,
+ * over the size, is one every slab of `s` starts in its first page: then
+ * slab_free_owner() may take it. */
+static always_inline bool slab_head_object_needs_check(const struct kmem_cache *s,
+						       unsigned long doff)
+{
+	return s->special || s->zero_on_free ||
+	       slab_object_index_off(s, doff & (PAGE_SIZE - 1)) >= s->head_objects;
+}
+
 static always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *object,
 				    unsigned long addr)
 {
