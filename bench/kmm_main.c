@@ -19,8 +19,10 @@ void kmm_meas_begin(struct gb_state *st, struct kmm_meas *m)
 {
 	kmm_cpu_bind(gb_thread_index(st));
 	m->locks = kmm_thread_lock_acquisitions();
-	if (gb_thread_index(st) == 0)
+	if (gb_thread_index(st) == 0) {
+		m->reports = kmm_bug_count();
 		kmm_stats_read(&m->stats);
+	}
 }
 
 static void counter(struct gb_state *st, const char *name, unsigned long v)
@@ -39,6 +41,7 @@ void kmm_meas_end(struct gb_state *st, struct kmm_meas *m, int64_t ops,
 		return;
 	/* Thread 0 reads after the stop barrier: every thread's loop is over. */
 	kmm_stats_read(&s);
+	counter(st, "kmm_reports", kmm_bug_count() - m->reports);
 	switch (kind) {
 	case MEAS_PAGES:
 		counter(st, "fast", s.pgalloc_pcp - b->pgalloc_pcp);
@@ -130,7 +133,7 @@ int main(int argc, char **argv)
 #ifdef KMM_BENCH_HAVE_KFREE_RCU
 	suite_rcu_register();
 #endif
-	/* Issue 4's comparison: malloc of the same process. */
+	/* kmem_cache against malloc of the same process. */
 	malloc_suite_register("glibc_same");
 
 	rc = gb_main(argc, argv);
