@@ -125,9 +125,9 @@ class Runner:
             _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - t0
-        self.processes.append({"label": label, "tag": tag, "argv": argv, "env": env or {}, "exit": p.returncode,
-                               "wall_s": round(wall, 3), "max_rss_kib": usage.ru_maxrss,
-                               "load_avg": load_average()})
+        self.processes.append({"label": label, "tag": tag, "argv": argv, "env": env or {},
+                               "exit": p.returncode, "wall_s": round(wall, 3),
+                               "max_rss_kib": usage.ru_maxrss, "load_avg": load_average()})
         return p.returncode, wall, usage.ru_maxrss
 
     def fail(self, argv, rc, log=None):

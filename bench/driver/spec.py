@@ -23,9 +23,10 @@ class Config:
 
 class Program:
     """A Google Benchmark program: `path` relative to the build directory
-    (its file name is its CMake target); `args(cfg)` its own flags. Each program runs once per repetition with
-    the union of its suites' selections as --benchmark_filter, writing
-    Google Benchmark's JSON (--benchmark_out)."""
+    (its file name is its CMake target); `args(cfg)` its own flags. Each
+    program runs once per repetition with the union of its suites'
+    selections as --benchmark_filter, writing Google Benchmark's JSON
+    (--benchmark_out)."""
 
     def __init__(self, name, path, args=None):
         self.name, self.path = name, path
@@ -131,5 +132,6 @@ class Matrix:
 
     def __init__(self, title, metric, patterns, allocators, threads=None, relative=False,
                  bars=True):
-        self.title, self.metric, self.patterns, self.allocators = title, metric, patterns, allocators
+        self.title, self.metric = title, metric
+        self.patterns, self.allocators = patterns, allocators
         self.threads, self.relative, self.bars = threads, relative, bars

@@ -102,8 +102,7 @@ SUITES = [
                                                  ("call_rcu", "peak_waiting")]),
                     Scaling(["kfree_rcu/64"])]),
     Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
-          runs=lambda cfg: [Callgrind(a, "bench/bench_kmm" if a == "kmm" else "bench/bench_peer_" + a,
-                                      case)
+          runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)
                             for a in ["kmm"] + PEERS for case in CALLGRIND_CASES],
           sections=[Matrix("kmm and the peers, one thread", "instructions",
                            CALLGRIND_CASES,
