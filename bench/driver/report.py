@@ -36,9 +36,9 @@ class Report(sections.Page):
         self.w("- command: `%s`" % meta["command"])
         la = [x for x in meta.get("load_avg", []) if x is not None]
         if la and meta["mode"] != "callgrind":
-            self.w("- host load average (1 min) at start and end: %s — above zero, other "
-                   "work shared the cores and elapsed times are noisy" %
-                   " / ".join("%.2f" % x for x in la))
+            self.w("- host load average (1 min) before and after the run: %s (before it, "
+                   "anything above 0 is other work sharing the cores: elapsed times are then "
+                   "noisy)" % " / ".join("%.2f" % x for x in la))
         if meta["mode"] == "callgrind":
             self.w("- `valgrind --tool=callgrind --toggle-collect=bench_cg_measure`, one thread, "
                    "N = %d: instruction counts are deterministic. One operation = alloc + write "

@@ -138,8 +138,10 @@ class Runner:
 
     def gbench(self, run, rep, tag):
         out = os.path.join(self.out, "raw", "%s-r%d.json" % (run.program.name, rep + 1))
-        argv = [os.path.join(self.cfg.build, run.program.path),
-                "--threads=" + ",".join(map(str, run.threads))] + run.program.args(self.cfg) + [
+        # Line-buffered, so the console shows each benchmark as it ends.
+        argv = (["stdbuf", "-oL"] if shutil.which("stdbuf") else []) + [
+            os.path.join(self.cfg.build, run.program.path),
+            "--threads=" + ",".join(map(str, run.threads))] + run.program.args(self.cfg) + [
             "--benchmark_filter=" + run.filter,
             "--benchmark_min_time=%g" % self.cfg.min_time,
             "--benchmark_color=false", "--benchmark_counters_tabular=false",
