@@ -8,9 +8,10 @@ machine hits all alike; each figure is the median over the repetitions.
 Programs print what they like to the console; the results come only from
 the files they write (collect.py).
 
-Output (OUT is bench-out by default): OUT/results.json, or
-OUT/callgrind.json with --callgrind; OUT/raw/ holds every program's own
-files (Google Benchmark's JSON, callgrind.out).
+Output (OUT is bench-out by default): OUT/results.json and results.md, or
+OUT/callgrind.json and callgrind.md with --callgrind; OUT/raw/results/ or
+OUT/raw/callgrind/ holds every program's own files (Google Benchmark's JSON,
+callgrind.out, logs).
 """
 
 import argparse
@@ -62,6 +63,31 @@ def load_average():
         return None
 
 
+def rounded(v):
+    """Floats to 6 significant digits: more than any timing here holds."""
+    if isinstance(v, float):
+        return float("%.6g" % v)
+    if isinstance(v, dict):
+        return {k: rounded(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [rounded(x) for x in v]
+    return v
+
+
+def dump(doc, f):
+    """The run's JSON with one record (one process) per line, so that two
+    runs' files compare line by line."""
+    items = list(rounded(doc).items())
+    f.write("{\n")
+    for i, (k, v) in enumerate(items):
+        if isinstance(v, list) and v:
+            text = "[\n%s\n ]" % ",\n".join("  " + json.dumps(x, ensure_ascii=False) for x in v)
+        else:
+            text = json.dumps(v, ensure_ascii=False)
+        f.write(" %s: %s%s\n" % (json.dumps(k), text, "," if i + 1 < len(items) else ""))
+    f.write("}\n")
+
+
 # ---- Planning ------------------------------------------------------------------
 
 class GbenchRun:
@@ -94,6 +120,8 @@ def plan_gbench(chosen, cfg, alone):
         union = sorted({t for _, ts in sels for t in ts})
         alts = []
         for prefix, ts in sels:
+            if any(prefix != q and prefix.startswith(q) and ts == us for q, us in sels):
+                continue	# a shorter prefix at the same threads takes it
             alt = re.escape(prefix) + ".*"
             if list(ts) != union:
                 alt += "/threads:(%s)$" % "|".join(map(str, ts))
@@ -106,8 +134,8 @@ def plan_gbench(chosen, cfg, alone):
 # ---- Running -------------------------------------------------------------------
 
 class Runner:
-    def __init__(self, cfg, out, log_dir):
-        self.cfg, self.out, self.log_dir = cfg, out, log_dir
+    def __init__(self, cfg, raw, log_dir):
+        self.cfg, self.raw, self.log_dir = cfg, raw, log_dir
         self.samples, self.context, self.processes = [], {}, []
         self.start = time.time()
 
@@ -137,7 +165,7 @@ class Runner:
         sys.exit("bench: %s failed (exit %d)" % (argv[0], rc))
 
     def gbench(self, run, rep, tag):
-        out = os.path.join(self.out, "raw", "%s-r%d.json" % (run.program.name, rep + 1))
+        out = os.path.join(self.raw, "%s-r%d.json" % (run.program.name, rep + 1))
         # Line-buffered, so the console shows each benchmark as it ends.
         argv = (["stdbuf", "-oL"] if shutil.which("stdbuf") else []) + [
             os.path.join(self.cfg.build, run.program.path),
@@ -167,7 +195,7 @@ class Runner:
         n1, n2 = self.cfg.cg_iters, 2 * self.cfg.cg_iters
         irs = []
         for n in (n1, n2):
-            out = os.path.join(self.out, "raw", "%s-%s-%d.callgrind.out" % (run.label, run.case, n))
+            out = os.path.join(self.raw, "%s-%s-%d.callgrind.out" % (run.label, run.case, n))
             log = os.path.join(self.log_dir, "%s-%s-%d.log" % (run.label, run.case, n))
             argv = ["valgrind", "--tool=callgrind", "--toggle-collect=bench_cg_measure",
                     "--callgrind-out-file=" + out, exe, "--callgrind=" + run.case,
@@ -182,7 +210,7 @@ class Runner:
                              "counters": {"instructions": v}})
 
     def command(self, run, rep, tag):
-        out = os.path.join(self.out, "raw", "%s-%s-t%d-r%d.json" % (
+        out = os.path.join(self.raw, "%s-%s-t%d-r%d.json" % (
             run.label, re.sub(r"[^\w.-]", "_", run.pattern or "run"), run.threads, rep + 1))
         argv = [self.expand(a, out) for a in run.argv]
         env = {k: self.expand(v, out) for k, v in run.env.items()}
@@ -199,16 +227,15 @@ class Runner:
             self.samples.append(dict(key, counters={"wall_s": wall, "max_rss_kib": rss}))
 
 
-def run_all(cfg, chosen, alone, out):
-    raw = os.path.join(out, "raw")
+def run_all(cfg, chosen, alone, raw):
     shutil.rmtree(raw, ignore_errors=True)
     os.makedirs(raw)
-    log_dir = os.path.join(out, "logs")
-    os.makedirs(log_dir, exist_ok=True)
+    log_dir = os.path.join(raw, "logs")
+    os.makedirs(log_dir)
     gb = list(plan_gbench(chosen, cfg, alone).values())
     other = [r for s in chosen for r in s.runs(cfg)]
     reps = cfg.reps if gb or any(isinstance(r, spec.Command) and r.repeat for r in other) else 1
-    r = Runner(cfg, out, log_dir)
+    r = Runner(cfg, raw, log_dir)
     nrun = len(gb) * reps + sum(
         (2 if isinstance(x, spec.Callgrind) else 1) *
         (reps if isinstance(x, spec.Command) and x.repeat else 1) for x in other)
@@ -288,7 +315,9 @@ def main():
     t0 = time.time()
     date = datetime.datetime.now(datetime.timezone.utc)
     load0 = load_average()
-    runner, reps = run_all(cfg, chosen, args.suite != "all", args.out)
+    stem = "callgrind" if mode == "callgrind" else "results"
+    raw = os.path.join(args.out, "raw", stem)
+    runner, reps = run_all(cfg, chosen, args.suite != "all", raw)
     records = collect.aggregate(runner.samples)
     doc = {
         "format": 1,
@@ -305,16 +334,13 @@ def main():
         "records": records,
         "processes": runner.processes,
     }
-    stem = "callgrind" if mode == "callgrind" else "results"
     js = os.path.join(args.out, stem + ".json")
     with open(js, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+        dump(doc, f)
     md = report.write(doc, os.path.join(args.out, stem + ".md"), os.path.join(args.out, "plots"))
     print("\nbench: %d records from %d processes in %.0f s" % (
         len(records), len(runner.processes), time.time() - t0))
-    print("bench: json    %s (each program's own output in %s/)" % (
-        js, os.path.join(args.out, "raw")))
+    print("bench: json    %s (each program's own output in %s/)" % (js, raw))
     print("bench: report  %s" % md)
     bad = [r for r in records if r.get("errors") or r["metrics"].get("kmm_reports")]
     for r in bad:

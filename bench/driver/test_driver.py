@@ -212,7 +212,6 @@ class Commands(unittest.TestCase):
 
     def test_a_process_is_measured_by_the_runner(self):
         with tempfile.TemporaryDirectory() as out:
-            os.makedirs(os.path.join(out, "raw"))
             r = self.runner(out)
             r.command(spec.Command("py", [sys.executable, "-c", "b = bytearray(64 << 20)"],
                                    pattern="touch64M"), 0, "[t]")
@@ -228,7 +227,6 @@ class Commands(unittest.TestCase):
                 "[{'allocator': 'kmm', 'pattern': 'boot', 'threads': 1, "
                 "'metrics': {'max_rss_kib': 2048}}]}, open(sys.argv[1], 'w'))")
         with tempfile.TemporaryDirectory() as out:
-            os.makedirs(os.path.join(out, "raw"))
             r = self.runner(out)
             r.command(spec.Command("kmm", [sys.executable, "-c", code, "{out}"], pattern="boot",
                                    json=True), 0, "[t]")
@@ -282,7 +280,6 @@ if __name__ == "__main__":
         class Programs(unittest.TestCase):
             def test_bench_kmm_json_is_collected(self):
                 with tempfile.TemporaryDirectory() as out:
-                    os.makedirs(os.path.join(out, "raw"))
                     cfg = spec.Config(build, [1], min_time=0.001)
                     r = run.Runner(cfg, out, out)
                     prog = spec.Program("kmm", "bench/bench_kmm",
