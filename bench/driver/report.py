@@ -156,7 +156,7 @@ class Report(sections.Page):
         for name in self.doc["meta"]["suites"]:
             s = suites.by_name(name)
             mark = len(self.lines)
-            self.suite_title = s.title
+            self.suite_title, self.suite_name = s.title, s.name
             if s.title != self.title:
                 self.w("## %s\n" % s.title)
             body = len(self.lines)

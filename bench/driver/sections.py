@@ -24,6 +24,7 @@ class Page:
         self.lines = []
         self.used = set()	# metrics shown, for the glossary
         self.suite_title = self.title = None
+        self.suite_name = ""	# names the suite's bar plots
         self.ratios = False	# whether any A ÷ B was shown
 
     def w(self, s=""):
@@ -96,8 +97,9 @@ class Page:
                 tab = {(p, a): self.get(a, p, t, sec.metric) for p in pats for a in allocs}
                 title = "%s and %s, %d thread%s (1 = the best; lower is better)" % (
                     sec.subject, ", ".join(sec.against), t, "s" if t > 1 else "")
-                self.image(self.bars("relative_%s_%dt" % (sec.metric, t), title, sec.metric,
-                                     pats, allocs, tab), "relative, %d threads" % t)
+                name = "%s_relative_%s_%dt" % (self.suite_name, sec.metric, t)
+                self.image(self.bars(name, title, sec.metric, pats, allocs, tab),
+                           "relative to the best, %d thread%s" % (t, "s" if t > 1 else ""))
 
     def bars(self, name, title, metric, groups, allocs, tab):
         return plots.bars(self.plot_base(name), title, metric, groups, allocs, tab)
@@ -192,7 +194,7 @@ class Page:
             for t in threads:
                 tab = {(p, a): self.get(a, p, t, sec.metric) for p in pats for a in allocs}
                 suffix = "_%dt" % t if len(threads) > 1 else ""
-                self.image(self.bars("relative_%s%s" % (sec.metric, suffix),
+                self.image(self.bars("%s_relative_%s%s" % (self.suite_name, sec.metric, suffix),
                                      "%s%s (1 = the best; lower is better)" % (
                                          sec.title, ", %d threads" % t if suffix else ""),
                                      sec.metric, pats, allocs, tab), sec.title)
