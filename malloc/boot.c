@@ -1,0 +1,116 @@
+/* Booting kmm inside a process that uses it as its malloc (docs/malloc.md,
+ * "Boot").
+ *
+ * The first call of the first thread boots kmm with the defaults below,
+ * then whatever KMM_CMDLINE says (a later word overrides an earlier one):
+ *   mem=      the host's RAM: the process may use what the machine has;
+ *             physical memory is populated on first use (populate=0)
+ *   nr_cpus=  nine per host CPU: eight per host CPU that threads claim
+ *             for themselves (thread.c) and one per host CPU shared by
+ *             threads beyond those
+ *   kswapd=0  no background reclaim thread in every process: direct
+ *             reclaim serves allocations that find memory low
+ * While it boots, that thread's allocations (kmm's own, the C library's)
+ * are nested and other threads' calls find the boot in progress: both are
+ * served from host memory. kmm is never shut down; the process's exit
+ * ends it.
+ *
+ * Lock: none. The boot state moves DOWN -> BOOTING by compare-and-swap
+ * (one thread boots), then to UP or FAILED. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <kmm/kmm.h>
+#include "lib/bug.h"
+#include "lib/cmdline.h"
+#include "shim.h"
+
+enum boot_state { BOOT_DOWN, BOOT_BOOTING, BOOT_UP, BOOT_FAILED };
+
+static int boot_state;		/* atomic */
+static char boot_cmdline[4096];
+
+#define CPUS_PER_HOST_CPU	9
+
+bool shim_booted(void)
+{
+	return atomic_load_acquire(&boot_state) == BOOT_UP;
+}
+
+static unsigned int host_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) || CPU_COUNT(&set) < 1)
+		return 1;
+	return (unsigned int)CPU_COUNT(&set);
+}
+
+/* The defaults, then KMM_CMDLINE; false (with a report) when it does not
+ * fit the buffer. */
+static bool build_cmdline(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	unsigned long mem_mb = pages > 0 && page > 0 ? (unsigned long)pages / 1024 *
+						       (unsigned long)page / 1024 : 1024;
+	unsigned int cpus = MIN(host_cpus() * CPUS_PER_HOST_CPU, (unsigned int)KMM_MAX_CPUS);
+	const char *user = getenv("KMM_CMDLINE");
+	int n;
+
+	/* mem= takes at most 1 TiB. */
+	mem_mb = MIN(mem_mb, 1UL << 20);
+	n = snprintf(boot_cmdline, sizeof(boot_cmdline),
+		     "mem=%luM nr_cpus=%u populate=0 kswapd=0 %s", mem_mb, cpus,
+		     user ? user : "");
+	if (n < 0 || (size_t)n >= sizeof(boot_cmdline)) {
+		kmm_warn("kmm-malloc: KMM_CMDLINE is longer than %zu bytes",
+			 sizeof(boot_cmdline) - 64);
+		return false;
+	}
+	return true;
+}
+
+/* Without membarrier(2) a fork could not see other threads' entries
+ * (shim.h): every entry then fences. kmm's slab_init registered the
+ * process already when it could; registering again is harmless. */
+static void check_membarrier(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		atomic_store_relaxed(&shim_gate, SHIM_GATE_FENCE);
+}
+
+static noinline bool boot(void)
+{
+	int err;
+
+	if (!build_cmdline())
+		return false;
+	err = kmm_init(boot_cmdline);
+	if (err) {
+		kmm_warn("kmm-malloc: kmm_init(\"%s\") failed with error %d; the process's "
+			 "allocations are served from host memory", boot_cmdline, err);
+		return false;
+	}
+	shim_pow2_classes = kmm_config.slub_debug_set;
+	check_membarrier();
+	shim_threads_init();
+	shim_fork_init();
+	return true;
+}
+
+bool shim_boot(void)
+{
+	int st = atomic_load_acquire(&boot_state);
+
+	if (likely(st == BOOT_UP))
+		return true;
+	if (st != BOOT_DOWN || !atomic_cas_acq_rel(&boot_state, &st, BOOT_BOOTING))
+		return false;
+	atomic_store_release(&boot_state, boot() ? BOOT_UP : BOOT_FAILED);
+	return atomic_load_relaxed(&boot_state) == BOOT_UP;
+}
