@@ -27,8 +27,6 @@
 #include "vmalloc/vmalloc.h"
 #include "shim.h"
 
-#define SHIM_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
-
 bool shim_pow2_classes KMM_HIDDEN;
 
 static noinline size_t pow2_class_size(size_t size)

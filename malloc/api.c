@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <kmm/kmm.h>
+#include "buddy/mmzone.h"
 #include "lib/bug.h"
 #include "lib/host_mem.h"
 #include "shim.h"
@@ -119,9 +120,23 @@ static always_inline void *alloc(enum alloc_kind kind, size_t align, size_t size
 	return p;
 }
 
+/* The fast path calls kmalloc itself for what goes to its caches (an open
+ * gate means no slub_debug size fix is needed). */
 SHIM_API void *MALLOC_NAME(malloc)(size_t size)
 {
-	return alloc(ALLOC_PLAIN, 0, size);
+	struct shim_thread *t = &shim_self;
+	void *p;
+
+	if (unlikely(!shim_enter(t)))
+		return alloc_slow(ALLOC_PLAIN, 0, size);
+	if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE))
+		p = kmalloc(size, SHIM_GFP);
+	else
+		p = kmm_alloc(size);
+	shim_leave(t);
+	if (unlikely(!p))
+		return alloc_failed();
+	return p;
 }
 
 SHIM_API void *MALLOC_NAME(calloc)(size_t n, size_t size)
@@ -228,6 +243,8 @@ static noinline void free_slow(void *p)
 	}
 }
 
+/* A direct-map address goes to kfree at once; host blocks, vmalloc areas
+ * and foreign pointers through kmm_free_object(). */
 SHIM_API void MALLOC_NAME(free)(void *p)
 {
 	struct shim_thread *t = &shim_self;
@@ -236,7 +253,10 @@ SHIM_API void MALLOC_NAME(free)(void *p)
 		return;
 	if (unlikely(!shim_enter(t)))
 		return free_slow(p);
-	kmm_free_object(p);
+	if (likely((unsigned long)p - (unsigned long)kmm_mem.direct_map < kmm_mem.lowmem_bytes))
+		kfree(p);
+	else
+		kmm_free_object(p);
 	shim_leave(t);
 }
 

@@ -81,7 +81,7 @@ static bool build_cmdline(void)
 static void check_membarrier(void)
 {
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
-		atomic_store_relaxed(&shim_gate, SHIM_GATE_FENCE);
+		__atomic_fetch_or(&shim_gate, SHIM_GATE_FENCE, __ATOMIC_RELAXED);
 }
 
 static noinline bool boot(void)
@@ -97,6 +97,8 @@ static noinline bool boot(void)
 		return false;
 	}
 	shim_pow2_classes = kmm_config.slub_debug_set;
+	if (shim_pow2_classes)
+		__atomic_fetch_or(&shim_gate, SHIM_GATE_DEBUG, __ATOMIC_RELAXED);
 	check_membarrier();
 	shim_threads_init();
 	shim_fork_init();

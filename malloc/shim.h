@@ -15,7 +15,8 @@
  *   gate          one word every call reads after raising its depth:
  *                 nonzero while a fork quiesces the allocator (fork.c),
  *                 when the host has no membarrier(2) and calls must fence,
- *                 or in a forked child that must leave kmm alone
+ *                 under slub_debug, or in a forked child that must leave
+ *                 kmm alone
  *   host block    memory from host_mem: what was allocated before kmm was
  *                 up or by a nested call; free() tells it by address
  *
@@ -58,6 +59,7 @@ extern __thread struct shim_thread shim_self __attribute__((tls_model("initial-e
 #define SHIM_GATE_FORK	1UL	/* a fork is quiescing the allocator */
 #define SHIM_GATE_FENCE	2UL	/* no membarrier: entries fence */
 #define SHIM_GATE_DETACHED 4UL	/* a forked child that could not copy kmm's memory */
+#define SHIM_GATE_DEBUG	8UL	/* slub_debug: every call through alloc.c's size fixes */
 extern unsigned long shim_gate KMM_HIDDEN;
 
 /* How a call that could not take the fast entry is served. */
@@ -105,6 +107,7 @@ static always_inline bool shim_nested(const struct shim_thread *t)
 
 /* alloc.c: where each request goes in kmm; called between enter and
  * leave. NULL only when memory is exhausted (errno is left to the caller). */
+#define SHIM_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 void *kmm_alloc(size_t size);
 void *kmm_zalloc(size_t size);
 void *kmm_alloc_aligned(size_t align, size_t size);
@@ -121,7 +124,8 @@ bool shim_booted(void);
  * booting failed (then the caller serves the call from host memory). */
 bool shim_boot(void);
 /* Sizes 65..96 and 129..192 go to a power-of-two class when slub_debug's
- * layout leaves the 96 and 192 classes only 8-byte aligned. */
+ * layout leaves the 96 and 192 classes only 8-byte aligned (the gate's
+ * DEBUG bit keeps such calls off the fast paths). */
 extern bool shim_pow2_classes KMM_HIDDEN;
 
 /* thread.c */

@@ -143,16 +143,15 @@ enum shim_mode shim_enter_slow(struct shim_thread *t)
 				shim_fork_wait();
 				continue;
 			}
-			if (g & SHIM_GATE_FENCE) {
-				atomic_store_relaxed(&t->depth, 1);
+			/* slub_debug, no membarrier, or a gate opened meanwhile */
+			atomic_store_relaxed(&t->depth, 1);
+			if (g & SHIM_GATE_FENCE)
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);
-				if (!(atomic_load_relaxed(&shim_gate) & SHIM_GATE_FORK))
-					return SHIM_KMM;
-				atomic_store_release(&t->depth, 0);
-				continue;
-			}
-			if (shim_enter(t))
+			else
+				__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			if (!(atomic_load_relaxed(&shim_gate) & SHIM_GATE_FORK))
 				return SHIM_KMM;
+			atomic_store_release(&t->depth, 0);
 			continue;
 		}
 		if (d == SHIM_NEW) {
