@@ -88,7 +88,8 @@ static int zone_init_shards(struct zone *z)
 	z->nr_shards = (unsigned int)((blocks + blocks_per_shard - 1) / blocks_per_shard);
 	z->shards = aligned_alloc(CACHELINE, sizeof(struct buddy_shard) * z->nr_shards);
 	z->pageblock_mt = calloc((z->spanned_pages >> PAGEBLOCK_ORDER) + 1, 1);
-	if (!z->shards || !z->pageblock_mt)
+	z->deferred_map = calloc(blocks / (8 * sizeof(long)) + 1, sizeof(long));
+	if (!z->shards || !z->pageblock_mt || !z->deferred_map)
 		return -ENOMEM;
 	memset(z->shards, 0, sizeof(struct buddy_shard) * z->nr_shards);
 	for (unsigned int i = 0; i < z->nr_shards; i++) {
@@ -134,6 +135,7 @@ void zones_exit(void)
 	for_each_zone(z) {
 		free(z->shards);
 		free(z->pageblock_mt);
+		free(z->deferred_map);
 		free_percpu(z->pcp);
 		free_percpu(z->pcpstat);
 	}
