@@ -200,6 +200,12 @@ static bool shard_grow_locked(struct buddy_shard *s)
 	return false;
 }
 
+/* Was the max-order block at pfn never listed since boot (teardown)? */
+bool buddy_block_deferred(struct zone *z, unsigned long pfn)
+{
+	return z->deferred_map && deferred_test(z, (pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER);
+}
+
 /* Boot: the max-order block at pfn is free; count it, list it later. */
 static void buddy_defer_block(struct zone *z, unsigned long pfn)
 {

@@ -53,6 +53,7 @@ void buddy_putback_reported_locked(struct buddy_shard *s, struct page *page, uns
 				   int mt, bool released);
 unsigned long shard_nr_reported(struct buddy_shard *s);
 unsigned long shard_nr_deferred(struct buddy_shard *s);
+bool buddy_block_deferred(struct zone *z, unsigned long pfn);
 
 /* pcp.c: per-CPU page lists. */
 void pcp_init_zone(struct zone *z);

@@ -99,12 +99,9 @@ void phys_exit(void)
 {
 	if (kmm_mem.mem_map)
 		munmap(kmm_mem.mem_map, kmm_mem.nr_pages * sizeof(struct page));
-	if (kmm_mem.direct_map) {
-		/* Free pages are poisoned for ASan; the address range goes
-		 * back to the process, so its shadow must be clean. */
-		kasan_unpoison(kmm_mem.direct_map, kmm_mem.lowmem_pages << PAGE_SHIFT);
+	/* zones_exit() cleaned the ASan shadow of what the buddy used. */
+	if (kmm_mem.direct_map)
 		munmap(kmm_mem.direct_map, kmm_mem.lowmem_pages << PAGE_SHIFT);
-	}
 	if (kmm_mem.memfd >= 0)
 		close(kmm_mem.memfd);
 	memset(&kmm_mem, 0, sizeof(kmm_mem));

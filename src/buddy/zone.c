@@ -128,11 +128,30 @@ int zones_init(void)
 	return 0;
 }
 
+#ifdef KMM_ASAN
+/* Free pages are poisoned for ASan; the direct map goes back to the
+ * process at teardown, so its shadow must be clean. Only blocks the buddy
+ * ever listed can have been poisoned: a 64 GiB machine that used a few
+ * blocks does not unpoison 8 GiB of shadow. */
+static void unpoison_used_blocks(struct zone *z)
+{
+	unsigned long end = MIN(z->zone_start_pfn + z->spanned_pages, kmm_mem.lowmem_pages);
+
+	for (unsigned long pfn = z->zone_start_pfn; pfn < end; pfn += MAX_ORDER_NR_PAGES)
+		if (!buddy_block_deferred(z, pfn))
+			kasan_unpoison(pfn_to_virt(pfn), MIN(MAX_ORDER_NR_PAGES, end - pfn) << PAGE_SHIFT);
+}
+#endif
+
 void zones_exit(void)
 {
 	struct zone *z;
 
 	for_each_zone(z) {
+#ifdef KMM_ASAN
+		if (kmm_mem.direct_map)
+			unpoison_used_blocks(z);
+#endif
 		free(z->shards);
 		free(z->pageblock_mt);
 		free(z->deferred_map);
