@@ -8,6 +8,7 @@
 #include "buddy/mmzone.h"
 #include "buddy/reclaim.h"
 #include "vmalloc/vmalloc.h"
+#include "test_vmalloc_common.h"
 #include "test_vmalloc_frag.h"
 
 static int boot(const char *cmdline)
@@ -15,34 +16,10 @@ static int boot(const char *cmdline)
 	return kmm_test_boot(cmdline);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return boot("mem=64M nr_cpus=2");
-}
-
 static int setup_big(void **state)
 {
 	(void)state;
 	return boot("mem=256M nr_cpus=2");
-}
-
-/* After every test: purge, and every page is back. */
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(vmap_check_invariants());
-	assert_every_page_back();
-	assert_int_equal(kmm_exit(), 0);
-	return 0;
-}
-
-static unsigned long mmap_calls(void)
-{
-	struct kmm_stats st;
-
-	kmm_stats_read(&st);
-	return st.vmap_mmap;
 }
 
 static unsigned long count_pfn_runs(const char *p, unsigned long nr)

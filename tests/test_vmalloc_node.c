@@ -7,21 +7,7 @@
 #include "kmm_test.h"
 #include "buddy/mmzone.h"
 #include "vmalloc/vmalloc.h"
-
-static int setup(void **state)
-{
-	(void)state;
-	return kmm_test_boot("mem=64M nr_cpus=2");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(vmap_check_invariants());
-	assert_every_page_back();
-	assert_int_equal(kmm_exit(), 0);
-	return 0;
-}
+#include "test_vmalloc_common.h"
 
 static char *info_line(const void *addr)
 {

@@ -7,30 +7,8 @@
 #include "kmm_test.h"
 #include "buddy/mmzone.h"
 #include "vmalloc/vmalloc.h"
+#include "test_vmalloc_common.h"
 #include "test_vmalloc_frag.h"
-
-static int setup(void **state)
-{
-	(void)state;
-	return kmm_test_boot("mem=64M nr_cpus=2");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(vmap_check_invariants());
-	assert_every_page_back();
-	assert_int_equal(kmm_exit(), 0);
-	return 0;
-}
-
-static unsigned long mmap_calls(void)
-{
-	struct kmm_stats st;
-
-	kmm_stats_read(&st);
-	return st.vmap_mmap;
-}
 
 static unsigned long host_mappings(void)
 {
