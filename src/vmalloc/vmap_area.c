@@ -17,8 +17,13 @@
  * Lock order (outermost first; enum lock_rank in lib/lock.h):
  *   vmap_purge_lock (LOCK_RANK_VMAP_PURGE, mutex, purge.c)  one purge at a
  *       time; held across the unmapping mmap() calls and the page frees
+ *   vmap cache lock (LOCK_RANK_VMAP_CACHE, spinlock, vcache.c)  a CPU's
+ *       cached areas; nothing is taken inside it
  *   vmap_node.lock  (LOCK_RANK_VMAP, spinlock)  the node's free tree, busy
  *       tree and lazy list; never two nodes at once
+ *   block queue lock (LOCK_RANK_VMAP_BLOCK, spinlock, vblock.c)  a CPU's
+ *       vmap blocks and their bitmaps; inside a node lock when vfree finds
+ *       a block through the busy tree
  *   pkmap lock      (LOCK_RANK_KMAP, mutex, highmem.c)  the kmap window
  * No vmalloc lock is held while calling into the page allocator: a
  * sleeping allocation may reclaim, and reclaim runs the vmap shrinker,
