@@ -3,13 +3,15 @@
  *
  * The first call of the first thread boots kmm with the defaults below,
  * then whatever KMM_CMDLINE says (a later word overrides an earlier one):
- *   mem=      the host's RAM: the process may use what the machine has;
- *             physical memory is populated on first use (populate=0)
- *   nr_cpus=  nine per host CPU: eight per host CPU that threads claim
- *             for themselves (thread.c) and one per host CPU shared by
- *             threads beyond those
+ *   nr_cpus=  five per host CPU: four per host CPU that threads claim for
+ *             themselves (thread.c) and one per host CPU shared by threads
+ *             beyond those. Each CPU costs about 64 KiB of per-CPU memory
+ *             at boot, so a small program pays for few.
  *   kswapd=0  no background reclaim thread in every process: direct
  *             reclaim serves allocations that find memory low
+ * and kmm's own defaults otherwise: mem= the host's memory (or the
+ * cgroup's limit), populated on first use, free pages reported back to
+ * the host (docs/footprint.md).
  * While it boots, that thread's allocations (kmm's own, the C library's)
  * are nested and other threads' calls find the boot in progress: both are
  * served from host memory. kmm is never shut down; the process's exit
@@ -35,7 +37,7 @@ enum boot_state { BOOT_DOWN, BOOT_BOOTING, BOOT_UP, BOOT_FAILED };
 static int boot_state;		/* atomic */
 static char boot_cmdline[4096];
 
-#define CPUS_PER_HOST_CPU	9
+#define CPUS_PER_HOST_CPU	5
 
 bool shim_booted(void)
 {
@@ -55,17 +57,11 @@ static unsigned int host_cpus(void)
  * fit the buffer. */
 static bool build_cmdline(void)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	unsigned long mem_mb = pages > 0 && page > 0 ? (unsigned long)pages / 1024 *
-						       (unsigned long)page / 1024 : 1024;
 	unsigned int cpus = MIN(host_cpus() * CPUS_PER_HOST_CPU, (unsigned int)KMM_MAX_CPUS);
 	const char *user = getenv("KMM_CMDLINE");
 	int n;
 
-	/* mem= takes at most 1 TiB. */
-	mem_mb = MIN(mem_mb, 1UL << 20);
-	n = snprintf(boot_cmdline, sizeof(boot_cmdline),
-		     "mem=%luM nr_cpus=%u populate=0 kswapd=0 %s", mem_mb, cpus,
+	n = snprintf(boot_cmdline, sizeof(boot_cmdline), "nr_cpus=%u kswapd=0 %s", cpus,
 		     user ? user : "");
 	if (n < 0 || (size_t)n >= sizeof(boot_cmdline)) {
 		kmm_warn("kmm-malloc: KMM_CMDLINE is longer than %zu bytes",

@@ -6,15 +6,18 @@
  * shared (vmalloc maps its pages a second time), so a child writing its
  * heap would write the parent's.
  *
- * prepare: raise the gate (shim.h) and wait until no thread is inside kmm
- *   (new calls wait at the gate; the forking thread's own calls from other
- *   fork handlers are served from host memory, which is private); then copy
- *   the memfd's data extents into a new memfd, the parent standing still.
+ * prepare: stop kmm's own threads (the free page reporter, kswapd when
+ *   booted with it), raise the gate (shim.h) and wait until no thread is
+ *   inside kmm (new calls wait at the gate; the forking thread's own calls
+ *   from other fork handlers are served from host memory, which is
+ *   private); then copy the memfd's data extents into a new memfd, the
+ *   parent standing still.
  * child:  map every mapping of the old memfd onto the same range of the
  *   copy, give the copy the old descriptor's number, and reset the thread
  *   registry: the forking thread is the only thread.
  * parent: drop the copy.
- * Both lower the gate and free what the forking thread freed meanwhile.
+ * Both lower the gate, free what the forking thread freed meanwhile and
+ * start kmm's threads again.
  * The copy costs a copy of the memory kmm has populated, once per fork();
  * vfork() and posix_spawn() run no fork handlers and copy nothing.
  *
@@ -38,12 +41,15 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include "buddy/mmzone.h"
+#include "buddy/page_reporting.h"
+#include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/host_mem.h"
 #include "shim.h"
 
 static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fork_copy = -1;	/* the memfd copy, from prepare to parent/child */
+static bool fork_kswapd;	/* kswapd ran before prepare */
 
 void shim_fork_wait(void)
 {
@@ -173,6 +179,12 @@ static void fork_prepare(void)
 	if (!shim_booted() || (atomic_load_relaxed(&shim_gate) & SHIM_GATE_DETACHED))
 		return;
 	pthread_mutex_lock(&fork_lock);
+	/* Each may hold a shard lock for a moment, and the reporter has
+	 * blocks off the free lists while it releases them. */
+	page_reporting_stop();
+	fork_kswapd = kmm_config.kswapd;
+	if (fork_kswapd)
+		kswapd_stop();
 	t->forking = true;
 	__atomic_fetch_or(&shim_gate, SHIM_GATE_FORK, __ATOMIC_SEQ_CST);
 	/* Every thread that read the gate as open has its depth visible now
@@ -183,11 +195,19 @@ static void fork_prepare(void)
 	fork_copy = physmem_copy(kmm_mem.memfd);
 }
 
+/* Starting threads allocates: with the gate down. */
 static void fork_done(struct shim_thread *t)
 {
+	bool detached = atomic_load_relaxed(&shim_gate) & SHIM_GATE_DETACHED;
+
 	__atomic_fetch_and(&shim_gate, ~SHIM_GATE_FORK, __ATOMIC_SEQ_CST);
 	t->forking = false;
 	shim_registry_unlock();
+	if (!detached) {
+		page_reporting_start();
+		if (fork_kswapd && kswapd_start())
+			kmm_warn("kmm-malloc: kswapd did not start again after fork");
+	}
 	pthread_mutex_unlock(&fork_lock);
 	if (atomic_load_relaxed(&t->deferred))
 		shim_drain_deferred(t);
