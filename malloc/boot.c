@@ -86,6 +86,9 @@ static noinline bool boot(void)
 
 	if (!build_cmdline())
 		return false;
+	/* Bound to CPU 0 (the first the pool hands out), boot's per-CPU
+	 * counters need no sched_getcpu() each. */
+	kmm_cpu_bind(0);
 	err = kmm_init(boot_cmdline);
 	if (err) {
 		kmm_warn("kmm-malloc: kmm_init(\"%s\") failed with error %d; the process's "
