@@ -4,7 +4,7 @@
  *   up to 8 KiB            kmalloc's caches (kmalloc-8 ... kmalloc-8k)
  *   8 KiB .. 4 MiB         kmalloc's compound pages from the buddy; when no
  *                          block of that order is free, vmalloc
- *   above 4 MiB            vmalloc
+ *   above 4 MiB            vmalloc (__vmalloc_node for an alignment above a page)
  *
  * Every request is GFP_KERNEL with __GFP_NORETRY (one pass of direct
  * reclaim, then failure: malloc returns NULL promptly instead of waiting
@@ -81,10 +81,9 @@ void *kmm_alloc_aligned(size_t align, size_t size)
 		if (p || n <= PAGE_SIZE)
 			return p;
 	}
-	/* vmalloc areas are page aligned, no more. */
-	if (align > PAGE_SIZE)
-		return NULL;
-	return __vmalloc(n, SHIM_GFP);
+	if (align <= PAGE_SIZE)
+		return __vmalloc(n, SHIM_GFP);
+	return __vmalloc_node(n, align, SHIM_GFP, NUMA_NO_NODE, __builtin_return_address(0));
 }
 
 /* The bytes of the vmalloc area starting at p; 0 and one report if p is

@@ -119,6 +119,14 @@ static void test_aligned(void)
 			M(free)(p);
 		}
 	}
+	/* above 4 MiB: vmalloc, page alignment and more */
+	for (size_t align = 4096; align <= (8UL << 20); align <<= 2) {
+		CHECK(M(posix_memalign)(&p, align, 5UL << 20) == 0);
+		CHECK((uintptr_t)p % align == 0 && M(malloc_usable_size)(p) >= (5UL << 20));
+		mt_fill(p, 5UL << 20, 4);
+		CHECK(mt_intact(p, 5UL << 20, 4));
+		M(free)(p);
+	}
 	/* a memalign alignment that is not a power of two is rounded up */
 	p = M(memalign)(48, 10);
 	CHECK(p && (uintptr_t)p % 64 == 0);
