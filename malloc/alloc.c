@@ -1,5 +1,5 @@
 /* Where each malloc request goes in kmm, between shim_enter() and
- * shim_leave() (shim.h).
+ * api.c's leave() (the enter/leave protocol of shim.h).
  *
  *   up to 8 KiB            kmalloc's caches (kmalloc-8 ... kmalloc-8k)
  *   8 KiB .. 4 MiB         kmalloc's compound pages from the buddy; when no

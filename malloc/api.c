@@ -1,7 +1,7 @@
 /* The C allocator's entry points (docs/malloc.md).
  *
  * Each is a fast entry (shim_enter: the thread is registered, not nested,
- * the gate is open), the kmm call of alloc.c, and shim_leave; anything
+ * the gate is open), the kmm call of alloc.c, and leave(); anything
  * else goes to a noinline slow function that asks shim_enter_slow() how
  * to serve the call. Frees of host blocks (from before boot, or from a
  * nested call) need no entry: host memory takes no kmm lock. A kmm
@@ -37,7 +37,7 @@ static void defer_free(struct shim_thread *t, void *p)
 	} while (!atomic_cas_acq_rel(&t->deferred, &head, p));
 }
 
-void shim_drain_deferred(struct shim_thread *t)
+static noinline void drain_deferred(struct shim_thread *t)
 {
 	void *p = atomic_xchg_acq_rel(&t->deferred, NULL);
 
@@ -47,6 +47,21 @@ void shim_drain_deferred(struct shim_thread *t)
 		MALLOC_NAME(free)(p);
 		p = next;
 	}
+}
+
+/* Release: a forking thread that sees depth 0 sees the call's writes. */
+static always_inline void leave(struct shim_thread *t)
+{
+	atomic_store_release(&t->depth, 0);
+	if (unlikely(atomic_load_relaxed(&t->deferred) != NULL))
+		drain_deferred(t);
+}
+
+static void leave_straggler(struct shim_thread *t)
+{
+	shim_leave_straggler(t);
+	if (atomic_load_relaxed(&t->deferred))
+		drain_deferred(t);
 }
 
 /* ---- allocation ---- */
@@ -85,11 +100,11 @@ static noinline void *alloc_slow(enum alloc_kind kind, size_t align, size_t size
 	switch (shim_enter_slow(t)) {
 	case SHIM_KMM:
 		p = alloc_in_kmm(kind, align, size);
-		shim_leave(t);
+		leave(t);
 		break;
 	case SHIM_STRAGGLER:
 		p = alloc_in_kmm(kind, align, size);
-		shim_leave_straggler(t);
+		leave_straggler(t);
 		break;
 	default:
 		p = alloc_in_host(kind, align, size);
@@ -114,7 +129,7 @@ static always_inline void *alloc(enum alloc_kind kind, size_t align, size_t size
 	if (unlikely(!shim_enter(t)))
 		return alloc_slow(kind, align, size);
 	p = alloc_in_kmm(kind, align, size);
-	shim_leave(t);
+	leave(t);
 	if (unlikely(!p))
 		return alloc_failed();
 	return p;
@@ -133,7 +148,7 @@ SHIM_API void *MALLOC_NAME(malloc)(size_t size)
 		p = kmalloc(size, SHIM_GFP);
 	else
 		p = kmm_alloc(size);
-	shim_leave(t);
+	leave(t);
 	if (unlikely(!p))
 		return alloc_failed();
 	return p;
@@ -228,11 +243,11 @@ static noinline void free_slow(void *p)
 	switch (shim_enter_slow(t)) {
 	case SHIM_KMM:
 		kmm_free_object(p);
-		shim_leave(t);
+		leave(t);
 		return;
 	case SHIM_STRAGGLER:
 		kmm_free_object(p);
-		shim_leave_straggler(t);
+		leave_straggler(t);
 		return;
 	default:
 		if (shim_booted())
@@ -257,7 +272,7 @@ SHIM_API void MALLOC_NAME(free)(void *p)
 		kfree(p);
 	else
 		kmm_free_object(p);
-	shim_leave(t);
+	leave(t);
 }
 
 /* ---- realloc ---- */
@@ -292,11 +307,11 @@ static noinline void *realloc_slow(void *p, size_t size)
 	switch (shim_enter_slow(t)) {
 	case SHIM_KMM:
 		q = kmm_resize(p, size, &err);
-		shim_leave(t);
+		leave(t);
 		break;
 	case SHIM_STRAGGLER:
 		q = kmm_resize(p, size, &err);
-		shim_leave_straggler(t);
+		leave_straggler(t);
 		break;
 	default:
 		/* Nested: a host block, the kmm object freed later. ksize()
@@ -336,7 +351,7 @@ SHIM_API void *MALLOC_NAME(realloc)(void *p, size_t size)
 	if (unlikely(host_owns(p) || !shim_enter(t)))
 		return realloc_slow(p, size);
 	q = kmm_resize(p, size, &err);
-	shim_leave(t);
+	leave(t);
 	if (unlikely(!q))
 		errno = err;
 	return q;
@@ -365,11 +380,11 @@ SHIM_API size_t MALLOC_NAME(malloc_usable_size)(void *p)
 	switch (shim_enter(t) ? SHIM_KMM : shim_enter_slow(t)) {
 	case SHIM_KMM:
 		n = kmm_usable_size(p);
-		shim_leave(t);
+		leave(t);
 		return n;
 	case SHIM_STRAGGLER:
 		n = kmm_usable_size(p);
-		shim_leave_straggler(t);
+		leave_straggler(t);
 		return n;
 	default:
 		return shim_booted() ? ksize(p) : 0;

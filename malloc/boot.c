@@ -34,6 +34,7 @@
 
 enum boot_state { BOOT_DOWN, BOOT_BOOTING, BOOT_UP, BOOT_FAILED };
 
+unsigned long shim_gate KMM_HIDDEN;
 static int boot_state;		/* atomic */
 static char boot_cmdline[4096];
 
@@ -99,8 +100,6 @@ static noinline bool boot(void)
 	if (shim_pow2_classes)
 		__atomic_fetch_or(&shim_gate, SHIM_GATE_DEBUG, __ATOMIC_RELAXED);
 	check_membarrier();
-	shim_threads_init();
-	shim_fork_init();
 	return true;
 }
 

@@ -16,8 +16,7 @@
  *   copy, give the copy the old descriptor's number, and reset the thread
  *   registry: the forking thread is the only thread.
  * parent: drop the copy.
- * Both lower the gate, free what the forking thread freed meanwhile and
- * start kmm's threads again.
+ * Both lower the gate and start kmm's threads again.
  * The copy costs a copy of the memory kmm has populated, once per fork();
  * vfork() and posix_spawn() run no fork handlers and copy nothing.
  *
@@ -25,8 +24,10 @@
  * touch kmm at all: it is detached, serves every allocation from host
  * memory and leaves kmm's objects alone (one report says so).
  *
- * Lock order: fork_lock, then registry_lock (thread.c); both held from
- * prepare to parent/child. Threads stopped at the gate wait on fork_lock. */
+ * Locks: thread.c's fork_lock, then its registry_lock, both held from
+ * prepare to parent/child. Threads stopped at the gate wait on fork_lock.
+ * The handlers are registered when the library is loaded; they do nothing
+ * until kmm is booted. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -47,15 +48,8 @@
 #include "lib/host_mem.h"
 #include "shim.h"
 
-static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static int fork_copy = -1;	/* the memfd copy, from prepare to parent/child */
 static bool fork_kswapd;	/* kswapd ran before prepare */
-
-void shim_fork_wait(void)
-{
-	pthread_mutex_lock(&fork_lock);
-	pthread_mutex_unlock(&fork_lock);
-}
 
 /* Copies [from, to) of one file into the other at the same offsets. */
 static bool copy_range(int src, int dst, off_t from, off_t to)
@@ -178,7 +172,7 @@ static void fork_prepare(void)
 
 	if (!shim_booted() || (atomic_load_relaxed(&shim_gate) & SHIM_GATE_DETACHED))
 		return;
-	pthread_mutex_lock(&fork_lock);
+	shim_fork_lock();
 	/* Each may hold a shard lock for a moment, and the reporter has
 	 * blocks off the free lists while it releases them. */
 	page_reporting_stop();
@@ -195,7 +189,8 @@ static void fork_prepare(void)
 	fork_copy = physmem_copy(kmm_mem.memfd);
 }
 
-/* Starting threads allocates: with the gate down. */
+/* Starting threads allocates: with the gate down. What the forking thread
+ * freed meanwhile is freed when it next leaves the allocator. */
 static void fork_done(struct shim_thread *t)
 {
 	bool detached = atomic_load_relaxed(&shim_gate) & SHIM_GATE_DETACHED;
@@ -208,9 +203,7 @@ static void fork_done(struct shim_thread *t)
 		if (fork_kswapd && kswapd_start())
 			kmm_warn("kmm-malloc: kswapd did not start again after fork");
 	}
-	pthread_mutex_unlock(&fork_lock);
-	if (atomic_load_relaxed(&t->deferred))
-		shim_drain_deferred(t);
+	shim_fork_unlock();
 }
 
 static void fork_parent(void)
@@ -246,7 +239,7 @@ static void fork_child(void)
 	fork_done(t);
 }
 
-void shim_fork_init(void)
+__attribute__((constructor)) static void fork_init(void)
 {
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

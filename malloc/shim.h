@@ -20,10 +20,11 @@
  *   host block    memory from host_mem: what was allocated before kmm was
  *                 up or by a nested call; free() tells it by address
  *
- * Layers: api.c (the C entry points) and new.cc (C++) call alloc.c (where
- * each size goes in kmm) through the enter/leave protocol here; thread.c
- * gives threads their CPUs; boot.c boots kmm; fork.c keeps fork() working.
- * Nothing here is called by kmm. */
+ * Layers, each calling only those below it: new.cc (C++) and api.c (the
+ * C entry points, the enter/leave protocol); fork.c (fork handlers,
+ * registered by a constructor); thread.c (threads' CPUs, the slow entry);
+ * boot.c (boots kmm, owns the gate); alloc.c (where each size goes in
+ * kmm). Nothing here is called by kmm. */
 #ifndef KMM_MALLOC_SHIM_H
 #define KMM_MALLOC_SHIM_H
 
@@ -64,14 +65,13 @@ extern unsigned long shim_gate KMM_HIDDEN;
 
 /* How a call that could not take the fast entry is served. */
 enum shim_mode {
-	SHIM_KMM,		/* entered: kmm, then shim_leave() */
+	SHIM_KMM,		/* entered: kmm, then leave (api.c) */
 	SHIM_HOST,		/* nested or forking: host memory, nothing to leave */
 	SHIM_STRAGGLER,		/* past thread exit: kmm, then shim_leave_straggler() */
 };
 
 enum shim_mode shim_enter_slow(struct shim_thread *t);
 void shim_leave_straggler(struct shim_thread *t);
-void shim_drain_deferred(struct shim_thread *t);
 
 /* The fast entry: the depth store is ordered before the gate load by a
  * compiler barrier only; a forking thread's membarrier() supplies the
@@ -89,22 +89,6 @@ static always_inline bool shim_enter(struct shim_thread *t)
 	return false;
 }
 
-/* Release: a forking thread that sees depth 0 sees the call's writes. */
-static always_inline void shim_leave(struct shim_thread *t)
-{
-	atomic_store_release(&t->depth, 0);
-	if (unlikely(atomic_load_relaxed(&t->deferred) != NULL))
-		shim_drain_deferred(t);
-}
-
-/* Whether the thread is inside the allocator now (a nested call). */
-static always_inline bool shim_nested(const struct shim_thread *t)
-{
-	unsigned long d = atomic_load_relaxed(&t->depth);
-
-	return d && d != SHIM_NEW && d != SHIM_EXITED;
-}
-
 /* alloc.c: where each request goes in kmm; called between enter and
  * leave. NULL only when memory is exhausted (errno is left to the caller). */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
@@ -118,7 +102,7 @@ size_t kmm_usable_size(void *p);
  * changes). */
 void shim_report_bad_free(const char *fn, void *p, int why);
 
-/* boot.c */
+/* boot.c (it also owns shim_gate) */
 bool shim_booted(void);
 /* Boots kmm if nobody has; false while another thread boots it or when
  * booting failed (then the caller serves the call from host memory). */
@@ -131,16 +115,15 @@ extern bool shim_pow2_classes KMM_HIDDEN;
 /* thread.c */
 /* Gives the calling thread a kmm CPU; false when kmm is not up. */
 bool shim_thread_register(struct shim_thread *t);
-void shim_threads_init(void);
-/* fork.c: with the registry lock held by the forking thread. */
+/* For fork.c, from prepare to parent/child: the fork lock (threads that
+ * meet the raised gate wait on it), then the registry lock. */
+void shim_fork_lock(void);
+void shim_fork_unlock(void);
 void shim_registry_lock(void);
 void shim_registry_unlock(void);
 /* Waits until no registered thread and no straggler is inside kmm. */
 void shim_wait_quiescent(const struct shim_thread *self);
 /* In a forked child: the calling thread is the only one. */
 void shim_threads_after_fork_child(struct shim_thread *self);
-void shim_fork_init(void);
-/* Blocks the calling (non-forking) thread until the fork in progress is done. */
-void shim_fork_wait(void);
 
 #endif

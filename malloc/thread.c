@@ -16,10 +16,13 @@
  * straggler, bound to a shared CPU, counted in `stragglers` while inside
  * kmm so that a fork waits for it, and never registered again.
  *
- * Lock: registry_lock (a pthread mutex) guards the registry (every thread
- * holding a CPU, for fork's quiescence), the pool and the shared CPUs'
- * round robin. It is taken at a thread's first call and at its exit, and
- * by fork's handlers from prepare to parent/child; never inside kmm. */
+ * Locks (pthread mutexes, never taken inside kmm), in this order:
+ *   fork_lock      held by a forking thread from prepare to parent/child
+ *                  (fork.c); a thread that meets the raised gate waits on it
+ *   registry_lock  the registry (every thread holding a CPU, for fork's
+ *                  quiescence), the pool and the shared CPUs' round robin;
+ *                  taken at a thread's first call and at its exit, and by
+ *                  fork's handlers */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -32,9 +35,9 @@ __thread struct shim_thread shim_self __attribute__((tls_model("initial-exec")))
 	.cpu = -1,
 };
 
-unsigned long shim_gate KMM_HIDDEN;
-
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static struct shim_thread registry = { .prev = &registry, .next = &registry };
 static int pool[KMM_MAX_CPUS];		/* free CPUs; the top is the warmest */
 static unsigned int pool_top, nr_pool, nr_shared, next_shared;
@@ -43,10 +46,10 @@ static pthread_key_t thread_key;
 
 static void thread_exit(void *arg);
 
-/* At boot, with nr_cpu_ids known: all of it when there is a single CPU
+/* After boot, with nr_cpu_ids known: all of it when there is a single CPU
  * (everyone shares it), else all but the last host-CPU-count CPUs (at
  * least one, at most half). */
-void shim_threads_init(void)
+static void pool_init(void)
 {
 	cpu_set_t set;
 	unsigned int host = 1;
@@ -99,6 +102,7 @@ bool shim_thread_register(struct shim_thread *t)
 		atomic_store_relaxed(&t->depth, SHIM_NEW);
 		return false;
 	}
+	pthread_once(&pool_once, pool_init);
 	pthread_mutex_lock(&registry_lock);
 	t->owns_cpu = pool_top > 0;
 	t->cpu = t->owns_cpu ? pool[--pool_top] : shared_cpu_locked();
@@ -127,6 +131,13 @@ static void thread_exit(void *arg)
 	kmm_cpu_bind(t->cpu);
 }
 
+/* A thread that met the raised gate, until the fork is done. */
+static void fork_wait(void)
+{
+	pthread_mutex_lock(&fork_lock);
+	pthread_mutex_unlock(&fork_lock);
+}
+
 enum shim_mode shim_enter_slow(struct shim_thread *t)
 {
 	for (;;) {
@@ -140,7 +151,7 @@ enum shim_mode shim_enter_slow(struct shim_thread *t)
 			if (g & SHIM_GATE_FORK) {
 				if (t->forking)
 					return SHIM_HOST;
-				shim_fork_wait();
+				fork_wait();
 				continue;
 			}
 			/* slub_debug, no membarrier, or a gate opened meanwhile */
@@ -172,7 +183,7 @@ enum shim_mode shim_enter_slow(struct shim_thread *t)
 			atomic_store_relaxed(&t->depth, SHIM_EXITED);
 			if (t->forking)
 				return SHIM_HOST;
-			shim_fork_wait();
+			fork_wait();
 			continue;
 		}
 		return SHIM_HOST;	/* nested */
@@ -183,8 +194,16 @@ void shim_leave_straggler(struct shim_thread *t)
 {
 	__atomic_fetch_sub(&stragglers, 1, __ATOMIC_RELEASE);
 	atomic_store_relaxed(&t->depth, SHIM_EXITED);
-	if (unlikely(atomic_load_relaxed(&t->deferred) != NULL))
-		shim_drain_deferred(t);
+}
+
+void shim_fork_lock(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+void shim_fork_unlock(void)
+{
+	pthread_mutex_unlock(&fork_lock);
 }
 
 void shim_registry_lock(void)
