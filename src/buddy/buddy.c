@@ -13,6 +13,7 @@
 #include "buddy/buddy.h"
 #include "percpu/vmstat.h"
 #include "lib/bug.h"
+#include "lib/random.h"
 
 /* The kernel's fallback order when a migratetype's lists are empty. */
 static const int fallbacks[MIGRATE_PCPTYPES][2] = {
@@ -42,10 +43,7 @@ static void account_free(struct buddy_shard *s, long pages)
  * its address order (shuffle_pick_tail() in the kernel). */
 static bool shuffle_pick_tail(struct buddy_shard *s)
 {
-	s->rand_state ^= s->rand_state << 13;
-	s->rand_state ^= s->rand_state >> 7;
-	s->rand_state ^= s->rand_state << 17;
-	return s->rand_state & 1;
+	return prandom_next(&s->rand_state) & 1;
 }
 
 /* shuffle_zone(): at boot, a Fisher-Yates shuffle of the max-order free
@@ -71,11 +69,9 @@ void buddy_shuffle_free_lists(void)
 				list_for_each(pos, head)
 					v[k++] = list_entry(pos, struct page, lru);
 				for (unsigned long j = n - 1; j > 0; j--) {
-					unsigned long r = (s->rand_state = s->rand_state * 6364136223846793005UL +
-							   1442695040888963407UL) >> 33;
+					unsigned long r = prandom_next(&s->rand_state) % (j + 1);
 					struct page *t = v[j];
 
-					r %= j + 1;
 					v[j] = v[r];
 					v[r] = t;
 				}

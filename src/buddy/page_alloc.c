@@ -5,13 +5,13 @@
  * Locks: none of its own; see mmzone.h (pcp, then shard) and reclaim.c. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/fault_inject.h"
+#include "lib/ratelimit.h"
 #include "percpu/events.h"
 #include "percpu/vmstat.h"
 
@@ -173,20 +173,10 @@ static void wake_all_kswapds(unsigned int order, int highest)
  * Running out of memory is not misuse, so it is not a counted report. */
 static void warn_alloc(gfp_t gfp, unsigned int order)
 {
-	static long last_sec, burst;
-	struct timespec ts;
-	long sec;
+	static struct ratelimit rl = RATELIMIT_INIT(10);
 
 	count_event(EV_alloc_fail);
-	if (gfp & __GFP_NOWARN)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sec = ts.tv_sec;
-	if (atomic_load_relaxed(&last_sec) != sec) {
-		atomic_store_relaxed(&last_sec, sec);
-		atomic_store_relaxed(&burst, 0);
-	}
-	if (atomic_add_acq_rel(&burst, 1) > 10)
+	if ((gfp & __GFP_NOWARN) || !ratelimit_ok(&rl))
 		return;
 	kmm_pr_info("kmm: page allocation failure: order:%u, mode:%#x, nodemask=(null); "
 		    "free pages %lu, cpu %d%s", order, gfp, nr_free_pages(), cpu_id(),

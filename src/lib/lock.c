@@ -105,18 +105,18 @@ void kmm_spin_init(struct kmm_spinlock *l, const char *name, enum lock_rank rank
 
 /* Contended: spin on the lock word for a while, then yield so that a
  * preempted holder (more threads than cores) can run and release it. */
-noinline void kmm_spin_lock_slow(struct kmm_spinlock *l)
+noinline void fas_lock_slow(ck_spinlock_fas_t *lock)
 {
 	unsigned int spins = 0;
 
 	for (;;) {
-		while (ck_spinlock_fas_locked(&l->lock)) {
+		while (ck_spinlock_fas_locked(lock)) {
 			if (++spins < 64)
 				ck_pr_stall();
 			else
 				sched_yield();
 		}
-		if (ck_spinlock_fas_trylock(&l->lock))
+		if (ck_spinlock_fas_trylock(lock))
 			return;
 	}
 }

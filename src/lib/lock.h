@@ -69,7 +69,9 @@ bool kmm_mutex_trylock(struct kmm_mutex *m);
 void lockdep_acquire(void *lock, const char *name, enum lock_rank rank);
 void lockdep_release(void *lock);
 void lockdep_assert_held(void *lock, const char *name);
-void kmm_spin_lock_slow(struct kmm_spinlock *l);
+/* Takes a contended lock word: the one spin-then-yield loop of every
+ * spinlock, kmm's and the users' spinlock_t. */
+void fas_lock_slow(ck_spinlock_fas_t *lock);
 
 /* Count of spinlock acquisitions by this thread, for the benchmarks'
  * "lock acquisitions per 1000 operations". */
@@ -92,7 +94,7 @@ static always_inline void kmm_spin_lock(struct kmm_spinlock *l)
 	lockdep_acquire(NULL, l->name, l->rank);
 #endif
 	if (unlikely(!ck_spinlock_fas_trylock(&l->lock)))
-		kmm_spin_lock_slow(l);
+		fas_lock_slow(&l->lock);
 	kmm_spin_acquired(l);
 }
 

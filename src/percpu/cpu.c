@@ -7,6 +7,7 @@
  *
  * No locks here: all state is thread-local, except nr_cpu_ids, which is
  * written only while kmm is not booted. */
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ int kmm_cpu_bind(int cpu)
 {
 	if (cpu < 0 || (unsigned int)cpu >= nr_cpu_ids) {
 		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
-		return -22;
+		return -EINVAL;
 	}
 	kmm_current.cpu = (unsigned int)cpu;
 	return 0;
@@ -154,16 +155,10 @@ int spin_trylock(spinlock_t *lock)
 
 void spin_lock(spinlock_t *lock)
 {
-	unsigned int spins = 0;
-
-	while (!spin_trylock(lock)) {
-		while (ck_spinlock_fas_locked(user_lock_word(lock))) {
-			if (++spins < 64)
-				ck_pr_stall();
-			else
-				sched_yield();
-		}
-	}
+	kmm_current.preempt_count++;
+	if (!ck_spinlock_fas_trylock(user_lock_word(lock)))
+		fas_lock_slow(user_lock_word(lock));
+	tsan_acquire(lock);
 }
 
 void spin_unlock(spinlock_t *lock)

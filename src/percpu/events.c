@@ -1,4 +1,5 @@
 /* Per-CPU event counters and their public sum (kmm_stats). */
+#include <errno.h>
 #include <string.h>
 #include "percpu/events.h"
 #include "lib/lock.h"
@@ -20,7 +21,7 @@ _Static_assert(sizeof(struct kmm_stats) == NR_KMM_EVENTS * sizeof(unsigned long)
 int events_init(void)
 {
 	kmm_events = alloc_percpu(struct kmm_event_counts);
-	return kmm_events ? 0 : -12;
+	return kmm_events ? 0 : -ENOMEM;
 }
 
 void events_exit(void)

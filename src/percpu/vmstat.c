@@ -1,5 +1,6 @@
 /* Per-CPU zone counters (see vmstat.h). No locks: every update is an
  * atomic on the CPU's delta or on the zone total. */
+#include "lib/bitops.h"
 #include "percpu/vmstat.h"
 
 noinline void vmstat_fold_slow(struct zone *z, enum zone_stat_item item,
@@ -34,16 +35,11 @@ long global_zone_page_state(enum zone_stat_item item)
 	return v;
 }
 
-static int fls_ul(unsigned long x)
-{
-	return x ? (int)(sizeof(long) * 8) - __builtin_clzl(x) : 0;
-}
-
 /* calculate_normal_threshold(): grows with CPUs and zone size, at most 125. */
 int vmstat_threshold(const struct zone *z)
 {
 	unsigned long mem = atomic_load_relaxed(&z->managed_pages) >> (27 - PAGE_SHIFT);
-	int t = 2 * fls_ul(nr_cpu_ids) * (1 + fls_ul(mem));
+	int t = 2 * (int)fls_ul(nr_cpu_ids) * (1 + (int)fls_ul(mem));
 
 	return t < 125 ? t : 125;
 }

@@ -24,6 +24,7 @@
  * kmm_kfree_rcu_pending().
  *
  * Callable from any context, interrupts included: nothing here sleeps. */
+#include <errno.h>
 #include <kmm/kmm.h>
 #include "buddy/mmzone.h"
 #include "buddy/page.h"
@@ -395,7 +396,7 @@ int kvfree_rcu_init(void)
 {
 	kfree_rcu_shrinker = shrinker_alloc(0, "kfree_rcu");
 	if (!kfree_rcu_shrinker)
-		return -12;
+		return -ENOMEM;
 	kfree_rcu_shrinker->count_objects = kfree_rcu_shrink_count;
 	kfree_rcu_shrinker->scan_objects = kfree_rcu_shrink_scan;
 	kfree_rcu_shrinker->batch = 0;

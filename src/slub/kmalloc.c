@@ -14,10 +14,12 @@
  *
  * No locks of its own: the caches are created at boot and only read
  * afterwards. */
+#include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
 #include "slub/slub_fast.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
 #include "percpu/vmstat.h"
 
@@ -35,8 +37,6 @@ static const uint8_t size_index[24] = {
 	2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-#define RET_IP	((unsigned long)__builtin_return_address(0))
-
 static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
 {
 	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
@@ -49,7 +49,7 @@ static always_inline unsigned int kmalloc_index_of(size_t size)
 {
 	if (size <= 192)
 		return size_index[(size - 1) / 8];
-	return 64 - (unsigned int)__builtin_clzl(size - 1);
+	return fls_ul(size - 1);
 }
 
 static unsigned int kmalloc_size_of(unsigned int idx)
@@ -78,7 +78,7 @@ static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 		align = size;
 	kmalloc_caches[type][idx] = slab_create_cache(name, size, align,
 						      SLAB_KMALLOC | tflags[type], NULL);
-	return kmalloc_caches[type][idx] ? 0 : -12;
+	return kmalloc_caches[type][idx] ? 0 : -ENOMEM;
 }
 
 /* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128. */
@@ -87,10 +87,10 @@ int kmalloc_init(void)
 	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 			if (new_kmalloc_cache(i, type))
-				return -12;
+				return -ENOMEM;
 			if ((i == 6 && new_kmalloc_cache(1, type)) ||
 			    (i == 7 && new_kmalloc_cache(2, type)))
-				return -12;
+				return -ENOMEM;
 		}
 	}
 	return 0;

@@ -4,6 +4,7 @@
  * slabs count as active, as in the kernel); SLUB has no tunables, so those
  * columns are 0, and active_slabs equals num_slabs. Caches are never
  * merged, so there are no aliases to show. */
+#include <errno.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
 #include "lib/list.h"
@@ -22,7 +23,7 @@ int slabinfo_show(FILE *m)
 	struct list_head *pos;
 
 	if (!atomic_load_acquire(&slab_up))
-		return -19;
+		return -ENODEV;
 	print_slabinfo_header(m);
 	kmm_mutex_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {

@@ -49,16 +49,17 @@
 #include <sched.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
 #include "slub/slub_fast.h"
 #include "buddy/buddy.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/fault_inject.h"
 #include "lib/list.h"
+#include "lib/random.h"
 #include "percpu/vmstat.h"
 
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
@@ -123,42 +124,6 @@ noinline void slab_thread_register(void)
 	atomic_store_relaxed(&t->busy, 0);
 	pthread_setspecific(slab_thread_key, t);
 	slab_self = t;
-}
-
-/* ---- small helpers ---- */
-
-static unsigned int fls_ul(unsigned long x)
-{
-	return x ? 64 - (unsigned int)__builtin_clzl(x) : 0;
-}
-
-static unsigned long roundup_pow_of_two(unsigned long x)
-{
-	return 1UL << fls_ul(x - 1);
-}
-
-static unsigned long random_ul(void)
-{
-	unsigned long v;
-	struct timespec ts;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
-		return v;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long)ts.tv_nsec * 0x9e3779b97f4a7c15UL ^ (unsigned long)&v;
-}
-
-/* Per-thread xorshift for freelist shuffling (no lock, no system call). */
-static unsigned long random_below(unsigned long n)
-{
-	static __thread unsigned long state;
-
-	if (!state)
-		state = random_ul() | 1;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return state % n;
 }
 
 static unsigned int order_objects(unsigned int order, unsigned int size)
@@ -228,7 +193,7 @@ static int init_random_seq(struct kmem_cache *s)
 	for (unsigned int i = 0; i < count; i++)
 		s->random_seq[i] = i * s->size;
 	for (unsigned int i = count - 1; i > 0; i--) {
-		unsigned int j = (unsigned int)random_below(i + 1), t = s->random_seq[i];
+		unsigned int j = (unsigned int)prandom_below(i + 1), t = s->random_seq[i];
 
 		s->random_seq[i] = s->random_seq[j];
 		s->random_seq[j] = t;
@@ -245,7 +210,7 @@ static void *build_freelist(struct kmem_cache *s, struct page *slab, unsigned in
 
 	if (s->random_seq) {
 		unsigned long limit = (unsigned long)objects * s->size;
-		unsigned int count = s->oo.objects, pos = (unsigned int)random_below(count);
+		unsigned int count = s->oo.objects, pos = (unsigned int)prandom_below(count);
 
 		for (unsigned int done = 0; done < objects;) {
 			unsigned int idx = s->random_seq[pos];
@@ -1176,7 +1141,7 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
-	unsigned long addr = (unsigned long)__builtin_return_address(0);
+	unsigned long addr = RET_IP;
 	size_t i = 0;
 
 	if (!nr)
@@ -1244,7 +1209,7 @@ static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void
  * one cmpxchg. Entries consumed are set to NULL, as the kernel does. */
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 {
-	unsigned long addr = (unsigned long)__builtin_return_address(0);
+	unsigned long addr = RET_IP;
 
 	while (nr) {
 		void *object = p[--nr], *head, *tail;
@@ -1454,9 +1419,9 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->align = calculate_alignment(flags, align, size);
 	if (!s->name || !calculate_sizes(s))
 		goto fail;
-	s->random = random_ul();
+	s->random = random_seed();
 	set_size_inverse(s);
-	min_partial = fls_ul(s->size) - 1;	/* ilog2(size) / 2, clamped */
+	min_partial = ilog2_ul(s->size);	/* ilog2(size) / 2, clamped */
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
@@ -1604,8 +1569,6 @@ void kmem_cache_destroy(struct kmem_cache *s)
 }
 
 /* ---- the public allocation entry points ---- */
-
-#define RET_IP	((unsigned long)__builtin_return_address(0))
 
 /* The atomic context first: one load of the thread's state, which the
  * fast path reads next to anyway. */

@@ -24,6 +24,7 @@
 #include <kmm/kmm.h>
 #include <kmm/shrinker.h>
 #include "buddy/mmzone.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
 #include "percpu/cpu.h"
 #include "vmalloc/space.h"
@@ -39,9 +40,7 @@ static struct shrinker *vmap_shrinker;
  * fls(num_online_cpus()) * (32 MiB / PAGE_SIZE). */
 unsigned long lazy_max_pages(void)
 {
-	unsigned int fls = 32 - (unsigned int)__builtin_clz(MAX(nr_cpu_ids, 1u));
-
-	return fls * ((32UL << 20) >> PAGE_SHIFT);
+	return fls_ul(MAX(nr_cpu_ids, 1u)) * ((32UL << 20) >> PAGE_SHIFT);
 }
 
 void vmap_lazy_account(unsigned long nr_pages)
