@@ -1,6 +1,8 @@
 /* The CPU model, user spinlocks, and the debug-build lock-rank checker. */
 #include <signal.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kmm_test.h"
@@ -101,12 +103,79 @@ static void test_lock_rank_inversion_aborts(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+struct rank_obj {
+	struct rcu_head rh;
+	long payload;
+};
+
+#define container_of_obj(h)	((struct rank_obj *)((char *)(h) - offsetof(struct rank_obj, rh)))
+
+static void rank_rcu_cb(struct rcu_head *head)
+{
+	container_of_obj(head)->payload = 1;
+}
+
+/* Every rank of the global order names a lock kmm really has: after a
+ * boot that reaches every subsystem, each rank has been bound by a lock's
+ * set-up or first acquisition. Statically initialised locks bind when they
+ * are first taken, so the test takes each path once: a report, an early
+ * memblock allocation, kswapd, a device, call_rcu and kfree_rcu, vmalloc
+ * and its purge, kmap of a HighMem page, a slab owner (with membarrier). */
+static void test_every_rank_bound(void **state)
+{
+	struct rank_obj mine = { .payload = 0 }, *obj;
+	struct device *dev;
+	struct kmem_cache *s;
+	struct page *page;
+	unsigned long bound;
+	void *p, *v;
+
+	(void)state;
+	assert_int_equal(kmm_init_early("mem=1G nr_cpus=2 layout=32bit kswapd=on"), 0);
+	p = memblock_alloc(PAGE_SIZE, PAGE_SIZE);
+	assert_non_null(p);
+	assert_int_equal(kmm_init_late(), 0);
+	kmm_cpu_bind(0);
+	dev = kmm_device_create("ranks");
+	assert_non_null(devm_kmalloc(dev, 100, GFP_KERNEL));
+	kmm_device_destroy(dev);
+	s = kmem_cache_create("ranks", 64, 0, 0, NULL);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	obj = kmalloc(sizeof(*obj), GFP_KERNEL);
+	kfree_rcu(obj, rh);
+	call_rcu(&mine.rh, rank_rcu_cb);
+	rcu_barrier();
+	assert_int_equal(mine.payload, 1);
+	v = vmalloc(1 << 20);
+	vfree(v);
+	vm_unmap_aliases();
+	page = alloc_page(GFP_HIGHUSER);
+	assert_non_null(page);
+	assert_non_null(kmap(page));
+	kunmap(page);
+	__free_page(page);
+	EXPECT_ONE_REPORT("out of range", kmm_cpu_bind(99));
+	kmem_cache_destroy(s);
+	kmm_cpu_unbind();
+	bound = lock_ranks_bound();
+	assert_true(kmm_exit() >= 0);
+	for (int r = LOCK_RANK_NONE + 1; r < LOCK_RANK_COUNT; r++) {
+		/* without membarrier no thread ever owns a CPU's slab state */
+		if (r == LOCK_RANK_SLAB_OWNER &&
+		    syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
+			continue;
+		if (!(bound & (1UL << r)))
+			fail_msg("lock rank %d has no lock", r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_binding),
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_lock_rank_inversion_aborts),
+		cmocka_unit_test(test_every_rank_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
  *       shrinker's in_use count. It is dropped while a shrinker runs, so
  *       reclaimers run shrinkers concurrently (as the kernel's do);
  *       in_use pins a running shrinker and shrinker_free() waits for it.
- *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and condition.
+ *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and condition;
+ *       a leaf taken by any allocation that wakes kswapd, so it ranks
+ *       inside every lock an allocation may be made under.
  * Allocations waiting for frees sleep on a futex event counter, not a
  * condition variable, so a free wakes them without taking any lock.
  * Shrinkers must not allocate with __GFP_DIRECT_RECLAIM. */
@@ -39,7 +41,7 @@ static struct list_head shrinker_list = LIST_HEAD_INIT(shrinker_list);
 static pthread_once_t shrinker_once = PTHREAD_ONCE_INIT;
 
 static pthread_cond_t shrinker_idle = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex reclaim_lock = KMM_MUTEX_INIT("reclaim_lock", LOCK_RANK_RECLAIM);
 static pthread_cond_t kswapd_wait = PTHREAD_COND_INITIALIZER;
 static unsigned int free_event;	/* bumped by frees while someone waits */
 static pthread_t kswapd_thread;
@@ -214,10 +216,10 @@ void wakeup_kswapd(struct zone *z, unsigned int order)
 {
 	if (!atomic_load_relaxed(&kswapd_running) || atomic_load_relaxed(&kswapd_wakeup))
 		return;	/* kswapd clears the flag when it starts a round */
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	atomic_store_relaxed(&kswapd_wakeup, true);
 	pthread_cond_signal(&kswapd_wait);
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 }
 
 static bool zone_balanced(struct zone *z)
@@ -250,11 +252,11 @@ static void kswapd_rest(unsigned long us)
 	ts.tv_nsec += (long)us * 1000;
 	ts.tv_sec += ts.tv_nsec / 1000000000;
 	ts.tv_nsec %= 1000000000;
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	while (!atomic_load_relaxed(&kswapd_should_stop) &&
-	       pthread_cond_timedwait(&kswapd_wait, &reclaim_lock, &ts) == 0)
+	       pthread_cond_timedwait(&kswapd_wait, &reclaim_lock.mutex, &ts) == 0)
 		;
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 }
 
 /* kswapd: woken below a low watermark, reclaims until every zone is above
@@ -269,11 +271,11 @@ static void *kswapd_main(void *arg)
 		unsigned long progress = 0;
 		int failures = 0;
 
-		pthread_mutex_lock(&reclaim_lock);
+		kmm_mutex_lock(&reclaim_lock);
 		while (!atomic_load_relaxed(&kswapd_wakeup) && !atomic_load_relaxed(&kswapd_should_stop))
-			pthread_cond_wait(&kswapd_wait, &reclaim_lock);
+			pthread_cond_wait(&kswapd_wait, &reclaim_lock.mutex);
 		atomic_store_relaxed(&kswapd_wakeup, false);
-		pthread_mutex_unlock(&reclaim_lock);
+		kmm_mutex_unlock(&reclaim_lock);
 		if (atomic_load_relaxed(&kswapd_should_stop))
 			break;
 		count_event(EV_kswapd_wake);
@@ -304,10 +306,10 @@ void kswapd_stop(void)
 {
 	if (!atomic_load_relaxed(&kswapd_running))
 		return;
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	atomic_store_relaxed(&kswapd_should_stop, true);
 	pthread_cond_signal(&kswapd_wait);
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 	pthread_join(kswapd_thread, NULL);
 	atomic_store_relaxed(&kswapd_running, false);
 }

@@ -2,8 +2,8 @@
  * memory and memblock; kmm_init_late() hands free memory to the buddy and
  * starts the subsystems; kmm_exit() tears down in reverse and counts leaks.
  *
- * Lock: boot_lock serialises boot and exit; nothing else may run inside
- * kmm while they do. */
+ * Lock: boot_lock (LOCK_RANK_BOOT, outermost) serialises boot and exit;
+ * nothing else may run inside kmm while they do. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
+#include "lib/lock.h"
 #include "lib/rcu.h"
 #include "percpu/cpu.h"
 #include "percpu/events.h"
@@ -24,7 +25,7 @@
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 
-static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex boot_lock = KMM_MUTEX_INIT("boot_lock", LOCK_RANK_BOOT);
 static enum boot_state boot_state;
 
 /* Frees kmm's own per-CPU data first, so percpu_exit() counts only the
@@ -82,9 +83,9 @@ int kmm_init_early(const char *cmdline)
 {
 	int err;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	err = init_early_locked(cmdline);
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return err;
 }
 
@@ -131,9 +132,9 @@ int kmm_init_late(void)
 {
 	int err;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	err = init_late_locked();
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return err;
 }
 
@@ -208,8 +209,8 @@ long kmm_exit(void)
 {
 	long leaked;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	leaked = exit_locked();
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return leaked;
 }

@@ -319,10 +319,11 @@ unsigned long rcu_waiting(int cpu)
 
 /* --- the monitor ----------------------------------------------------------
  * One thread for the process, started by the first callback or kfree_rcu
- * object queued, asleep while nothing waits. mon_lock (a plain mutex, taken
- * with no kmm lock held) guards starting it and its condition variable. */
+ * object queued, asleep while nothing waits. mon_lock (LOCK_RANK_RCU_MONITOR,
+ * taken after a CPU's list lock is dropped) guards starting it and its
+ * condition variable. */
 
-static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex mon_lock = KMM_MUTEX_INIT("rcu_monitor_lock", LOCK_RANK_RCU_MONITOR);
 static pthread_cond_t mon_wake = PTHREAD_COND_INITIALIZER;
 static bool mon_started;
 static bool mon_armed;		/* atomic: a flush is due */
@@ -349,10 +350,10 @@ static void *rcu_monitor_main(void *arg)
 
 	kmm_rcu_register_thread();
 	for (;;) {
-		pthread_mutex_lock(&mon_lock);
+		kmm_mutex_lock(&mon_lock);
 		while (!atomic_load_relaxed(&mon_armed))
-			pthread_cond_wait(&mon_wake, &mon_lock);
-		pthread_mutex_unlock(&mon_lock);
+			pthread_cond_wait(&mon_wake, &mon_lock.mutex);
+		kmm_mutex_unlock(&mon_lock);
 		nanosleep(&delay, NULL);
 		/* Disarm before flushing: whatever is queued after the flush
 		 * passed its CPU re-arms it. */
@@ -370,7 +371,7 @@ void rcu_monitor_kick(void)
 
 	if (likely(atomic_load_relaxed(&mon_armed)))
 		return;
-	pthread_mutex_lock(&mon_lock);
+	kmm_mutex_lock(&mon_lock);
 	if (!mon_started) {
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -382,7 +383,7 @@ void rcu_monitor_kick(void)
 	}
 	atomic_store_relaxed(&mon_armed, true);
 	pthread_cond_signal(&mon_wake);
-	pthread_mutex_unlock(&mon_lock);
+	kmm_mutex_unlock(&mon_lock);
 }
 
 /* --- rcu_barrier ----------------------------------------------------------- */

@@ -78,7 +78,7 @@ static bool slab_owner_mode;
 struct slab_thread slab_thread_none;
 __thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec"))) =
 	&slab_thread_none;
-static pthread_mutex_t slab_thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex slab_thread_lock = KMM_MUTEX_INIT("slab_owner_lock", LOCK_RANK_SLAB_OWNER);
 static struct slab_thread *slab_thread_free;
 static pthread_key_t slab_thread_key;
 static pthread_once_t slab_thread_once = PTHREAD_ONCE_INIT;
@@ -87,10 +87,10 @@ static void slab_thread_exit(void *arg)
 {
 	struct slab_thread *t = arg;
 
-	pthread_mutex_lock(&slab_thread_lock);
+	kmm_mutex_lock(&slab_thread_lock);
 	t->next = slab_thread_free;
 	slab_thread_free = t;
-	pthread_mutex_unlock(&slab_thread_lock);
+	kmm_mutex_unlock(&slab_thread_lock);
 }
 
 static void slab_thread_key_init(void)
@@ -105,21 +105,21 @@ noinline void slab_thread_register(void)
 	struct slab_thread *t;
 
 	pthread_once(&slab_thread_once, slab_thread_key_init);
-	pthread_mutex_lock(&slab_thread_lock);
+	kmm_mutex_lock(&slab_thread_lock);
 	t = slab_thread_free;
 	if (t)
 		slab_thread_free = t->next;
-	pthread_mutex_unlock(&slab_thread_lock);
+	kmm_mutex_unlock(&slab_thread_lock);
 	if (!t) {
 		static struct slab_thread *all;	/* keeps every record reachable */
 
 		t = aligned_alloc(CACHELINE, sizeof(*t));
 		if (!t)
 			return;
-		pthread_mutex_lock(&slab_thread_lock);
+		kmm_mutex_lock(&slab_thread_lock);
 		t->next = all;
 		all = t;
-		pthread_mutex_unlock(&slab_thread_lock);
+		kmm_mutex_unlock(&slab_thread_lock);
 	}
 	atomic_store_relaxed(&t->busy, 0);
 	pthread_setspecific(slab_thread_key, t);

@@ -110,16 +110,6 @@ static int cmp_va(const void *a, const void *b)
 	return x->va_start < y->va_start ? -1 : x->va_start > y->va_start;
 }
 
-static bool purge_trylock(void)
-{
-	if (pthread_mutex_trylock(&vmap_purge_lock.mutex))
-		return false;
-#if KMM_DEBUG_ON
-	lockdep_acquire(&vmap_purge_lock, vmap_purge_lock.name, vmap_purge_lock.rank);
-#endif
-	return true;
-}
-
 /* Takes every node's lazy list into an array sorted by address. */
 static struct vmap_area **collect_lazy(size_t *nr)
 {
@@ -232,7 +222,7 @@ unsigned long vmap_purge(bool wait)
 
 	if (wait)
 		kmm_mutex_lock(&vmap_purge_lock);
-	else if (!purge_trylock())
+	else if (!kmm_mutex_trylock(&vmap_purge_lock))
 		return 0;	/* another thread is purging right now */
 	freed = purge_locked();
 	kmm_mutex_unlock(&vmap_purge_lock);
