@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "kmm_test.h"
 #include "lib/lock.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 
 static void test_cpu_binding(void **state)
 {

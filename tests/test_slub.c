@@ -5,7 +5,7 @@
 #include "kmm_test.h"
 #include "slub/slab.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>

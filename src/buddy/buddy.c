@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 #include "lib/bug.h"
 #include "lib/random.h"
 

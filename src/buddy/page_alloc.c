@@ -10,10 +10,11 @@
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/fault_inject.h"
 #include "lib/ratelimit.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 #define MAX_RECLAIM_RETRIES	16
 /* Without an OOM killer, a small-order allocation that the kernel would

@@ -31,8 +31,8 @@
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/list.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 #define SHRINK_BATCH 128
 

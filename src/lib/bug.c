@@ -12,6 +12,7 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cmdline.h"
+#include "lib/cpu.h"
 #include "lib/lock.h"
 
 static struct kmm_mutex report_lock = KMM_MUTEX_INIT("report_lock", LOCK_RANK_REPORT);
@@ -50,8 +51,8 @@ static void report(const char *prefix, const char *fmt, va_list ap)
 		int nr = backtrace(frames, 32);
 
 		fprintf(stderr, "%s\n", line);
-		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", smp_processor_id(),
-			(long)syscall(SYS_gettid), in_interrupt() ? "(irq)" : "");
+		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", cpu_id(),
+			(long)syscall(SYS_gettid), cpu_in_irq() ? "(irq)" : "");
 		fprintf(stderr, "Call Trace:\n");
 		fflush(stderr);
 		backtrace_symbols_fd(frames + 2, nr > 2 ? nr - 2 : 0, 2);

@@ -43,9 +43,10 @@
 
 #include <kmm/kmm.h>
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/lock.h"
 #include "lib/rcu.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 
 #ifdef KMM_RCU_NO_GRACE
 #define RCU_NO_GRACE 1		/* negative control: callbacks run at once */

@@ -30,10 +30,11 @@
 #include "buddy/page.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/lock.h"
 #include "lib/rcu.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
 #include "vmalloc/space.h"
 
 #ifdef KMM_RCU_NO_GRACE

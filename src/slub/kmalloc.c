@@ -21,7 +21,8 @@
 #include "slub/slub_fast.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
-#include "percpu/vmstat.h"
+#include "lib/context.h"
+#include "buddy/vmstat.h"
 
 enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
 

@@ -31,6 +31,7 @@
 #define KMM_SLUB_SLAB_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <kmm/slab.h>
 #include "buddy/mmzone.h"
 #include "lib/compiler.h"
@@ -488,6 +489,9 @@ void slab_debug_set_orig_size(struct kmem_cache *s, void *object, unsigned int o
 			      bool poison_end);
 void slab_debug_discard(struct kmem_cache *s, struct page *slab);
 void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab);
+
+/* slabinfo.c */
+int slabinfo_show(FILE *m);
 
 /* slab_verify.c */
 unsigned long slab_verify(struct kmem_cache *s);

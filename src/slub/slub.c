@@ -56,11 +56,12 @@
 #include "buddy/buddy.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/cmdline.h"
 #include "lib/fault_inject.h"
 #include "lib/list.h"
 #include "lib/random.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmm_mutex slab_mutex;

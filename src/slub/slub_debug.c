@@ -41,7 +41,7 @@
 #include "slub/slab.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 
 #define MAX_DEBUG_BLOCKS	8
 #define NO_ASAN		__attribute__((no_sanitize("address")))

@@ -38,8 +38,8 @@
 
 #include <string.h>
 #include "slub/slab.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
 
 /* The kernel's TID_STEP: the tid's low bits name the CPU. */
 extern unsigned long slab_tid_step KMM_HIDDEN;

@@ -26,7 +26,7 @@
 #include "buddy/mmzone.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

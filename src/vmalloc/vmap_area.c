@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

@@ -16,10 +16,10 @@
 #include "lib/cmdline.h"
 #include "lib/lock.h"
 #include "lib/rcu.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
 #include "percpu/percpu_internal.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 #include "slub/slab.h"
 #include "vmalloc/vmalloc.h"
 
@@ -28,6 +28,36 @@ enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 static struct kmm_mutex boot_lock = KMM_MUTEX_INIT("boot_lock", LOCK_RANK_BOOT);
 static enum boot_state boot_state;
 
+/* The zones' per-CPU page lists and counters come from the per-CPU
+ * allocator, which stands above the page allocator, so boot hands them
+ * over (the kernel's setup_zone_pageset): from the first chunk, which
+ * percpu_init() made of memblock memory. */
+static int zones_percpu_init(void)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		z->pcp = alloc_percpu(struct per_cpu_pages);
+		z->pcpstat = alloc_percpu(struct per_cpu_zonestat);
+		if (!z->pcp || !z->pcpstat)
+			return -ENOMEM;
+		pcp_init_zone(z);
+	}
+	return 0;
+}
+
+static void zones_percpu_exit(void)
+{
+	struct zone *z;
+
+	for_each_zone(z) {
+		free_percpu(z->pcp);
+		free_percpu(z->pcpstat);
+		z->pcp = NULL;
+		z->pcpstat = NULL;
+	}
+}
+
 /* Frees kmm's own per-CPU data first, so percpu_exit() counts only the
  * users' allocations as leaks. */
 static unsigned long teardown(void)
@@ -35,7 +65,7 @@ static unsigned long teardown(void)
 	unsigned long percpu_leak;
 
 	atomic_store_release(&kmm_mem.live, false);
-	events_exit();
+	zones_percpu_exit();
 	zones_exit();
 	percpu_leak = percpu_exit();
 	memblock_exit();
@@ -58,6 +88,7 @@ static int init_early_locked(const char *cmdline)
 		return -EINVAL;
 	kmm_config = cfg;
 	cpu_model_init(cfg.nr_cpus);
+	events_init();
 	err = phys_init();
 	if (err) {
 		fprintf(stderr, "kmm: cannot set up %lu bytes of physical memory: error %d\n",
@@ -68,8 +99,6 @@ static int init_early_locked(const char *cmdline)
 	memblock_init();
 	if (!err)
 		err = percpu_init();
-	if (!err)
-		err = events_init();
 	if (err) {
 		teardown();
 		return err;
@@ -99,6 +128,8 @@ static int init_late_locked(void)
 		return -EINVAL;
 	}
 	err = zones_init();
+	if (!err)
+		err = zones_percpu_init();
 	if (err)
 		return err;
 	memblock_free_all();

@@ -5,7 +5,7 @@
 #define KMM_PERCPU_VMSTAT_H
 
 #include "buddy/mmzone.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 
 void vmstat_fold_slow(struct zone *z, enum zone_stat_item item, signed char *diff, long delta);
 

@@ -1,7 +1,7 @@
 /* Per-CPU zone counters (see vmstat.h). No locks: every update is an
  * atomic on the CPU's delta or on the zone total. */
 #include "lib/bitops.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 
 noinline void vmstat_fold_slow(struct zone *z, enum zone_stat_item item,
 			       signed char *diff, long delta)
