@@ -497,6 +497,11 @@ int slabinfo_show(FILE *m);
 unsigned long slab_verify(struct kmem_cache *s);
 unsigned long slab_validate(struct kmem_cache *s);
 
+/* kfree_rcu.c: boot registers its shrinker; exit runs every pending
+ * callback and frees every pending object. */
+int kvfree_rcu_init(void);
+void kvfree_rcu_exit(void);
+
 /* kmalloc.c */
 int kmalloc_init(void);
 void kmalloc_exit(void);
