@@ -3,7 +3,7 @@
  * wrong cache, double free, slabinfo's format and the path counters. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/slab.h"
+#include "slub/cpu_owner.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
 #include <unistd.h>

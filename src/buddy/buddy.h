@@ -69,7 +69,6 @@ extern unsigned long min_free_kbytes;
 /* page_alloc.c */
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags);
-unsigned long zone_free_pages_exact(struct zone *z);
 
 /* proc_buddy.c: /proc views */
 int buddyinfo_show(FILE *m);

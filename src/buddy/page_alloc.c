@@ -77,11 +77,6 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 }
 
 
-unsigned long zone_free_pages_exact(struct zone *z)
-{
-	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
-}
-
 /* __zone_watermark_ok(). The zone's counter is approximate (per-CPU
  * deltas); near the mark the exact sum decides, as percpu_drift_mark. */
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
@@ -515,9 +510,4 @@ void free_pages_exact(void *virt, size_t size)
 	}
 	for (; addr < end; addr += PAGE_SIZE)
 		free_pages(addr, 0);
-}
-
-unsigned long nr_free_pages(void)
-{
-	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
 }

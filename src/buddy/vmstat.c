@@ -35,6 +35,16 @@ long global_zone_page_state(enum zone_stat_item item)
 	return v;
 }
 
+unsigned long zone_free_pages_exact(struct zone *z)
+{
+	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
+}
+
+unsigned long nr_free_pages(void)
+{
+	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
+}
+
 /* calculate_normal_threshold(): grows with CPUs and zone size, at most 125. */
 int vmstat_threshold(const struct zone *z)
 {

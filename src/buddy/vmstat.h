@@ -33,6 +33,8 @@ static inline long zone_page_state(const struct zone *z, enum zone_stat_item ite
 /* Exact: the zone total plus every CPU's delta. */
 long zone_page_state_snapshot(const struct zone *z, enum zone_stat_item item);
 long global_zone_page_state(enum zone_stat_item item);
+/* Free pages of a zone, exact (the zone's counter and every CPU's delta). */
+unsigned long zone_free_pages_exact(struct zone *z);
 int vmstat_threshold(const struct zone *z);
 
 #endif

@@ -12,15 +12,16 @@
 #include "buddy/buddy.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
+#include "buddy/vmstat.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "lib/lock.h"
-#include "lib/rcu.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
+#include "lib/lock.h"
 #include "percpu/percpu_internal.h"
-#include "buddy/vmstat.h"
-#include "slub/slab.h"
+#include "slub/cache.h"
+#include "slub/kfree_rcu.h"
+#include "slub/kmalloc.h"
 #include "vmalloc/vmalloc.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
@@ -140,19 +141,17 @@ static int init_late_locked(void)
 	err = vmalloc_init();
 	if (err)
 		return err;
-	err = slab_init();
+	slab_init();
+	err = kmalloc_init();
+	if (!err && kmm_config.kswapd)
+		err = kswapd_start();
+	if (!err)
+		err = kvfree_rcu_init();
 	if (err) {
-		vmalloc_exit();
-		return err;
-	}
-	if (kmm_config.kswapd && (err = kswapd_start())) {
-		slab_exit();
-		vmalloc_exit();
-		return err;
-	}
-	if ((err = kvfree_rcu_init())) {
 		kswapd_stop();
+		kmalloc_exit();
 		slab_exit();
+		vmalloc_exit();
 		return err;
 	}
 	boot_state = BOOT_LIVE;
@@ -218,6 +217,7 @@ static long exit_locked(void)
 	if (boot_state == BOOT_LIVE) {
 		kvfree_rcu_exit();
 		kswapd_stop();
+		kmalloc_exit();
 		leaked_objects = slab_exit();
 		rcu_barrier();	/* SLAB_TYPESAFE_BY_RCU slabs go back now */
 		/* After slab_exit: pending kvfree_rcu frees may vfree. */

@@ -6,7 +6,7 @@
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/vmstat.h"
-#include "init/proc.h"
+#include "init/meminfo.h"
 #include "percpu/percpu_internal.h"
 
 static void show_val_kb(FILE *m, const char *label, unsigned long pages)

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
-#include "init/proc.h"
-#include "slub/slab.h"
+#include "init/meminfo.h"
+#include "slub/slabinfo.h"
 #include "vmalloc/vmalloc.h"
 
 static const struct {

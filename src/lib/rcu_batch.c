@@ -126,6 +126,16 @@ unsigned long rcu_batcher_pending(const struct rcu_batcher *b)
 	return queued > done ? queued - done : 0;
 }
 
+unsigned long rcu_batchers_pending(void)
+{
+	struct rcu_batcher *b;
+	unsigned long n = 0;
+
+	for_each_batcher(b)
+		n += rcu_batcher_pending(b);
+	return n;
+}
+
 unsigned long rcu_batchers_waiting(void)
 {
 	struct rcu_batcher *b;

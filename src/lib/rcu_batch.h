@@ -118,6 +118,9 @@ static always_inline void rcu_batch_release(struct rcu_batch *b)
 /* Items a client queued and its run() has not finished. */
 unsigned long rcu_batcher_pending(const struct rcu_batcher *b);
 
+/* Every client's items queued and not finished. */
+unsigned long rcu_batchers_pending(void);
+
 /* Every client's items gathered and not yet handed over. */
 unsigned long rcu_batchers_waiting(void);
 

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
 #include "lib/bug.h"
 #include "lib/list.h"
+#include "lib/lock.h"
 
 struct device {
 	struct kmm_spinlock lock;

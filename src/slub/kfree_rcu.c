@@ -30,6 +30,7 @@
 #include "lib/cpu.h"
 #include "lib/events.h"
 #include "lib/rcu_batch.h"
+#include "slub/kfree_rcu.h"
 #include "vmalloc/space.h"
 
 enum { KFREE_CH_SLAB, KFREE_CH_VMALLOC, KFREE_N_CHANNELS };

@@ -17,12 +17,15 @@
 #include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
-#include "slub/slub_fast.h"
+#include "buddy/vmstat.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/context.h"
-#include "buddy/vmstat.h"
+#include "slub/cache.h"
+#include "slub/kmalloc.h"
+#include "slub/slab_check.h"
+#include "slub/slub.h"
+#include "slub/slub_debug.h"
 
 enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
 
@@ -102,49 +105,6 @@ void kmalloc_exit(void)
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
 }
 
-/* ---- bad pointers ---- */
-
-const char *slab_describe_bad_pointer(const void *x)
-{
-	struct page *page;
-
-	if (is_vmalloc_addr(x))
-		return "a vmalloc address (free it with vfree or kvfree)";
-	page = object_head_page(x);
-	if (!page)
-		return "not memory kmm handed out";
-	if (PageSlab(page))
-		return "not the start of a slab object";
-	if (PageLargeKmalloc(page))
-		return "inside a large kmalloc block, not at its start";
-	return "a page that is neither slab nor kmalloc memory";
-}
-
-static noinline void report_bad_pointer(const char *caller, const void *x)
-{
-	kmm_bug("%s: %p is %s", caller, x, slab_describe_bad_pointer(x));
-}
-
-/* kmem_cache_free() and kfree() of something that is not an object start
- * of the expected cache: one report, nothing changes. */
-noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page,
-			    const char *caller)
-{
-	if (page && PageSlab(page)) {
-		struct kmem_cache *owner = atomic_load_relaxed(&page->slab_cache);
-
-		if (s && owner != s) {
-			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, s->name,
-				 owner->name);
-			return;
-		}
-		slab_err(owner, page, "Invalid object pointer %p", x);
-		kmm_report_cont("INFO: %s(%p): not the start of an object", caller, x);
-		return;
-	}
-	report_bad_pointer(caller, x);
-}
-
 /* ---- large kmalloc ---- */
 
 static noinline void *kmalloc_large(size_t size, gfp_t gfp)
@@ -182,13 +142,13 @@ static void free_large_kmalloc(struct page *page, const void *x, const char *cal
 	unsigned long old;
 
 	if (x != page_address(page)) {
-		report_bad_pointer(caller, x);
+		slab_report_bad_pointer(caller, x);
 		return;
 	}
 	/* Claim the block: of two racing frees only one sees the flag. */
 	old = __atomic_fetch_and(&page->flags, ~(1UL << PG_large_kmalloc), __ATOMIC_ACQ_REL);
 	if (!(old & (1UL << PG_large_kmalloc))) {
-		report_bad_pointer(caller, x);
+		slab_report_bad_pointer(caller, x);
 		return;
 	}
 	mod_zone_page_state(page_zone(page), NR_SLAB_UNRECLAIMABLE, -(1L << order));

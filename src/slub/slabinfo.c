@@ -6,8 +6,10 @@
  * merged, so there are no aliases to show. */
 #include <errno.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
 #include "lib/list.h"
+#include "slub/cache.h"
+#include "slub/slab_page.h"
+#include "slub/slabinfo.h"
 
 static void print_slabinfo_header(FILE *m)
 {

@@ -1,0 +1,9 @@
+/* kfree_rcu at boot and exit (kfree_rcu.c): boot registers its shrinker;
+ * exit runs every pending callback and frees every pending object. */
+#ifndef KMM_SLUB_KFREE_RCU_H
+#define KMM_SLUB_KFREE_RCU_H
+
+int kvfree_rcu_init(void);
+void kvfree_rcu_exit(void);
+
+#endif
