@@ -1,4 +1,7 @@
-/* The page allocator's internal interface (src/buddy). */
+/* The page allocator's internal interface (src/buddy): the buddy engine,
+ * per-CPU page lists, zones, memblock. Locks: a shard's lock (shard_lock()
+ * below, LOCK_RANK_ZONE) and a CPU's pcp lock (LOCK_RANK_PCP); each *.c
+ * says which of its functions need which held. */
 #ifndef KMM_BUDDY_BUDDY_H
 #define KMM_BUDDY_BUDDY_H
 

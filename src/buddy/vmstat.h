@@ -1,6 +1,7 @@
 /* Zone counters as per-CPU deltas folded into the zone at a threshold
  * (the kernel's vmstat). Several threads may share a CPU, so the delta is
- * updated with compare-and-swap, as the kernel's this_cpu_cmpxchg path. */
+ * updated with compare-and-swap, as the kernel's this_cpu_cmpxchg path.
+ * No locks: atomics on the CPU's delta and on the zone total. */
 #ifndef KMM_PERCPU_VMSTAT_H
 #define KMM_PERCPU_VMSTAT_H
 

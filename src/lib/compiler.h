@@ -1,4 +1,5 @@
-/* Compiler helpers shared by every part of kmm. */
+/* Compiler helpers shared by every part of kmm: branch hints, atomics with
+ * their memory order in the name, sanitizer hooks. No locks. */
 #ifndef KMM_LIB_COMPILER_H
 #define KMM_LIB_COMPILER_H
 

@@ -11,7 +11,7 @@
  * is higher than every lock it holds; a violation aborts at once naming
  * both locks. A trylock cannot deadlock, so it is not checked: once it
  * succeeds the lock counts as held for the locks taken after it.
- * The users' spinlock_t (percpu/cpu.c) has no rank: their order is the
+ * The users' spinlock_t (lib/context.c) has no rank: their order is the
  * users' business, and kmm never calls back into user code (shrinkers,
  * RCU callbacks, devres actions) while it holds a lock of its own.
  *

@@ -1,5 +1,6 @@
 /* The lifecycle of caches (cache.c): the list of caches, creation for the
- * kmalloc family, boot and exit of the slab allocator. */
+ * kmalloc family, boot and exit of the slab allocator. Lock: slab_mutex
+ * guards the list. */
 #ifndef KMM_SLUB_CACHE_H
 #define KMM_SLUB_CACHE_H
 

@@ -1,5 +1,4 @@
-/* Who owns a CPU's sheaves (docs/design.md, "The owner of a CPU's
- * sheaves").
+/* Who owns a CPU's sheaves (docs/design.md §2.3).
  *
  * The kernel's per-CPU operations need no lock because a CPU runs one
  * thing at a time. Here that holds while one thread owns the CPU's

@@ -1,6 +1,7 @@
 /* Who owns a CPU's sheaves (cpu_owner.c): the owner token, the busy mark
  * the owner's fast paths set, and the claim policy. The protocol and its
- * state table are in docs/design.md ("The owner of a CPU's sheaves"). */
+ * state table are in docs/design.md §2.3. Lock: c->lock for
+ * every change of ownership; the owner's fast paths take none. */
 #ifndef KMM_SLUB_CPU_OWNER_H
 #define KMM_SLUB_CPU_OWNER_H
 

@@ -1,4 +1,4 @@
-/* The per-CPU slab (docs/design.md, "The per-CPU slab"): the slow paths
+/* The per-CPU slab (docs/design.md §2.2): the slow paths
  * of c->freelist + c->tid (the fast paths are inline in cpu_slab.h),
  * c->slab, and the per-CPU partial slabs (the kernel's put_cpu_partial,
  * ___slab_alloc, flush_slab).

@@ -1,7 +1,7 @@
 /* The per-CPU slab (cpu_slab.c): c->freelist + c->tid, c->slab and the
  * per-CPU partial slabs, with the kernel's lockless fast paths
  * (slab_alloc_node/do_slab_free before sheaves). The protocol and its
- * state table are in docs/design.md ("The per-CPU slab").
+ * state table are in docs/design.md §2.2.
  *
  * Every change of c->freelist also changes c->tid, tids never repeat, and
  * one double-word compare-and-swap compares both, so a fast path commits

@@ -1,5 +1,5 @@
 /* Per-CPU sheaves of free objects and each cache's barn (mm/slub.c of
- * kernels 6.18+; docs/design.md, "Sheaves").
+ * kernels 6.18+; docs/design.md §2.4).
  *
  * A sheaf is an array of free objects. Each CPU of a cache has a main
  * sheaf and a spare. The fast paths (sheaf.h) pop from and push onto the

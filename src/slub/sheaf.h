@@ -1,7 +1,8 @@
 /* The owner's sheaves (sheaf.c): the fast paths of the thread that owns
  * the CPU's sheaves (cpu_owner.h), inline, and the slow paths every other
  * case takes. The protocol and its state table are in docs/design.md
- * ("Sheaves").
+ * §2.4. Locks: none on the owner's fast paths; the
+ * slow paths take c->lock and the barn's lock (sheaf.c).
  *
  * The owner pops from and pushes onto the CPU's main sheaf with plain
  * stores, whatever slab an object is from, counted by the sheaf's own word

@@ -2,7 +2,7 @@
  * and the inline helpers on slots, free pointers and slab pages that every
  * layer of the folder uses. No code takes a lock here; which lock guards
  * which field is written beside each structure, and the protocols are in
- * docs/design.md ("Slabs").
+ * docs/design.md §2.
  *
  * The folder, from the top down (each file opens with its concern and its
  * locks; calls run down this list, never up):

@@ -1,6 +1,6 @@
 /* Reports of misuse (slab_check.c): a pointer that is no object of the
  * cache, a double free. Below every caller: it calls only slub_debug's
- * report printing. */
+ * report printing, and takes no lock but the report lock. */
 #ifndef KMM_SLUB_SLAB_CHECK_H
 #define KMM_SLUB_SLAB_CHECK_H
 

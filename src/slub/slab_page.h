@@ -1,6 +1,7 @@
 /* The slab page layer (slab_page.c): slab pages and the node partial
  * list. Nothing here knows about CPUs: a function that leaves a slab for a
- * CPU to take or to park returns it to the caller. */
+ * CPU to take or to park returns it to the caller. Lock: n->list_lock,
+ * held where a name ends in _locked. */
 #ifndef KMM_SLUB_SLAB_PAGE_H
 #define KMM_SLUB_SLAB_PAGE_H
 

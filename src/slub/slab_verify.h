@@ -1,5 +1,6 @@
 /* The invariant walks of a cache's node lists (slab_verify.c): one report
- * per damaged slab; the number of reports is returned. */
+ * per damaged slab; the number of reports is returned. Lock: the cache's
+ * list_lock for the whole walk. */
 #ifndef KMM_SLUB_SLAB_VERIFY_H
 #define KMM_SLUB_SLAB_VERIFY_H
 

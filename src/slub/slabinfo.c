@@ -3,7 +3,8 @@
  * all objects minus the free ones on node partial slabs (objects on CPU
  * slabs count as active, as in the kernel); SLUB has no tunables, so those
  * columns are 0, and active_slabs equals num_slabs. Caches are never
- * merged, so there are no aliases to show. */
+ * merged, so there are no aliases to show. Locks: slab_mutex for the list
+ * of caches, each cache's list_lock while its partial slabs are counted. */
 #include <errno.h>
 #include <kmm/kmm.h>
 #include "lib/list.h"

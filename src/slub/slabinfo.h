@@ -1,4 +1,4 @@
-/* /proc/slabinfo (slabinfo.c). */
+/* /proc/slabinfo (slabinfo.c; it takes slab_mutex and each list_lock). */
 #ifndef KMM_SLUB_SLABINFO_H
 #define KMM_SLUB_SLABINFO_H
 

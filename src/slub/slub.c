@@ -2,7 +2,7 @@
  * kmem_cache allocation and free calls, bulk included, and the hook chain
  * (debug caches, fault injection, zeroing) in front of the layers below.
  * The layers and their protocols are listed in slab.h and written down in
- * docs/design.md ("Slabs").
+ * docs/design.md §2.
  *
  * No locks of its own: the layers below take theirs. Caches are never
  * merged (each kmem_cache_create makes its own cache and slabinfo lists it

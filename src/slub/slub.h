@@ -1,6 +1,7 @@
 /* SLUB's entry points (slub.c) for the kmalloc family: the inline
  * dispatch between the owner's fast path (sheaf.h) and the hook chain
- * (debug caches, fault injection, zeroing), and the hooks themselves. */
+ * (debug caches, fault injection, zeroing), and the hooks themselves. No
+ * locks of their own: the layers below take theirs. */
 #ifndef KMM_SLUB_SLUB_H
 #define KMM_SLUB_SLUB_H
 

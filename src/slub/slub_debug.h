@@ -1,7 +1,8 @@
 /* slub_debug and failslab (slub_debug.c): the boot parameter, red zones,
  * poisoning, owner tracking, the debug checks and the kernel-shaped slab
  * reports. The bottom of the folder: it calls nothing of the other
- * layers. */
+ * layers. Its checks run under the cache's list_lock (debug caches take
+ * the locked path); it takes no other lock. */
 #ifndef KMM_SLUB_SLUB_DEBUG_H
 #define KMM_SLUB_SLUB_DEBUG_H
 
