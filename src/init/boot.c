@@ -59,6 +59,17 @@ static void zones_percpu_exit(void)
 	}
 }
 
+/* The event counters, likewise, from the first chunk. */
+static int events_percpu_init(void)
+{
+	struct kmm_event_counts *counts = alloc_percpu(struct kmm_event_counts);
+
+	if (!counts)
+		return -ENOMEM;
+	events_init(counts);
+	return 0;
+}
+
 /* Frees kmm's own per-CPU data first, so percpu_exit() counts only the
  * users' allocations as leaks. */
 static unsigned long teardown(void)
@@ -66,6 +77,7 @@ static unsigned long teardown(void)
 	unsigned long percpu_leak;
 
 	atomic_store_release(&kmm_mem.live, false);
+	free_percpu(events_exit());
 	zones_percpu_exit();
 	zones_exit();
 	percpu_leak = percpu_exit();
@@ -89,7 +101,6 @@ static int init_early_locked(const char *cmdline)
 		return -EINVAL;
 	kmm_config = cfg;
 	cpu_model_init(cfg.nr_cpus);
-	events_init();
 	err = phys_init();
 	if (err) {
 		fprintf(stderr, "kmm: cannot set up %lu bytes of physical memory: error %d\n",
@@ -100,6 +111,8 @@ static int init_early_locked(const char *cmdline)
 	memblock_init();
 	if (!err)
 		err = percpu_init();
+	if (!err)
+		err = events_percpu_init();
 	if (err) {
 		teardown();
 		return err;

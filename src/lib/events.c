@@ -5,7 +5,7 @@
 #include "lib/events.h"
 #include "lib/lock.h"
 
-struct kmm_event_counts kmm_events[KMM_MAX_CPUS];
+struct kmm_event_counts *kmm_events;
 
 /* A subsystem whose fast paths count in their own structures (SLUB's
  * sheaves) adds what it has not yet moved to the counters. */
@@ -19,9 +19,17 @@ void events_set_pending(void (*fn)(unsigned long *counts, bool reset))
 _Static_assert(sizeof(struct kmm_stats) == NR_KMM_EVENTS * sizeof(unsigned long),
 	       "struct kmm_stats lists every event, in events.def order");
 
-void events_init(void)
+void events_init(struct kmm_event_counts *counts)
 {
-	memset(kmm_events, 0, sizeof(kmm_events[0]) * nr_cpu_ids);
+	kmm_events = counts;
+}
+
+struct kmm_event_counts *events_exit(void)
+{
+	struct kmm_event_counts *counts = kmm_events;
+
+	kmm_events = NULL;
+	return counts;
 }
 
 void kmm_stats_read(struct kmm_stats *out)
@@ -31,9 +39,11 @@ void kmm_stats_read(struct kmm_stats *out)
 	int cpu;
 
 	memset(out, 0, sizeof(*out));
+	if (!kmm_events)
+		return;
 	for_each_possible_cpu(cpu)
 		for (int e = 0; e < NR_KMM_EVENTS; e++)
-			dst[e] += atomic_load_relaxed(&kmm_events[cpu].count[e]);
+			dst[e] += atomic_load_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e]);
 	pending = atomic_load_acquire(&events_pending);
 	if (pending)
 		pending(dst, false);
@@ -44,12 +54,14 @@ void kmm_stats_reset(void)
 	void (*pending)(unsigned long *counts, bool reset);
 	int cpu;
 
+	if (!kmm_events)
+		return;
 	pending = atomic_load_acquire(&events_pending);
 	if (pending)
 		pending(NULL, true);
 	for_each_possible_cpu(cpu)
 		for (int e = 0; e < NR_KMM_EVENTS; e++)
-			atomic_store_relaxed(&kmm_events[cpu].count[e], 0);
+			atomic_store_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e], 0);
 }
 
 unsigned long kmm_thread_lock_acquisitions(void)
