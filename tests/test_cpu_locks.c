@@ -103,6 +103,45 @@ static void test_lock_rank_inversion_aborts(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* A trylock cannot deadlock, so it is not rank-checked: a lower-ranked
+ * lock may be tried while a higher one is held. Once it succeeds it counts
+ * as held: waiting for a lock ranked below it aborts. */
+static void test_trylock_not_rank_checked(void **state)
+{
+	struct kmm_spinlock zone_lock, pcp_lock, slab_lock;
+	struct kmm_mutex shrinker_lock;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (!KMM_DEBUG_ON)
+		skip();
+	kmm_spin_init(&zone_lock, "test zone", LOCK_RANK_ZONE);
+	kmm_spin_init(&pcp_lock, "test pcp", LOCK_RANK_PCP);
+	kmm_spin_init(&slab_lock, "test slab", LOCK_RANK_SLAB_CPU);
+	kmm_mutex_init(&shrinker_lock, "test shrinker", LOCK_RANK_SHRINKER);
+	kmm_spin_lock(&zone_lock);
+	assert_true(kmm_spin_trylock(&pcp_lock));
+	lock_assert_held(&pcp_lock);
+	assert_true(kmm_mutex_trylock(&shrinker_lock));
+	lock_assert_held(&shrinker_lock);
+	kmm_mutex_unlock(&shrinker_lock);
+	kmm_spin_unlock(&pcp_lock);
+	kmm_spin_unlock(&zone_lock);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", 1);
+
+		dup2(fd, 2);
+		assert_true(kmm_spin_trylock(&pcp_lock));
+		kmm_spin_lock(&slab_lock);	/* below a held lock: inversion */
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	kmm_mutex_destroy(&shrinker_lock);
+}
+
 struct rank_obj {
 	struct rcu_head rh;
 	long payload;
@@ -175,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_binding),
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_lock_rank_inversion_aborts),
+		cmocka_unit_test(test_trylock_not_rank_checked),
 		cmocka_unit_test(test_every_rank_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

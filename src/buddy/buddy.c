@@ -12,6 +12,7 @@
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/vmstat.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/random.h"
 
@@ -318,7 +319,7 @@ void buddy_free_pages(struct zone *z, struct page *page, unsigned int order)
 void buddy_free_range_boot(unsigned long start, unsigned long end)
 {
 	while (start < end) {
-		unsigned int order = start ? MIN((unsigned int)__builtin_ctzl(start),
+		unsigned int order = start ? MIN(ffs_ul(start),
 						 (unsigned int)MAX_PAGE_ORDER) : MAX_PAGE_ORDER;
 		struct zone *z;
 

@@ -265,7 +265,7 @@ static void cache_free(struct kmem_cache *s)
  * correct low bits; m * m == 1 mod 8 gives three to start with). */
 static void set_size_inverse(struct kmem_cache *s)
 {
-	unsigned int k = __builtin_ctz(s->size);
+	unsigned int k = ffs_ul(s->size);
 	uint64_t m = s->size >> k, inv = m;
 
 	for (int i = 0; i < 5; i++)
