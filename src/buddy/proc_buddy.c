@@ -5,6 +5,7 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "buddy/vmstat.h"
 
 static const char *const migratetype_names[MIGRATE_TYPES] = {
@@ -21,6 +22,10 @@ static void zone_free_counts(struct zone *z, unsigned long nr[NR_PAGE_ORDERS],
 		struct buddy_shard *s = &z->shards[i];
 
 		shard_lock(s);
+		/* Deferred blocks are free Movable max-order blocks. */
+		nr[MAX_PAGE_ORDER] += s->nr_deferred;
+		if (by_mt)
+			by_mt[MIGRATE_MOVABLE][MAX_PAGE_ORDER] += s->nr_deferred;
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 			nr[o] += s->free_area[o].nr_free;
 			if (!by_mt)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "buddy/vmstat.h"
@@ -167,6 +168,7 @@ static int init_late_locked(void)
 		vmalloc_exit();
 		return err;
 	}
+	page_reporting_start();
 	boot_state = BOOT_LIVE;
 	return 0;
 }
@@ -228,6 +230,7 @@ static long exit_locked(void)
 		return 0;
 	}
 	if (boot_state == BOOT_LIVE) {
+		page_reporting_stop();
 		kvfree_rcu_exit();
 		kswapd_stop();
 		kmalloc_exit();

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "buddy/vmstat.h"
 #include "init/meminfo.h"
 #include "percpu/percpu_internal.h"
@@ -83,5 +84,7 @@ int meminfo_show(FILE *m)
 	show_val_kb(m, "VmallocUsed:    ", (unsigned long)global_zone_page_state(NR_VMALLOC));
 	show_val_kb(m, "VmallocChunk:   ", 0);
 	show_val_kb(m, "Percpu:         ", percpu_total_bytes() >> PAGE_SHIFT);
+	/* Not in Linux's meminfo: free memory the host does not hold. */
+	show_val_kb(m, "FreeReported:   ", page_reporting_free_reported());
 	return 0;
 }
