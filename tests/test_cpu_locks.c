@@ -204,7 +204,9 @@ static void test_every_rank_bound(void **state)
 		    syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
 			continue;
 		if (!(bound & (1UL << r)))
-			fail_msg("lock rank %d has no lock", r);
+			fail_msg("lock rank %d (%s) has no lock", r, lock_rank_name(r));
+		if (!strcmp(lock_rank_name(r), "?"))
+			fail_msg("lock rank %d has no name", r);
 	}
 }
 

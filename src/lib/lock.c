@@ -36,7 +36,7 @@ unsigned long lock_ranks_bound(void)
 	return atomic_load_relaxed(&ranks_bound);
 }
 
-static const char *rank_name(enum lock_rank r)
+const char *lock_rank_name(enum lock_rank r)
 {
 	static const char *const names[LOCK_RANK_COUNT] = {
 		[LOCK_RANK_NONE] = "none", [LOCK_RANK_BOOT] = "boot",
@@ -52,7 +52,7 @@ static const char *rank_name(enum lock_rank r)
 		[LOCK_RANK_MEMBLOCK] = "memblock", [LOCK_RANK_RCU_MONITOR] = "rcu_monitor",
 		[LOCK_RANK_RCU] = "rcu", [LOCK_RANK_REPORT] = "report",
 	};
-	return r < LOCK_RANK_COUNT ? names[r] : "?";
+	return r < LOCK_RANK_COUNT && names[r] ? names[r] : "?";
 }
 
 /* Aborts unless waiting for a lock of this rank is allowed. */
@@ -70,8 +70,8 @@ void lockdep_check(const char *name, enum lock_rank rank)
 		if (top && top->rank >= rank) {
 			fprintf(stderr,
 				"BUG: lock rank inversion: taking %s (rank %s) while holding %s (rank %s)\n",
-				name ? name : "?", rank_name(rank),
-				top->name ? top->name : "?", rank_name(top->rank));
+				name ? name : "?", lock_rank_name(rank),
+				top->name ? top->name : "?", lock_rank_name(top->rank));
 			abort();
 		}
 	}

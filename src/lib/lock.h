@@ -88,6 +88,8 @@ void lockdep_assert_held(void *lock, const char *name);
 /* Bit r set: a lock of rank r was set up or taken (every build), so a
  * test can tell that each rank names a lock kmm really has. */
 unsigned long lock_ranks_bound(void);
+/* The rank's name in reports ("?" for a rank without one). */
+const char *lock_rank_name(enum lock_rank rank);
 /* Takes a contended lock word: the one spin-then-yield loop of every
  * spinlock, kmm's and the users' spinlock_t. */
 void fas_lock_slow(ck_spinlock_fas_t *lock);
