@@ -59,48 +59,68 @@ static void test_contexts(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
-/* Taking a lock of lower rank while holding a higher one aborts at once,
- * naming both, in debug builds. */
-static void test_lock_rank_inversion_aborts(void **state)
+/* Runs child(locks) in a forked child with stderr silenced: it must abort
+ * (the lock-rank checker's verdict). */
+static void expect_abort(void (*child)(struct kmm_spinlock *locks), struct kmm_spinlock *locks)
 {
-	struct kmm_spinlock zone_lock, pcp_lock;
 	int status;
-	pid_t pid;
+	pid_t pid = fork();
 
-	(void)state;
-	if (!KMM_DEBUG_ON)
-		skip();
-	kmm_spin_init(&zone_lock, "test zone", LOCK_RANK_ZONE);
-	kmm_spin_init(&pcp_lock, "test pcp", LOCK_RANK_PCP);
-	/* the right order is fine */
-	kmm_spin_lock(&pcp_lock);
-	kmm_spin_lock(&zone_lock);
-	lock_assert_held(&zone_lock);
-	kmm_spin_unlock(&zone_lock);
-	kmm_spin_unlock(&pcp_lock);
-	pid = fork();
 	if (pid == 0) {
 		int fd = open("/dev/null", 1);
 
 		dup2(fd, 2);
-		kmm_spin_lock(&zone_lock);
-		kmm_spin_lock(&pcp_lock);	/* inversion */
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	/* lock_assert_held on a lock not held aborts too */
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", 1);
-
-		dup2(fd, 2);
-		lock_assert_held(&zone_lock);
+		child(locks);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
+/* locks[0]: a zone lock, locks[1]: a pcp lock, locks[2]: a slab CPU lock */
+static void lock_zone_then_pcp(struct kmm_spinlock *locks)
+{
+	kmm_spin_lock(&locks[0]);
+	kmm_spin_lock(&locks[1]);	/* inversion */
+}
+
+static void assert_zone_held(struct kmm_spinlock *locks)
+{
+	lock_assert_held(&locks[0]);
+}
+
+static void trylock_pcp_then_lock_slab(struct kmm_spinlock *locks)
+{
+	if (kmm_spin_trylock(&locks[1]))
+		kmm_spin_lock(&locks[2]);	/* below a held lock: inversion */
+}
+
+static void init_test_locks(struct kmm_spinlock *locks)
+{
+	kmm_spin_init(&locks[0], "test zone", LOCK_RANK_ZONE);
+	kmm_spin_init(&locks[1], "test pcp", LOCK_RANK_PCP);
+	kmm_spin_init(&locks[2], "test slab", LOCK_RANK_SLAB_CPU);
+}
+
+/* Taking a lock of lower rank while holding a higher one aborts at once,
+ * naming both, in debug builds. */
+static void test_lock_rank_inversion_aborts(void **state)
+{
+	struct kmm_spinlock locks[3];
+
+	(void)state;
+	if (!KMM_DEBUG_ON)
+		skip();
+	init_test_locks(locks);
+	/* the right order is fine */
+	kmm_spin_lock(&locks[1]);
+	kmm_spin_lock(&locks[0]);
+	lock_assert_held(&locks[0]);
+	kmm_spin_unlock(&locks[0]);
+	kmm_spin_unlock(&locks[1]);
+	expect_abort(lock_zone_then_pcp, locks);
+	/* lock_assert_held on a lock not held aborts too */
+	expect_abort(assert_zone_held, locks);
 }
 
 /* A trylock cannot deadlock, so it is not rank-checked: a lower-ranked
@@ -108,37 +128,23 @@ static void test_lock_rank_inversion_aborts(void **state)
  * as held: waiting for a lock ranked below it aborts. */
 static void test_trylock_not_rank_checked(void **state)
 {
-	struct kmm_spinlock zone_lock, pcp_lock, slab_lock;
+	struct kmm_spinlock locks[3];
 	struct kmm_mutex shrinker_lock;
-	int status;
-	pid_t pid;
 
 	(void)state;
 	if (!KMM_DEBUG_ON)
 		skip();
-	kmm_spin_init(&zone_lock, "test zone", LOCK_RANK_ZONE);
-	kmm_spin_init(&pcp_lock, "test pcp", LOCK_RANK_PCP);
-	kmm_spin_init(&slab_lock, "test slab", LOCK_RANK_SLAB_CPU);
+	init_test_locks(locks);
 	kmm_mutex_init(&shrinker_lock, "test shrinker", LOCK_RANK_SHRINKER);
-	kmm_spin_lock(&zone_lock);
-	assert_true(kmm_spin_trylock(&pcp_lock));
-	lock_assert_held(&pcp_lock);
+	kmm_spin_lock(&locks[0]);
+	assert_true(kmm_spin_trylock(&locks[1]));
+	lock_assert_held(&locks[1]);
 	assert_true(kmm_mutex_trylock(&shrinker_lock));
 	lock_assert_held(&shrinker_lock);
 	kmm_mutex_unlock(&shrinker_lock);
-	kmm_spin_unlock(&pcp_lock);
-	kmm_spin_unlock(&zone_lock);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", 1);
-
-		dup2(fd, 2);
-		assert_true(kmm_spin_trylock(&pcp_lock));
-		kmm_spin_lock(&slab_lock);	/* below a held lock: inversion */
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	kmm_spin_unlock(&locks[1]);
+	kmm_spin_unlock(&locks[0]);
+	expect_abort(trylock_pcp_then_lock_slab, locks);
 	kmm_mutex_destroy(&shrinker_lock);
 }
 
