@@ -11,7 +11,7 @@
 #include "buddy/page.h"
 #include "buddy/reclaim.h"
 #include "lib/fault_inject.h"
-#include "lib/rcu.h"
+#include "lib/rcu_batch.h"
 
 struct obj {
 	unsigned long magic;
@@ -57,11 +57,7 @@ static bool obj_intact(const struct obj *o)
 
 static unsigned long waiting_total(void)
 {
-	unsigned long n = 0;
-
-	for (unsigned int cpu = 0; cpu < rcu_cpus_seen; cpu++)
-		n += kvfree_rcu_waiting((int)cpu);
-	return n;
+	return rcu_batchers_waiting();
 }
 
 static int step;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "kmm_test.h"
 #include "buddy/buddy.h"
+#include "buddy/vmstat.h"
 
 /* A page stack threaded through the pages themselves (all lowmem). */
 struct stack {

@@ -3,9 +3,9 @@
  * wrong cache, double free, slabinfo's format and the path counters. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/slab.h"
+#include "slub/cpu_owner.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -471,6 +471,63 @@ static void test_owner_revoked(void **state)
 	kmem_cache_destroy(s);
 }
 
+struct guest_arg {
+	struct kmem_cache *s;
+	int bad;
+};
+
+static void *guest_cpu0(void *arg)
+{
+	struct guest_arg *a = arg;
+	void *v[200];
+
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 200; i++) {
+		v[i] = kmem_cache_alloc(a->s, GFP_KERNEL);
+		if (!v[i])
+			a->bad++;
+		else
+			memset(v[i], 0x5a, 64);
+	}
+	for (int i = 0; i < 200; i++)
+		kmem_cache_free(a->s, v[i]);
+	return NULL;
+}
+
+/* A second thread on an owned CPU, while the claim policy keeps the
+ * sheaves with their owner (claim_after high, as after takeovers in quick
+ * succession): it runs on the per-CPU slab's lockless path and its own
+ * slow paths, and leaves the owner in place. */
+static void test_guest_leaves_owner(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("guest", 64, 0, 0, NULL);
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
+	struct guest_arg a = { s, 0 };
+	unsigned long bugs = kmm_bug_count();
+	pthread_t t;
+
+	(void)state;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
+		skip();
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 4; i++)
+		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	assert_int_equal(c->owner, (unsigned long)slab_self);
+	kmm_spin_lock(&c->lock);
+	c->claim_after = 4096;
+	kmm_spin_unlock(&c->lock);
+	pthread_create(&t, NULL, guest_cpu0, &a);
+	pthread_join(t, NULL);
+	assert_int_equal(a.bad, 0);
+	assert_int_equal(kmm_bug_count(), bugs);
+	assert_int_equal(c->owner, (unsigned long)slab_self);
+	/* the owner's own fast path still works */
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
 /* Sheaves: an owner's frees go onto its CPU's sheaves; past main and
  * spare, full sheaves go into the barn (at most BARN_MAX_FULL) and the rest
  * are flushed to their slabs; allocations take them back in the same
@@ -605,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
 		cmocka_unit_test(test_asan_poisoning),
 	};

@@ -1,10 +1,14 @@
-/* The page allocator's internal interface (src/buddy). */
+/* The page allocator's internal interface (src/buddy): the buddy engine,
+ * per-CPU page lists, zones, memblock. Locks: a shard's lock (shard_lock()
+ * below, LOCK_RANK_ZONE) and a CPU's pcp lock (LOCK_RANK_PCP); each *.c
+ * says which of its functions need which held. */
 #ifndef KMM_BUDDY_BUDDY_H
 #define KMM_BUDDY_BUDDY_H
 
+#include <stdio.h>
 #include "buddy/mmzone.h"
 #include "lib/fault_inject.h"
-#include "percpu/events.h"
+#include "lib/events.h"
 
 /* alloc_flags, as mm/internal.h */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -76,7 +80,11 @@ extern unsigned long min_free_kbytes;
 /* page_alloc.c */
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags);
-unsigned long zone_free_pages_exact(struct zone *z);
+
+/* proc_buddy.c: /proc views */
+int buddyinfo_show(FILE *m);
+int pagetypeinfo_show(FILE *m);
+int zoneinfo_show(FILE *m);
 
 /* memblock.c */
 int memblock_init(void);

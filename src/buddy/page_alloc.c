@@ -5,15 +5,16 @@
  * Locks: none of its own; see mmzone.h (pcp, then shard) and reclaim.c. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/fault_inject.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/ratelimit.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 #define MAX_RECLAIM_RETRIES	16
 /* Without an OOM killer, a small-order allocation that the kernel would
@@ -75,11 +76,6 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 	return flags;
 }
 
-
-unsigned long zone_free_pages_exact(struct zone *z)
-{
-	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
-}
 
 /* __zone_watermark_ok(). The zone's counter is approximate (per-CPU
  * deltas); near the mark the exact sum decides, as percpu_drift_mark. */
@@ -173,20 +169,10 @@ static void wake_all_kswapds(unsigned int order, int highest)
  * Running out of memory is not misuse, so it is not a counted report. */
 static void warn_alloc(gfp_t gfp, unsigned int order)
 {
-	static long last_sec, burst;
-	struct timespec ts;
-	long sec;
+	static struct ratelimit rl = RATELIMIT_INIT(10);
 
 	count_event(EV_alloc_fail);
-	if (gfp & __GFP_NOWARN)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sec = ts.tv_sec;
-	if (atomic_load_relaxed(&last_sec) != sec) {
-		atomic_store_relaxed(&last_sec, sec);
-		atomic_store_relaxed(&burst, 0);
-	}
-	if (atomic_add_acq_rel(&burst, 1) > 10)
+	if ((gfp & __GFP_NOWARN) || !ratelimit_ok(&rl))
 		return;
 	kmm_pr_info("kmm: page allocation failure: order:%u, mode:%#x, nodemask=(null); "
 		    "free pages %lu, cpu %d%s", order, gfp, nr_free_pages(), cpu_id(),
@@ -524,9 +510,4 @@ void free_pages_exact(void *virt, size_t size)
 	}
 	for (; addr < end; addr += PAGE_SIZE)
 		free_pages(addr, 0);
-}
-
-unsigned long nr_free_pages(void)
-{
-	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
 }

@@ -10,8 +10,7 @@
 #include "buddy/buddy.h"
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
-#include "percpu/percpu_internal.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 
 #define MAX_SHARDS_PER_ZONE 64
 
@@ -118,11 +117,6 @@ int zones_init(void)
 			continue;
 		if (zone_init_shards(z))
 			return -ENOMEM;
-		z->pcp = alloc_percpu(struct per_cpu_pages);
-		z->pcpstat = alloc_percpu(struct per_cpu_zonestat);
-		if (!z->pcp || !z->pcpstat)
-			return -ENOMEM;
-		pcp_init_zone(z);
 	}
 	build_zonelists();
 	return 0;
@@ -155,8 +149,6 @@ void zones_exit(void)
 		free(z->shards);
 		free(z->pageblock_mt);
 		free(z->deferred_map);
-		free_percpu(z->pcp);
-		free_percpu(z->pcpstat);
 	}
 	free(kmm_mem.block_zone);
 	kmm_mem.block_zone = NULL;

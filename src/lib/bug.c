@@ -1,5 +1,6 @@
-/* BUG/WARNING reports. One lock (LOCK_RANK_REPORT, innermost) keeps the
- * lines of concurrent reports from interleaving. */
+/* BUG/WARNING reports. One lock, report_lock (LOCK_RANK_REPORT, innermost),
+ * keeps the lines of concurrent reports from interleaving and guards the
+ * copy of the last report; the count is a relaxed atomic. */
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -11,8 +12,10 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cmdline.h"
+#include "lib/cpu.h"
+#include "lib/lock.h"
 
-static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex report_lock = KMM_MUTEX_INIT("report_lock", LOCK_RANK_REPORT);
 static unsigned long bug_count;
 static char last_report[512];
 static bool quiet;
@@ -29,9 +32,9 @@ void kmm_report_quiet(bool q)
 
 void kmm_last_report(char *buf, unsigned long len)
 {
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	snprintf(buf, len, "%s", last_report);
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 }
 
 static void report(const char *prefix, const char *fmt, va_list ap)
@@ -40,7 +43,7 @@ static void report(const char *prefix, const char *fmt, va_list ap)
 	int n = snprintf(line, sizeof(line), "%s", prefix);
 
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	snprintf(last_report, sizeof(last_report), "%s", line);
 	atomic_add_relaxed(&bug_count, 1);
 	if (!atomic_load_relaxed(&quiet)) {
@@ -48,13 +51,13 @@ static void report(const char *prefix, const char *fmt, va_list ap)
 		int nr = backtrace(frames, 32);
 
 		fprintf(stderr, "%s\n", line);
-		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", smp_processor_id(),
-			(long)syscall(SYS_gettid), in_interrupt() ? "(irq)" : "");
+		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", cpu_id(),
+			(long)syscall(SYS_gettid), cpu_in_irq() ? "(irq)" : "");
 		fprintf(stderr, "Call Trace:\n");
 		fflush(stderr);
 		backtrace_symbols_fd(frames + 2, nr > 2 ? nr - 2 : 0, 2);
 	}
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 	if (kmm_config.panic_on_warn) {
 		fprintf(stderr, "Kernel panic - not syncing: panic_on_warn set\n");
 		abort();
@@ -95,10 +98,10 @@ void kmm_report_cont(const char *fmt, ...)
 	if (atomic_load_relaxed(&quiet))
 		return;
 	va_start(ap, fmt);
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 	va_end(ap);
 }
 

@@ -1,5 +1,6 @@
 /* Parsing of the boot command line (DESIGN.md §2). Parameter names are the
- * kernel's wherever the kernel has one. */
+ * kernel's wherever the kernel has one. No locks: boot parses into a
+ * local struct under the boot lock, then publishes it. */
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* Fault injection with the kernel's attributes (lib/fault-inject.c). */
+/* Fault injection with the kernel's attributes (lib/fault-inject.c). No
+ * locks: the counters are atomics. */
 #ifndef KMM_LIB_FAULT_INJECT_H
 #define KMM_LIB_FAULT_INJECT_H
 

@@ -35,8 +35,6 @@ struct pcpu_chunk {
 	unsigned char *used;		/* one byte per granule */
 };
 
-unsigned long *kmm_per_cpu_offset;
-extern unsigned long *kmm_cpu_offsets __attribute__((alias("kmm_per_cpu_offset")));
 static unsigned long pcpu_unit_size;
 static struct list_head pcpu_chunks = LIST_HEAD_INIT(pcpu_chunks);
 static struct kmm_spinlock pcpu_lock;

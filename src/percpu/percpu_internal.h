@@ -1,4 +1,5 @@
-/* The per-CPU allocator's boot hooks and accounting (percpu_alloc.c). */
+/* The per-CPU allocator's boot hooks and accounting (percpu_alloc.c,
+ * whose pcpu_lock guards the chunks). */
 #ifndef KMM_PERCPU_INTERNAL_H
 #define KMM_PERCPU_INTERNAL_H
 

@@ -2,8 +2,8 @@
  * memory and memblock; kmm_init_late() hands free memory to the buddy and
  * starts the subsystems; kmm_exit() tears down in reverse and counts leaks.
  *
- * Lock: boot_lock serialises boot and exit; nothing else may run inside
- * kmm while they do. */
+ * Lock: boot_lock (LOCK_RANK_BOOT, outermost) serialises boot and exit;
+ * nothing else may run inside kmm while they do. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,20 +13,63 @@
 #include "buddy/page_reporting.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
+#include "buddy/vmstat.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "lib/rcu.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
+#include "lib/lock.h"
 #include "percpu/percpu_internal.h"
-#include "percpu/vmstat.h"
-#include "slub/slab.h"
+#include "slub/cache.h"
+#include "slub/kfree_rcu.h"
+#include "slub/kmalloc.h"
 #include "vmalloc/vmalloc.h"
 
 enum boot_state { BOOT_DOWN, BOOT_EARLY, BOOT_LIVE };
 
-static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex boot_lock = KMM_MUTEX_INIT("boot_lock", LOCK_RANK_BOOT);
 static enum boot_state boot_state;
+
+/* The zones' per-CPU page lists and counters come from the per-CPU
+ * allocator, which stands above the page allocator, so boot hands them
+ * over (the kernel's setup_zone_pageset): from the first chunk, which
+ * percpu_init() made of memblock memory. */
+static int zones_percpu_init(void)
+{
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		z->pcp = alloc_percpu(struct per_cpu_pages);
+		z->pcpstat = alloc_percpu(struct per_cpu_zonestat);
+		if (!z->pcp || !z->pcpstat)
+			return -ENOMEM;
+		pcp_init_zone(z);
+	}
+	return 0;
+}
+
+static void zones_percpu_exit(void)
+{
+	struct zone *z;
+
+	for_each_zone(z) {
+		free_percpu(z->pcp);
+		free_percpu(z->pcpstat);
+		z->pcp = NULL;
+		z->pcpstat = NULL;
+	}
+}
+
+/* The event counters, likewise, from the first chunk. */
+static int events_percpu_init(void)
+{
+	struct kmm_event_counts *counts = alloc_percpu(struct kmm_event_counts);
+
+	if (!counts)
+		return -ENOMEM;
+	events_init(counts);
+	return 0;
+}
 
 /* Frees kmm's own per-CPU data first, so percpu_exit() counts only the
  * users' allocations as leaks. */
@@ -35,7 +78,8 @@ static unsigned long teardown(void)
 	unsigned long percpu_leak;
 
 	atomic_store_release(&kmm_mem.live, false);
-	events_exit();
+	free_percpu(events_exit());
+	zones_percpu_exit();
 	zones_exit();
 	percpu_leak = percpu_exit();
 	memblock_exit();
@@ -69,7 +113,7 @@ static int init_early_locked(const char *cmdline)
 	if (!err)
 		err = percpu_init();
 	if (!err)
-		err = events_init();
+		err = events_percpu_init();
 	if (err) {
 		teardown();
 		return err;
@@ -83,9 +127,9 @@ int kmm_init_early(const char *cmdline)
 {
 	int err;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	err = init_early_locked(cmdline);
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return err;
 }
 
@@ -99,6 +143,8 @@ static int init_late_locked(void)
 		return -EINVAL;
 	}
 	err = zones_init();
+	if (!err)
+		err = zones_percpu_init();
 	if (err)
 		return err;
 	memblock_free_all();
@@ -109,19 +155,17 @@ static int init_late_locked(void)
 	err = vmalloc_init();
 	if (err)
 		return err;
-	err = slab_init();
+	slab_init();
+	err = kmalloc_init();
+	if (!err && kmm_config.kswapd)
+		err = kswapd_start();
+	if (!err)
+		err = kvfree_rcu_init();
 	if (err) {
-		vmalloc_exit();
-		return err;
-	}
-	if (kmm_config.kswapd && (err = kswapd_start())) {
-		slab_exit();
-		vmalloc_exit();
-		return err;
-	}
-	if ((err = kvfree_rcu_init())) {
 		kswapd_stop();
+		kmalloc_exit();
 		slab_exit();
+		vmalloc_exit();
 		return err;
 	}
 	page_reporting_start();
@@ -133,9 +177,9 @@ int kmm_init_late(void)
 {
 	int err;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	err = init_late_locked();
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return err;
 }
 
@@ -189,6 +233,7 @@ static long exit_locked(void)
 		page_reporting_stop();
 		kvfree_rcu_exit();
 		kswapd_stop();
+		kmalloc_exit();
 		leaked_objects = slab_exit();
 		rcu_barrier();	/* SLAB_TYPESAFE_BY_RCU slabs go back now */
 		/* After slab_exit: pending kvfree_rcu frees may vfree. */
@@ -211,8 +256,8 @@ long kmm_exit(void)
 {
 	long leaked;
 
-	pthread_mutex_lock(&boot_lock);
+	kmm_mutex_lock(&boot_lock);
 	leaked = exit_locked();
-	pthread_mutex_unlock(&boot_lock);
+	kmm_mutex_unlock(&boot_lock);
 	return leaked;
 }

@@ -1,34 +1,16 @@
-/* The CPU model (DESIGN.md §4).
+/* The kernel's API of CPUs and contexts (DESIGN.md §4) over the CPU model
+ * (cpu.h): smp_processor_id, binding, interrupt context, preemption,
+ * local_irq, might_sleep, and the users' spinlock_t, with the reports for
+ * their misuse.
  *
- * A thread stands in for the CPU it bound with kmm_cpu_bind(), otherwise for
- * the host CPU it runs on (sched_getcpu() modulo nr_cpu_ids, read from rseq
- * without a system call). Several threads may be on one CPU at once, so no
- * per-CPU structure is assumed exclusive: see lock.h and each user.
- *
- * No locks here: all state is thread-local, except nr_cpu_ids, which is
- * written only while kmm is not booted. */
-#include <limits.h>
-#include <sched.h>
-#include <stdio.h>
+ * No locks of its own: all state is the calling thread's. A user's
+ * spinlock_t is Concurrency Kit's lock word with the one spin-then-yield
+ * loop of lib/lock.c; it has no rank (see lock.h). */
+#include <errno.h>
 #include <kmm/kmm.h>
-#include "percpu/cpu.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/lock.h"
-
-__thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec"))) = {
-	.cpu = KMM_CPU_UNBOUND,
-};
-
-unsigned int nr_cpu_ids = 1;
-
-noinline int cpu_id_slow(void)
-{
-	int c = sched_getcpu();
-
-	if (c < 0)
-		c = 0;
-	return (int)((unsigned int)c % nr_cpu_ids);
-}
 
 int kmm_smp_processor_id(void)
 {
@@ -50,7 +32,7 @@ int kmm_cpu_bind(int cpu)
 {
 	if (cpu < 0 || (unsigned int)cpu >= nr_cpu_ids) {
 		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
-		return -22;
+		return -EINVAL;
 	}
 	kmm_current.cpu = (unsigned int)cpu;
 	return 0;
@@ -75,9 +57,9 @@ void kmm_irq_exit(void)
 	kmm_current.irq_depth--;
 }
 
-int in_interrupt(void) { return kmm_current.irq_depth > 0; }
-int in_irq(void) { return kmm_current.irq_depth > 0; }
-int in_task(void) { return kmm_current.irq_depth == 0; }
+int in_interrupt(void) { return cpu_in_irq(); }
+int in_irq(void) { return cpu_in_irq(); }
+int in_task(void) { return !cpu_in_irq(); }
 int in_atomic(void) { return cpu_in_atomic(); }
 int irqs_disabled(void) { return kmm_current.irqs_off > 0 || kmm_current.irq_depth > 0; }
 
@@ -154,16 +136,10 @@ int spin_trylock(spinlock_t *lock)
 
 void spin_lock(spinlock_t *lock)
 {
-	unsigned int spins = 0;
-
-	while (!spin_trylock(lock)) {
-		while (ck_spinlock_fas_locked(user_lock_word(lock))) {
-			if (++spins < 64)
-				ck_pr_stall();
-			else
-				sched_yield();
-		}
-	}
+	kmm_current.preempt_count++;
+	if (!ck_spinlock_fas_trylock(user_lock_word(lock)))
+		fas_lock_slow(user_lock_word(lock));
+	tsan_acquire(lock);
 }
 
 void spin_unlock(spinlock_t *lock)
@@ -185,9 +161,4 @@ void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 {
 	spin_unlock(lock);
 	kmm_local_irq_restore(flags);
-}
-
-void cpu_model_init(unsigned int nr_cpus)
-{
-	nr_cpu_ids = nr_cpus;
 }

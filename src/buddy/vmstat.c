@@ -1,6 +1,7 @@
 /* Per-CPU zone counters (see vmstat.h). No locks: every update is an
  * atomic on the CPU's delta or on the zone total. */
-#include "percpu/vmstat.h"
+#include "lib/bitops.h"
+#include "buddy/vmstat.h"
 
 noinline void vmstat_fold_slow(struct zone *z, enum zone_stat_item item,
 			       signed char *diff, long delta)
@@ -34,16 +35,21 @@ long global_zone_page_state(enum zone_stat_item item)
 	return v;
 }
 
-static int fls_ul(unsigned long x)
+unsigned long zone_free_pages_exact(struct zone *z)
 {
-	return x ? (int)(sizeof(long) * 8) - __builtin_clzl(x) : 0;
+	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
+}
+
+unsigned long nr_free_pages(void)
+{
+	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
 }
 
 /* calculate_normal_threshold(): grows with CPUs and zone size, at most 125. */
 int vmstat_threshold(const struct zone *z)
 {
 	unsigned long mem = atomic_load_relaxed(&z->managed_pages) >> (27 - PAGE_SHIFT);
-	int t = 2 * fls_ul(nr_cpu_ids) * (1 + fls_ul(mem));
+	int t = 2 * (int)fls_ul(nr_cpu_ids) * (1 + (int)fls_ul(mem));
 
 	return t < 125 ? t : 125;
 }

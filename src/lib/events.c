@@ -1,6 +1,8 @@
-/* Per-CPU event counters and their public sum (kmm_stats). */
+/* Per-CPU event counters and their public sum, kmm_stats (see events.h).
+ * No locks: every counter is a relaxed atomic; the pending hook is an
+ * atomic pointer. */
 #include <string.h>
-#include "percpu/events.h"
+#include "lib/events.h"
 #include "lib/lock.h"
 
 struct kmm_event_counts *kmm_events;
@@ -17,16 +19,17 @@ void events_set_pending(void (*fn)(unsigned long *counts, bool reset))
 _Static_assert(sizeof(struct kmm_stats) == NR_KMM_EVENTS * sizeof(unsigned long),
 	       "struct kmm_stats lists every event, in events.def order");
 
-int events_init(void)
+void events_init(struct kmm_event_counts *counts)
 {
-	kmm_events = alloc_percpu(struct kmm_event_counts);
-	return kmm_events ? 0 : -12;
+	kmm_events = counts;
 }
 
-void events_exit(void)
+struct kmm_event_counts *events_exit(void)
 {
-	free_percpu(kmm_events);
+	struct kmm_event_counts *counts = kmm_events;
+
 	kmm_events = NULL;
+	return counts;
 }
 
 void kmm_stats_read(struct kmm_stats *out)

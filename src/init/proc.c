@@ -1,10 +1,12 @@
-/* kmm_proc_show(): the /proc files by name. */
+/* kmm_proc_show(): the /proc files by name, each shown by the layer it
+ * describes. No locks of its own: each view takes what it needs. */
 #include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "lib/proc.h"
-#include "lib/bug.h"
-#include "buddy/mmzone.h"
+#include "buddy/buddy.h"
+#include "init/meminfo.h"
+#include "slub/slabinfo.h"
+#include "vmalloc/vmalloc.h"
 
 static const struct {
 	const char *name;

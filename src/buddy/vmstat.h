@@ -1,11 +1,12 @@
 /* Zone counters as per-CPU deltas folded into the zone at a threshold
  * (the kernel's vmstat). Several threads may share a CPU, so the delta is
- * updated with compare-and-swap, as the kernel's this_cpu_cmpxchg path. */
+ * updated with compare-and-swap, as the kernel's this_cpu_cmpxchg path.
+ * No locks: atomics on the CPU's delta and on the zone total. */
 #ifndef KMM_PERCPU_VMSTAT_H
 #define KMM_PERCPU_VMSTAT_H
 
 #include "buddy/mmzone.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 
 void vmstat_fold_slow(struct zone *z, enum zone_stat_item item, signed char *diff, long delta);
 
@@ -33,6 +34,8 @@ static inline long zone_page_state(const struct zone *z, enum zone_stat_item ite
 /* Exact: the zone total plus every CPU's delta. */
 long zone_page_state_snapshot(const struct zone *z, enum zone_stat_item item);
 long global_zone_page_state(enum zone_stat_item item);
+/* Free pages of a zone, exact (the zone's counter and every CPU's delta). */
+unsigned long zone_free_pages_exact(struct zone *z);
 int vmstat_threshold(const struct zone *z);
 
 #endif

@@ -1,9 +1,18 @@
-/* The CPU model: which CPU a thread stands in for, and its context. */
-#ifndef KMM_PERCPU_CPU_H
-#define KMM_PERCPU_CPU_H
+/* The CPU model (DESIGN.md §4): which CPU a thread stands in for, and the
+ * state of its context. The data every layer reads; the kernel's API over
+ * it, with its misuse reports, is context.c.
+ *
+ * A thread stands in for the CPU it bound with kmm_cpu_bind(), otherwise
+ * for the host CPU it runs on (sched_getcpu() modulo nr_cpu_ids, read from
+ * rseq without a system call). Several threads may be on one CPU at once,
+ * so no per-CPU structure is assumed exclusive: see lock.h and each user.
+ *
+ * No locks: the context is thread-local; nr_cpu_ids and the per-CPU offset
+ * table are written only while kmm is not booted. */
+#ifndef KMM_LIB_CPU_H
+#define KMM_LIB_CPU_H
 
 #include <stdbool.h>
-#include <kmm/gfp.h>
 #include <kmm/percpu.h>
 #include "lib/cmdline.h"
 #include "lib/compiler.h"
@@ -27,8 +36,9 @@ struct kmm_task {
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 };
 
-/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads) under a
- * hidden name, for the library's own fast paths. */
+/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads; the per-CPU
+ * allocator fills it at boot) under a hidden name, for the library's own
+ * fast paths. */
 extern unsigned long *kmm_cpu_offsets KMM_HIDDEN;
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
@@ -50,15 +60,9 @@ static always_inline bool cpu_in_atomic(void)
 	return kmm_current.atomic_ctx != 0;
 }
 
-/* might_alloc(): a sleeping allocation in atomic context is a bug. Reports
- * it ("sleeping function called from invalid context") and returns false so
- * the caller refuses the allocation. */
-bool might_alloc_slow(gfp_t gfp, const char *caller);
-static always_inline bool might_alloc(gfp_t gfp, const char *caller)
+static always_inline bool cpu_in_irq(void)
 {
-	if (likely(!(gfp & __GFP_DIRECT_RECLAIM) || !cpu_in_atomic()))
-		return true;
-	return might_alloc_slow(gfp, caller);
+	return kmm_current.irq_depth > 0;
 }
 
 /* Boot-time setup of the CPU model for nr_cpus CPUs. */
