@@ -17,6 +17,7 @@
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "lib/list.h"
 #include "percpu/percpu_internal.h"
 
@@ -47,7 +48,7 @@ static unsigned long chunk_bytes(void)
 
 static struct pcpu_chunk *chunk_new(char *base, struct page *page, unsigned int order)
 {
-	struct pcpu_chunk *c = calloc(1, sizeof(*c));
+	struct pcpu_chunk *c = host_calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
@@ -56,12 +57,12 @@ static struct pcpu_chunk *chunk_new(char *base, struct page *page, unsigned int 
 	c->order = order;
 	c->nr_granules = (unsigned int)(pcpu_unit_size / PCPU_GRANULE);
 	c->free_granules = c->nr_granules;
-	c->alloc_len = calloc(c->nr_granules, sizeof(uint16_t));
-	c->used = calloc(c->nr_granules, 1);
+	c->alloc_len = host_calloc(c->nr_granules, sizeof(uint16_t));
+	c->used = host_calloc(c->nr_granules, 1);
 	if (!c->alloc_len || !c->used) {
-		free(c->alloc_len);
-		free(c->used);
-		free(c);
+		host_free(c->alloc_len);
+		host_free(c->used);
+		host_free(c);
 		return NULL;
 	}
 	list_add_tail(&c->list, &pcpu_chunks);
@@ -75,9 +76,9 @@ static void chunk_destroy(struct pcpu_chunk *c)
 	pcpu_nr_chunks--;
 	if (c->page)
 		__free_pages(c->page, c->order);
-	free(c->alloc_len);
-	free(c->used);
-	free(c);
+	host_free(c->alloc_len);
+	host_free(c->used);
+	host_free(c);
 }
 
 int percpu_init(void)
@@ -93,7 +94,7 @@ int percpu_init(void)
 	pcpu_unit_size = unit;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
 	/* Entries past nr_cpu_ids stay 0 (CPU 0's copy): see KMM_CPU_UNBOUND. */
-	kmm_per_cpu_offset = calloc(KMM_CPU_UNBOUND + 1, sizeof(unsigned long));
+	kmm_per_cpu_offset = host_calloc(KMM_CPU_UNBOUND + 1, sizeof(unsigned long));
 	if (!kmm_per_cpu_offset)
 		return -ENOMEM;
 	for (unsigned int c = 0; c < nr_cpu_ids; c++)
@@ -115,7 +116,7 @@ unsigned long percpu_exit(void)
 		leaked += (unsigned long)(c->nr_granules - c->free_granules) * PCPU_GRANULE;
 		chunk_destroy(c);
 	}
-	free(kmm_per_cpu_offset);
+	host_free(kmm_per_cpu_offset);
 	kmm_per_cpu_offset = NULL;
 	pcpu_unit_size = 0;
 	return leaked;
@@ -255,9 +256,9 @@ unsigned long percpu_release_empty_chunks(void)
 
 		list_del(&c->list);
 		__free_pages(c->page, c->order);
-		free(c->alloc_len);
-		free(c->used);
-		free(c);
+		host_free(c->alloc_len);
+		host_free(c->used);
+		host_free(c);
 	}
 	return pages;
 }

@@ -36,6 +36,7 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "slub/cpu_owner.h"
 
 bool slab_owner_mode;
@@ -78,7 +79,7 @@ noinline void slab_thread_register(void)
 	if (!t) {
 		static struct slab_thread *all;	/* keeps every record reachable */
 
-		t = aligned_alloc(CACHELINE, sizeof(*t));
+		t = host_aligned_alloc(CACHELINE, sizeof(*t));
 		if (!t)
 			return;
 		kmm_mutex_lock(&slab_thread_lock);

@@ -43,6 +43,7 @@
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
 #include "lib/fault_inject.h"
+#include "lib/host_mem.h"
 #include "slub/slub_debug.h"
 
 #define MAX_DEBUG_BLOCKS	8
@@ -619,7 +620,7 @@ static void slot_meta_poison(struct kmem_cache *s, uint8_t *object, bool poison)
 void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab)
 {
 	unsigned int objects = slab_objects(slab), nr = 0;
-	unsigned char *is_free = calloc(objects, 1);
+	unsigned char *is_free = host_calloc(objects, 1);
 	void *fp = atomic_load_relaxed(&slab->freelist);
 
 	lock_assert_held(&s->node.list_lock);
@@ -643,7 +644,7 @@ void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab)
 			slot_meta_poison(s, object, true);
 		}
 	}
-	free(is_free);
+	host_free(is_free);
 }
 
 /* Lists the objects of `slab` not on its freelist (leak and shutdown
@@ -652,7 +653,7 @@ void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *sh
 		       unsigned int max_shown)
 {
 	unsigned int objects = slab_objects(slab), nr = 0;
-	unsigned char *is_free = calloc(objects, 1);
+	unsigned char *is_free = host_calloc(objects, 1);
 	void *fp = atomic_load_relaxed(&slab->freelist);
 
 	if (!is_free)
@@ -675,5 +676,5 @@ void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *sh
 			slab_debug_poison_slot(s, object, true);
 		}
 	}
-	free(is_free);
+	host_free(is_free);
 }

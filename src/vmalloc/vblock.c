@@ -44,6 +44,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 
@@ -69,7 +70,7 @@ static struct vblock_queue *vb_queues;
 
 int vblock_init(void)
 {
-	vb_queues = aligned_alloc(CACHELINE, sizeof(*vb_queues) * nr_cpu_ids);
+	vb_queues = host_aligned_alloc(CACHELINE, sizeof(*vb_queues) * nr_cpu_ids);
 	if (!vb_queues)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < nr_cpu_ids; i++) {
@@ -83,13 +84,13 @@ int vblock_init(void)
 /* After the last purge and the leak report, which freed every block. */
 void vblock_exit(void)
 {
-	free(vb_queues);
+	host_free(vb_queues);
 	vb_queues = NULL;
 }
 
 void vblock_free_struct(struct vmap_area *va)
 {
-	free(va->block);
+	host_free(va->block);
 	va->block = NULL;
 }
 
@@ -136,18 +137,18 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu)
 {
 	gfp_t g = (gfp & ~(__GFP_ZERO | __GFP_RECLAIM | __GFP_NOFAIL)) | __GFP_NOWARN |
 		  __GFP_NOMEMALLOC;
-	struct vmap_block *b = calloc(1, sizeof(*b));
-	struct vmap_area *va = calloc(1, sizeof(*va));
-	struct page **pages = malloc(VMAP_BLOCK_PAGES * sizeof(*pages));
+	struct vmap_block *b = host_calloc(1, sizeof(*b));
+	struct vmap_area *va = host_calloc(1, sizeof(*va));
+	struct page **pages = host_alloc(VMAP_BLOCK_PAGES * sizeof(*pages));
 	struct page *page = NULL;
 	void *mem, *addr;
 
 	if (b && va && pages && (mem = alloc_pages_exact(VMAP_BLOCK_PAGES << PAGE_SHIFT, g)))
 		page = virt_to_page(mem);
 	if (!page) {
-		free(b);
-		free(va);
-		free(pages);
+		host_free(b);
+		host_free(va);
+		host_free(pages);
 		return NULL;
 	}
 	for (unsigned int i = 0; i < VMAP_BLOCK_PAGES; i++)
@@ -162,8 +163,8 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu)
 	addr = vmap_map_area(va, gfp | __GFP_NOWARN, VM_ALLOC | VA_BLOCK, &vmap_where_default);
 	if (!addr) {
 		vmap_free_page_blocks(pages, VMAP_BLOCK_PAGES, true);
-		free(pages);
-		free(b);
+		host_free(pages);
+		host_free(b);
 		return NULL;
 	}
 	kasan_poison(addr, VMAP_BLOCK_PAGES << PAGE_SHIFT);

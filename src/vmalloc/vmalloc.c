@@ -45,6 +45,7 @@
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "lib/cmdline.h"
+#include "lib/host_mem.h"
 #include "lib/ratelimit.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
@@ -248,7 +249,7 @@ void *vmap_map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind,
 fail_budget:
 	vmap_mappings_release(va->nr_runs + 1UL);
 fail:
-	free(va);
+	host_free(va);
 	return NULL;
 }
 
@@ -298,8 +299,8 @@ static void *vmalloc_area(const struct vm_request *r, unsigned long nr, bool cac
 	unsigned long got;
 	void *addr;
 
-	va = calloc(1, sizeof(*va));
-	pages = malloc(nr * sizeof(*pages));
+	va = host_calloc(1, sizeof(*va));
+	pages = host_alloc(nr * sizeof(*pages));
 	if (!va || !pages) {
 		vmalloc_error(gfp, r->size, "no memory for the page array");
 		goto fail;
@@ -322,15 +323,15 @@ static void *vmalloc_area(const struct vm_request *r, unsigned long nr, bool cac
 	addr = vmap_map_area(va, gfp, VM_ALLOC | (cacheable ? 0 : VA_NOCACHE), &where);
 	if (!addr) {
 		vmap_free_page_blocks(pages, nr, true);
-		free(pages);
+		host_free(pages);
 		return NULL;
 	}
 	if (r->vm_flags & VM_ALLOW_HUGE_VMAP)
 		madvise(addr, nr << PAGE_SHIFT, MADV_HUGEPAGE);
 	return addr;
 fail:
-	free(pages);
-	free(va);
+	host_free(pages);
+	host_free(va);
 	return NULL;
 }
 
@@ -768,7 +769,7 @@ static bool report_leak(struct vtree_node *n, void *arg)
 		if (va->flags & VM_ALLOC)
 			st->pages += va->nr_pages;
 	}
-	free(va->pages);
+	host_free(va->pages);
 	va->pages = NULL;
 	return true;
 }
