@@ -90,16 +90,8 @@ void *kmm_alloc_aligned(size_t align, size_t size)
  * not the start of a live area. */
 static size_t vmalloc_usable(const void *p, const char *fn)
 {
-	unsigned long a = (unsigned long)p, size = 0;
-	struct vmap_node *vn = addr_to_node(a);
-	struct vmap_area *va;
+	size_t size = vmalloc_area_pages(p) << PAGE_SHIFT;
 
-	kmm_spin_lock(&vn->lock);
-	va = vmap_find_busy_locked(vn, a);
-	if (va && va->va_start == a &&
-	    !(atomic_load_acquire(&va->flags) & (VA_UNINITIALIZED | VA_LAZY)))
-		size = va->nr_pages << PAGE_SHIFT;
-	kmm_spin_unlock(&vn->lock);
 	if (!size)
 		kmm_bug("%s: %p is not the start of a live vmalloc area", fn, p);
 	return size;

@@ -263,6 +263,21 @@ struct page *vblock_to_page_locked(struct vmap_area *va, unsigned long addr)
 	return page;
 }
 
+unsigned long vblock_area_pages_locked(struct vmap_area *va, unsigned long addr)
+{
+	struct vmap_block *b = va->block;
+	struct vblock_queue *q = &vb_queues[b->cpu];
+	unsigned long bit = (addr - va->va_start) >> PAGE_SHIFT, nr = 0;
+
+	if (addr & (PAGE_SIZE - 1))
+		return 0;
+	kmm_spin_lock(&q->lock);
+	if ((b->starts >> bit) & (b->used >> bit) & 1)
+		nr = b->len[bit];
+	kmm_spin_unlock(&q->lock);
+	return nr;
+}
+
 void vblock_for_each_area_locked(struct vmap_area *va,
 				 void (*fn)(unsigned long start, unsigned long nr_pages,
 					    const void *caller, void *arg), void *arg)

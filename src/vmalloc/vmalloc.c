@@ -696,6 +696,32 @@ struct page *vmalloc_to_page(const void *addr)
 	return page;
 }
 
+unsigned long vmalloc_area_pages(const void *addr)
+{
+	unsigned long a = (unsigned long)addr, nr = 0;
+	struct vmap_node *vn;
+	struct vmap_area *va;
+	unsigned int flags;
+
+	if (!addr_in_vmalloc_space(addr))
+		return 0;
+	vn = addr_to_node(a);
+	kmm_spin_lock(&vn->lock);
+	va = vmap_find_busy_locked(vn, a);
+	if (va) {
+		flags = atomic_load_acquire(&va->flags);
+		if ((flags & (VA_BLOCK | VA_LAZY | VA_UNINITIALIZED)) == VA_BLOCK) {
+			if (a < va->va_start + (va->nr_pages << PAGE_SHIFT))
+				nr = vblock_area_pages_locked(va, a);
+		} else if (a == va->va_start && (flags & VM_ALLOC) &&
+			   !(flags & (VA_LAZY | VA_UNINITIALIZED))) {
+			nr = va->nr_pages;
+		}
+	}
+	kmm_spin_unlock(&vn->lock);
+	return nr;
+}
+
 unsigned long vmalloc_to_pfn(const void *addr)
 {
 	struct page *page = vmalloc_to_page(addr);

@@ -114,6 +114,11 @@ void vmap_mappings_release(unsigned long n);
 void vmap_mappings_init(void);
 
 /* vmalloc.c */
+/* The pages of the live vmalloc area that starts at addr (a piece of a
+ * vmap block too), 0 when addr starts none: what an allocator above
+ * vmalloc needs to know a block's size (libkmm-malloc's realloc and
+ * malloc_usable_size); the kernel keeps it in the area's vm_struct. */
+unsigned long vmalloc_area_pages(const void *addr);
 /* __vmalloc() on behalf of `caller` (kvmalloc's fallback). */
 void *vmalloc_with_caller(unsigned long size, gfp_t gfp, const void *caller);
 void vmap_unmap_range(unsigned long start, unsigned long size);
@@ -179,6 +184,9 @@ bool vblock_free_locked(struct vmap_area *va, unsigned long addr, bool may_relea
 			enum vblock_miss *why, bool *released);
 /* vmalloc_to_page inside a block (node lock held); NULL when not live. */
 struct page *vblock_to_page_locked(struct vmap_area *va, unsigned long addr);
+/* The pages of the live piece of a block starting at addr, else 0 (node
+ * lock held). */
+unsigned long vblock_area_pages_locked(struct vmap_area *va, unsigned long addr);
 /* Every empty block goes lazy; returns the pages linked (guard included). */
 unsigned long vblock_drain_link(void);
 /* The live areas of a block, for vmallocinfo and the leak report (node
