@@ -57,6 +57,22 @@ void *kmm_alloc(size_t size)
 	return alloc_large(size ? size : 1, SHIM_GFP);
 }
 
+/* After kmalloc(size) gave NULL or ZERO_SIZE_PTR: size 0 gets the
+ * smallest object, a large block goes to vmalloc, and a request that
+ * still fails sets ENOMEM. */
+noinline void *kmm_alloc_retry(size_t size)
+{
+	void *p = NULL;
+
+	if (!size)
+		p = kmalloc(1, SHIM_GFP);
+	else if (size > KMALLOC_MAX_CACHE_SIZE)
+		p = __vmalloc(size, SHIM_GFP);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
 void *kmm_zalloc(size_t size)
 {
 	if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE)) {

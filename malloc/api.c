@@ -135,8 +135,10 @@ static always_inline void *alloc(enum alloc_kind kind, size_t align, size_t size
 	return p;
 }
 
-/* The fast path calls kmalloc itself for what goes to its caches (an open
- * gate means no slub_debug size fix is needed). */
+/* The fast path hands every size to kmalloc (an open gate means no
+ * slub_debug size fix is needed); what kmalloc cannot serve comes back as
+ * NULL or ZERO_SIZE_PTR (size 0, a large block the buddy lacks, above
+ * KMALLOC_MAX_SIZE) and goes to alloc.c inside the same entry. */
 SHIM_API void *MALLOC_NAME(malloc)(size_t size)
 {
 	struct shim_thread *t = &shim_self;
@@ -144,13 +146,10 @@ SHIM_API void *MALLOC_NAME(malloc)(size_t size)
 
 	if (unlikely(!shim_enter(t)))
 		return alloc_slow(ALLOC_PLAIN, 0, size);
-	if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE))
-		p = kmalloc(size, SHIM_GFP);
-	else
-		p = kmm_alloc(size);
+	p = kmalloc(size, SHIM_GFP);
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		p = kmm_alloc_retry(size);
 	leave(t);
-	if (unlikely(!p))
-		return alloc_failed();
 	return p;
 }
 

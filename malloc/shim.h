@@ -93,6 +93,8 @@ static always_inline bool shim_enter(struct shim_thread *t)
  * leave. NULL only when memory is exhausted (errno is left to the caller). */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 void *kmm_alloc(size_t size);
+/* After kmalloc(size) failed on the fast path; sets ENOMEM itself. */
+void *kmm_alloc_retry(size_t size);
 void *kmm_zalloc(size_t size);
 void *kmm_alloc_aligned(size_t align, size_t size);
 void *kmm_resize(void *p, size_t size, int *err);
