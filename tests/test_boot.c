@@ -197,6 +197,47 @@ static void test_empty_zone_absent(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* Every size the parser accepts boots, whatever its alignment: the last
+ * max-order block may be partial, with or without a zone above it. Each
+ * boot is sparse (populate=0), so the sweep takes a moment. */
+static void test_odd_sizes_boot(void **state)
+{
+	static const char *const sizes[] = {
+		"16777217", "16781311", "16M", "17M", "18M", "19M", "20484K", "65M",
+		"127M", "1001M", "1500000K", "895M", "897M", "899M", "900M", "4095M",
+		"4097M", "4099M", "4294971392", "5000M",
+	};
+	static const char *const layouts[] = { "64bit", "32bit" };
+	char cmd[128];
+
+	(void)state;
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			unsigned long spanned = 0, managed = 0;
+			struct zone *z;
+
+			snprintf(cmd, sizeof(cmd), "mem=%s layout=%s nr_cpus=2 populate=0 kswapd=off",
+				 sizes[i], layouts[l]);
+			if (kmm_init(cmd))
+				fail_msg("'%s' did not boot", cmd);
+			/* the zones tile the memory and own every page of it */
+			for_each_zone(z) {
+				spanned += z->spanned_pages;
+				managed += z->managed_pages;
+				if (z->spanned_pages)
+					assert_true(z->zone_start_pfn + z->spanned_pages <= kmm_mem.nr_pages);
+			}
+			assert_int_equal(spanned, kmm_mem.nr_pages);
+			assert_true(managed > 0 && managed <= spanned);
+			struct page *p = alloc_pages(GFP_KERNEL, 0);
+			assert_non_null(p);
+			__free_pages(p, 0);
+			if (kmm_exit() != 0)
+				fail_msg("'%s' leaked at exit", cmd);
+		}
+	}
+}
+
 static void test_proc_unknown_view(void **state)
 {
 	(void)state;
@@ -218,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_zones_32bit_8g),
 		cmocka_unit_test(test_empty_zone_absent),
 		cmocka_unit_test(test_proc_unknown_view),
+		cmocka_unit_test(test_odd_sizes_boot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
