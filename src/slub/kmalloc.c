@@ -13,7 +13,9 @@
  * the object moves that boundary, ksize() gives the caller the whole class.
  *
  * No locks of its own: the caches are created at boot and only read
- * afterwards. */
+ * afterwards. A wrong-cache report only tries slab_mutex, to read names. */
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <kmm/kmm.h>
 #include "slub/slab.h"
@@ -124,6 +126,27 @@ static noinline void report_bad_pointer(const char *caller, const void *x)
 	kmm_bug("%s: %p is %s", caller, x, slab_describe_bad_pointer(x));
 }
 
+/* How a wrong-cache report names a cache: `s` is whatever the caller
+ * passed, perhaps a destroyed cache whose memory is gone, so its name is
+ * read only while it is on the cache list. A report may come from any
+ * context: the list's mutex is only tried (a few times); while another
+ * thread keeps it, the caches are named by address. */
+static void name_cache_for_report(const struct kmem_cache *s, char *buf, size_t len)
+{
+	bool locked = false;
+
+	for (int i = 0; i < 64 && !(locked = kmm_mutex_trylock_unranked(&slab_mutex)); i++)
+		sched_yield();
+	if (!locked)
+		snprintf(buf, len, "cache %p", (const void *)s);
+	else if (cache_is_listed_locked(s))
+		snprintf(buf, len, "%s", s->name);
+	else
+		snprintf(buf, len, "%p is not a live cache", (const void *)s);
+	if (locked)
+		kmm_mutex_unlock(&slab_mutex);
+}
+
 /* kmem_cache_free() and kfree() of something that is not an object start
  * of the expected cache: one report, nothing changes. */
 noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page,
@@ -133,8 +156,12 @@ noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *pa
 		struct kmem_cache *owner = atomic_load_relaxed(&page->slab_cache);
 
 		if (s && owner != s) {
-			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, s->name,
-				 owner->name);
+			char sname[128], oname[128];
+
+			name_cache_for_report(s, sname, sizeof(sname));
+			name_cache_for_report(owner, oname, sizeof(oname));
+			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, sname,
+				 oname);
 			return;
 		}
 		slab_err(owner, page, "Invalid object pointer %p", x);

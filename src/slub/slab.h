@@ -429,6 +429,7 @@ static inline bool slub_debug_orig_size(const struct kmem_cache *s)
 extern struct list_head slab_caches;
 extern struct kmm_mutex slab_mutex;
 extern bool slab_up;
+bool cache_is_listed_locked(const struct kmem_cache *s);
 int slab_init(void);
 long slab_exit(void);
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,

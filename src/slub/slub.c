@@ -1529,8 +1529,9 @@ unsigned int kmem_cache_size(struct kmem_cache *s)
 	return s->object_size;
 }
 
-static bool cache_is_listed_locked(struct kmem_cache *s)
+bool cache_is_listed_locked(const struct kmem_cache *s)
 {
+	lock_assert_held(&slab_mutex);
 	struct list_head *pos;
 
 	list_for_each(pos, &slab_caches)
