@@ -152,6 +152,8 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	long start = -1;
 	char *ptr;
 
+	if (!might_alloc(gfp, "alloc_percpu"))
+		return NULL;
 	if (!pcpu_unit_size || !size || size > pcpu_unit_size || (align & (align - 1)) ||
 	    align > PAGE_SIZE) {
 		kmm_warn("alloc_percpu: illegal size (%zu) or align (%zu) for percpu allocation",
