@@ -247,6 +247,29 @@ static void test_odd_sizes_boot(void **state)
 	}
 }
 
+/* Frees after kmm_exit: memory kmm no longer has. Each is one report
+ * (no undefined behaviour on the torn-down tables). */
+static void test_free_after_exit_is_reported(void **state)
+{
+	struct page *p;
+	void *obj;
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	p = alloc_pages(GFP_KERNEL, 1);
+	obj = kmalloc(64, GFP_KERNEL);
+	assert_non_null(p);
+	assert_non_null(obj);
+	kmm_report_quiet(true);
+	assert_true(kmm_exit() > 0);
+	kmm_report_quiet(false);
+	EXPECT_ONE_REPORT("kmm is not booted", __free_pages(p, 1));
+	EXPECT_ONE_REPORT("kmm is not booted", kfree(obj));
+	/* a later boot is clean */
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
 static void test_proc_unknown_view(void **state)
 {
 	(void)state;
@@ -267,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_zones_64bit_8g),
 		cmocka_unit_test(test_zones_32bit_8g),
 		cmocka_unit_test(test_empty_zone_absent),
+		cmocka_unit_test(test_free_after_exit_is_reported),
 		cmocka_unit_test(test_proc_unknown_view),
 		cmocka_unit_test(test_odd_sizes_boot),
 	};

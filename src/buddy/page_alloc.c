@@ -423,6 +423,10 @@ static noinline void free_pages_checked(struct page *page, unsigned int order, c
 {
 	uint32_t st;
 
+	if (!atomic_load_acquire(&kmm_mem.live)) {
+		kmm_bug("%s: %p: kmm is not booted", caller, (void *)page);
+		return;
+	}
 	if (!page_valid(page)) {
 		kmm_bug("%s: %p is not a kmm struct page (order %u)", caller, (void *)page, order);
 		return;

@@ -109,6 +109,8 @@ const char *slab_describe_bad_pointer(const void *x)
 {
 	struct page *page;
 
+	if (!atomic_load_acquire(&slab_up))
+		return "not memory kmm handed out (kmm is not booted)";
 	if (is_vmalloc_addr(x))
 		return "a vmalloc address (free it with vfree or kvfree)";
 	page = object_head_page(x);
