@@ -61,13 +61,25 @@ void kmm_cpu_unbind(void)
 	kmm_current.cpu = KMM_CPU_UNBOUND;
 }
 
+/* Nesting deeper than irq_depth counts is reported once; the excess is
+ * counted apart, so the thread stays in interrupt context and each exit
+ * still pairs with its enter. */
 void kmm_irq_enter(void)
 {
-	kmm_current.irq_depth++;
+	if (likely(kmm_current.irq_depth < SHRT_MAX)) {
+		kmm_current.irq_depth++;
+		return;
+	}
+	if (!kmm_current.irq_excess++)
+		kmm_warn("kmm_irq_enter: interrupts nested deeper than %d", SHRT_MAX);
 }
 
 void kmm_irq_exit(void)
 {
+	if (kmm_current.irq_excess) {
+		kmm_current.irq_excess--;
+		return;
+	}
 	if (kmm_current.irq_depth <= 0) {
 		kmm_warn("kmm_irq_exit: not in interrupt context");
 		return;

@@ -25,6 +25,7 @@ struct kmm_task {
 		unsigned long atomic_ctx;	/* all three, for one load */
 	};
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
+	unsigned int irq_excess;	/* kmm_irq_enter() beyond irq_depth's range */
 };
 
 /* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads) under a
