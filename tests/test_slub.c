@@ -354,6 +354,25 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
 	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));
 	EXPECT_ONE_REPORT("integrity check failed", kmem_cache_create("x", 0, 0, 0, NULL));
+	/* an alignment no slab can give: above the largest block */
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, 1u << 31, 0, NULL)));
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE * 2,
+							0, NULL)));
+	/* the largest block's alignment works */
+	{
+		struct kmem_cache *big = kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE,
+							   0, NULL);
+		void *o;
+
+		assert_non_null(big);
+		o = kmem_cache_alloc(big, GFP_KERNEL);
+		assert_non_null(o);
+		assert_int_equal((unsigned long)o % KMALLOC_MAX_SIZE, 0);
+		kmem_cache_free(big, o);
+		kmem_cache_destroy(big);
+	}
 	kmem_cache_destroy(a);
 	kmem_cache_destroy(b);
 }

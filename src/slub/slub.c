@@ -1509,6 +1509,8 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		why = "size out of range";
 	else if (align & (align - 1))
 		why = "alignment is not a power of two";
+	else if (align > KMALLOC_MAX_SIZE)
+		why = "alignment above the largest slab";
 	else if (!might_alloc(GFP_KERNEL, "kmem_cache_create"))
 		return NULL;
 	if (why)
