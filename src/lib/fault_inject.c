@@ -5,6 +5,8 @@
 #include "lib/fault_inject.h"
 #include "lib/compiler.h"
 
+__thread unsigned long fault_injected_on_thread;
+
 void fault_attr_setup(struct fault_attr *attr, const char *spec)
 {
 	memset(attr, 0, sizeof(*attr));
@@ -47,5 +49,6 @@ bool should_fail(struct fault_attr *attr, long size)
 		return false;
 	if (times != -1)
 		atomic_sub_relaxed(&attr->times, 1);
+	fault_injected_on_thread++;
 	return true;
 }
