@@ -1,6 +1,8 @@
 /* Boot, the command line, zone layouts and teardown. */
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include "kmm_test.h"
 #include "buddy/mmzone.h"
 #include "lib/cmdline.h"
@@ -270,6 +272,63 @@ static void test_free_after_exit_is_reported(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* kmm_exit while other threads are bound to CPUs (and allocating): one
+ * report, -EBUSY, and nothing changes; once they have unbound or ended,
+ * it tears down. A thread cannot bind while kmm goes down. */
+#define USERS 3
+
+static int users_stop;
+
+static void *kmm_user(void *arg)
+{
+	int cpu = (int)(long)arg;
+
+	kmm_cpu_bind(cpu);
+	while (!__atomic_load_n(&users_stop, __ATOMIC_ACQUIRE)) {
+		void *p = kmalloc(64 + (size_t)cpu * 100, GFP_KERNEL);
+		struct page *pg = alloc_pages(GFP_KERNEL, (unsigned int)cpu & 1);
+
+		kfree(p);
+		if (pg)
+			__free_pages(pg, (unsigned int)cpu & 1);
+	}
+	/* the last one unbinds; the others end bound */
+	if (cpu == USERS)
+		kmm_cpu_unbind();
+	return NULL;
+}
+
+static void test_exit_refused_while_threads_bound(void **state)
+{
+	pthread_t th[USERS];
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=64M nr_cpus=4 kswapd=on"), 0);
+	/* the caller's own binding does not count */
+	assert_int_equal(kmm_cpu_bind(0), 0);
+	__atomic_store_n(&users_stop, 0, __ATOMIC_RELEASE);
+	for (long i = 0; i < USERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, kmm_user, (void *)(i + 1)), 0);
+	usleep(50 * 1000);
+	for (int round = 0; round < 3; round++) {
+		EXPECT_ONE_REPORT("still bound", assert_int_equal(kmm_exit(), -EBUSY));
+		/* nothing changed: kmm is live and serves this thread */
+		assert_true(kmm_mem.live);
+		void *p = kmalloc(100, GFP_KERNEL);
+		assert_non_null(p);
+		kfree(p);
+		usleep(10 * 1000);
+	}
+	__atomic_store_n(&users_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < USERS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(kmm_exit(), 0);
+	kmm_cpu_unbind();
+	/* a later boot and exit work as before */
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
 static void test_proc_unknown_view(void **state)
 {
 	(void)state;
@@ -291,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_zones_32bit_8g),
 		cmocka_unit_test(test_empty_zone_absent),
 		cmocka_unit_test(test_free_after_exit_is_reported),
+		cmocka_unit_test(test_exit_refused_while_threads_bound),
 		cmocka_unit_test(test_proc_unknown_view),
 		cmocka_unit_test(test_odd_sizes_boot),
 	};

@@ -3,7 +3,8 @@
  * starts the subsystems; kmm_exit() tears down in reverse and counts leaks.
  *
  * Lock: boot_lock serialises boot and exit; nothing else may run inside
- * kmm while they do. */
+ * kmm while they do. kmm_exit() refuses while another thread is bound to
+ * a CPU (percpu/bound.c), and binding is closed while it tears down. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -178,10 +179,18 @@ static long exit_locked(void)
 {
 	long leaked_pages = 0, leaked_objects = 0;
 	unsigned long percpu_leak;
+	unsigned int others;
 
 	if (boot_state == BOOT_DOWN) {
 		kmm_warn("kmm_exit: kmm is not booted");
 		return 0;
+	}
+	/* Another thread may be inside kmm: refuse, change nothing. */
+	others = cpu_bound_close();
+	if (others) {
+		kmm_warn("kmm_exit: %u other threads are still bound to CPUs (kmm_cpu_bind); "
+			 "nothing torn down", others);
+		return -EBUSY;
 	}
 	if (boot_state == BOOT_LIVE) {
 		kvfree_rcu_exit();
@@ -201,6 +210,7 @@ static long exit_locked(void)
 	if (percpu_leak)
 		kmm_pr_info("kmm: %lu bytes of per-CPU memory still allocated at exit", percpu_leak);
 	boot_state = BOOT_DOWN;
+	cpu_bound_reopen();
 	return leaked_objects + (leaked_pages > 0 ? leaked_pages : 0);
 }
 

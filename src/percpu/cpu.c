@@ -7,6 +7,7 @@
  *
  * No locks here: all state is thread-local, except nr_cpu_ids, which is
  * written only while kmm is not booted. */
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ int kmm_cpu_bind(int cpu)
 		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
 		return -22;
 	}
+	if (!cpu_bound_enter()) {
+		kmm_warn("kmm_cpu_bind: kmm_exit() is tearing kmm down");
+		return -EBUSY;
+	}
 	kmm_current.cpu = (unsigned int)cpu;
 	return 0;
 }
@@ -59,6 +64,7 @@ int kmm_cpu_bind(int cpu)
 void kmm_cpu_unbind(void)
 {
 	kmm_current.cpu = KMM_CPU_UNBOUND;
+	cpu_bound_leave();
 }
 
 /* Nesting deeper than irq_depth counts is reported once; the excess is

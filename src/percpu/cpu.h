@@ -26,6 +26,7 @@ struct kmm_task {
 	};
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 	unsigned int irq_excess;	/* kmm_irq_enter() beyond irq_depth's range */
+	bool bound_counted;		/* counted by bound.c */
 };
 
 /* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads) under a
@@ -60,6 +61,21 @@ static always_inline bool might_alloc(gfp_t gfp, const char *caller)
 	if (likely(!(gfp & __GFP_DIRECT_RECLAIM) || !cpu_in_atomic()))
 		return true;
 	return might_alloc_slow(gfp, caller);
+}
+
+/* Threads bound to CPUs (bound.c). cpu_bound_enter() counts the calling
+ * thread (false while kmm_exit() tears down), cpu_bound_leave() stops
+ * counting it. cpu_bound_close() returns how many other threads count;
+ * when none, binding stays closed until cpu_bound_reopen(). */
+bool cpu_bound_enter(void);
+void cpu_bound_leave(void);
+unsigned int cpu_bound_close(void);
+void cpu_bound_reopen(void);
+
+/* kmm's own threads (kswapd) stand in for a CPU without counting. */
+static inline void cpu_bind_own_thread(unsigned int cpu)
+{
+	kmm_current.cpu = cpu;
 }
 
 /* Boot-time setup of the CPU model for nr_cpus CPUs. */
