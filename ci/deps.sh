@@ -1,7 +1,7 @@
 # Sourced by ci/test and ci/bench: installs the Debian packages kmm needs
 # when any is missing (as root), or says which to install.
 KMM_PACKAGES=(cmake ninja-build gcc g++ clang libclang-rt-14-dev pkg-config binutils
-	liburcu-dev libck-dev libcmocka-dev libbenchmark-dev
+	liburcu-dev libck-dev libcmocka-dev libbenchmark-dev libdw-dev
 	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev)
 
 kmm_ensure_packages() {

@@ -17,9 +17,17 @@
 #include "buddy/vmstat.h"
 
 #define MAX_RECLAIM_RETRIES	16
-/* Without an OOM killer, a small-order allocation that the kernel would
- * retry forever waits this long for frees before it fails. */
-#define OOM_WAIT_US		(2UL * 1000 * 1000)
+/* How long an allocation that may sleep waits when nothing is free. There
+ * is no OOM killer, so where the kernel would retry forever it retries
+ * for ALLOC_WAIT_US by the monotonic clock, counted from its first pass
+ * of direct reclaim, then fails (__GFP_NOFAIL alone has no bound). Each
+ * sleep ends at the next free or at the deadline: frees and reclaim make
+ * it retry sooner, never wait longer. Progress is a reclaim pass that
+ * made pages free; passes in a row without it end __GFP_RETRY_MAYFAIL
+ * early (MAX_RECLAIM_RETRIES, as the kernel), but progress does not move
+ * the deadline: pages drained from a CPU's list and taken back at once
+ * by that CPU are progress that never reaches the waiter. */
+#define ALLOC_WAIT_US		(2UL * 1000 * 1000)
 
 struct fault_attr fail_page_alloc;
 
@@ -179,13 +187,21 @@ static void warn_alloc(gfp_t gfp, unsigned int order)
 		    in_interrupt() ? " (in interrupt)" : "");
 }
 
+static unsigned long monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_sec * 1000000 + (unsigned long)ts.tv_nsec / 1000;
+}
+
 static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 						  int highest, int mt)
 {
 	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
 	bool can_reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
-	unsigned long waited_us = 0, wait_us = 500;
+	unsigned long wait_us = 500, start_us;
 	int no_progress = 0;
 	struct page *page;
 
@@ -211,8 +227,9 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 		goto nopage;
 	}
 
+	start_us = monotonic_us();
 	for (;;) {
-		unsigned long progress;
+		unsigned long progress, waited_us;
 
 		count_event(EV_direct_reclaim);
 		progress = try_to_free_pages(gfp, order);
@@ -231,11 +248,14 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 			}
 			if (gfp & __GFP_RETRY_MAYFAIL)
 				goto nopage;
-			if (!(gfp & __GFP_NOFAIL) && waited_us >= OOM_WAIT_US)
-				goto nopage;
 		}
-		reclaim_wait_for_free(wait_us);
-		waited_us += wait_us;
+		waited_us = monotonic_us() - start_us;
+		if (gfp & __GFP_NOFAIL)
+			reclaim_wait_for_free(wait_us);
+		else if (waited_us >= ALLOC_WAIT_US)
+			goto nopage;
+		else
+			reclaim_wait_for_free(MIN(wait_us, ALLOC_WAIT_US - waited_us));
 		wait_us = MIN(wait_us * 2, 20000UL);
 	}
 nopage:
@@ -389,6 +409,10 @@ static noinline void free_pages_checked(struct page *page, unsigned int order, c
 {
 	uint32_t st;
 
+	if (!atomic_load_acquire(&kmm_mem.live)) {
+		kmm_bug("%s: %p: kmm is not booted", caller, (void *)page);
+		return;
+	}
 	if (!page_valid(page)) {
 		kmm_bug("%s: %p is not a kmm struct page (order %u)", caller, (void *)page, order);
 		return;

@@ -34,6 +34,8 @@ struct kmm_task {
 		unsigned long atomic_ctx;	/* all three, for one load */
 	};
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
+	unsigned int irq_excess;	/* kmm_irq_enter() beyond irq_depth's range */
+	bool bound_counted;		/* counted by bound.c */
 };
 
 /* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads; the per-CPU
@@ -63,6 +65,21 @@ static always_inline bool cpu_in_atomic(void)
 static always_inline bool cpu_in_irq(void)
 {
 	return kmm_current.irq_depth > 0;
+}
+
+/* Threads bound to CPUs (bound.c). cpu_bound_enter() counts the calling
+ * thread (false while kmm_exit() tears down), cpu_bound_leave() stops
+ * counting it. cpu_bound_close() returns how many other threads count;
+ * when none, binding stays closed until cpu_bound_reopen(). */
+bool cpu_bound_enter(void);
+void cpu_bound_leave(void);
+unsigned int cpu_bound_close(void);
+void cpu_bound_reopen(void);
+
+/* kmm's own threads (kswapd) stand in for a CPU without counting. */
+static inline void cpu_bind_own_thread(unsigned int cpu)
+{
+	kmm_current.cpu = cpu;
 }
 
 /* Boot-time setup of the CPU model for nr_cpus CPUs. */

@@ -191,6 +191,20 @@ bool kmm_mutex_trylock(struct kmm_mutex *m)
 	return true;
 }
 
+/* A try cannot deadlock, so this one skips the rank check: for a report,
+ * which may come from any context. The caller takes no lock before the
+ * matching unlock (the mutex is held unranked). */
+bool kmm_mutex_trylock_unranked(struct kmm_mutex *m)
+{
+	if (pthread_mutex_trylock(&m->mutex) != 0)
+		return false;
+#if KMM_DEBUG_ON
+	lockdep_acquire(m, m->name, LOCK_RANK_NONE);
+#endif
+	kmm_lock_acquisitions++;
+	return true;
+}
+
 void kmm_mutex_unlock(struct kmm_mutex *m)
 {
 	lockdep_release(m);

@@ -77,6 +77,7 @@ void kmm_mutex_destroy(struct kmm_mutex *m);
 void kmm_mutex_lock(struct kmm_mutex *m);
 void kmm_mutex_unlock(struct kmm_mutex *m);
 bool kmm_mutex_trylock(struct kmm_mutex *m);
+bool kmm_mutex_trylock_unranked(struct kmm_mutex *m);
 
 /* Lock-rank bookkeeping (no-ops in non-debug builds): lockdep_check()
  * before waiting for a lock, lockdep_acquire() once it is held. */

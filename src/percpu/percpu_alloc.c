@@ -17,6 +17,7 @@
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/list.h"
 #include "percpu/percpu_internal.h"
 
@@ -150,6 +151,8 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	long start = -1;
 	char *ptr;
 
+	if (!might_alloc(gfp, "alloc_percpu"))
+		return NULL;
 	if (!pcpu_unit_size || !size || size > pcpu_unit_size || (align & (align - 1)) ||
 	    align > PAGE_SIZE) {
 		kmm_warn("alloc_percpu: illegal size (%zu) or align (%zu) for percpu allocation",

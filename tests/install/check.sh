@@ -30,3 +30,8 @@ CM
 cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cm/build" >/dev/null
 LD_LIBRARY_PATH=$libdir "$prefix/cm/build/consumer_cmake" | tail -1
+# liburcu's ThreadSanitizer suppressions come with kmm into both programs.
+for prog in "$prefix/consumer" "$prefix/cm/build/consumer_cmake"; do
+	nm "$prog" | grep -q ' T __tsan_default_suppressions$' ||
+		{ echo "$prog lacks kmm's TSan suppressions"; exit 1; }
+done
