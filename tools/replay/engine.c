@@ -65,6 +65,8 @@ struct rp_worker {
 	/* counts, read by the main thread after the join */
 	uint64_t ops, allocs, frees, irq_ops, failures, waits_window, waits_dep;
 	uint64_t ksize_checked;
+	uint64_t end_ns;		/* when its last op was done */
+	uint64_t cpu_ns;		/* its CPU time over the replay */
 	uint32_t failure_lines[8];
 	unsigned int nr_failure_lines;
 	struct rp_mismatch *mm;
@@ -80,12 +82,31 @@ struct rp_shared {
 	_Atomic int cancel;		/* a thread could not start: run nothing */
 };
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Waiting for another CPU's thread, which is most often running and
+ * about to get there: a short spin first, then the host CPU is given
+ * up (there may be more traced CPUs than host ones). */
+static void wait_a_little(unsigned int *spins)
+{
+	if (++*spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+		return;
+	}
+	sched_yield();
 }
 
 /* ---- contexts ---- */
@@ -194,9 +215,11 @@ static void run_op(struct rp_worker *w, const struct rp_op *op)
 		uintptr_t h = atomic_load_explicit(slot, memory_order_acquire);
 
 		if (!h) {
+			unsigned int spins = 0;
+
 			w->waits_dep++;
 			while (!(h = atomic_load_explicit(slot, memory_order_acquire)))
-				sched_yield();
+				wait_a_little(&spins);
 		}
 		if (h == RP_FAILED)
 			return;
@@ -242,6 +265,7 @@ static void *worker_main(void *arg)
 	atomic_fetch_add_explicit(&w->sh->ready, 1, memory_order_release);
 	while (!atomic_load_explicit(&w->sh->go, memory_order_acquire))
 		sched_yield();
+	w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (size_t i = 0; i < st->nr && !atomic_load_explicit(&w->sh->cancel, memory_order_relaxed); i++) {
 		const struct rp_op *op = &st->ops[i];
 		uint64_t need = op->ts > window ? op->ts - window : 0;
@@ -250,10 +274,8 @@ static void *worker_main(void *arg)
 			w->min_seen = others_min(w);
 			if (w->min_seen < need)
 				w->waits_window++;
-			while (w->min_seen < need) {
-				sched_yield();
-				w->min_seen = others_min(w);
-			}
+			for (unsigned int spins = 0; w->min_seen < need; w->min_seen = others_min(w))
+				wait_a_little(&spins);
 		}
 		run_op(w, op);
 		w->ops++;
@@ -263,6 +285,8 @@ static void *worker_main(void *arg)
 				      memory_order_release);
 	}
 	ctx_leave(w);
+	w->end_ns = now_ns();
+	w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - w->cpu_ns;
 	e->be->thread_exit(e);
 	atomic_fetch_add_explicit(&w->sh->done, 1, memory_order_release);
 	return NULL;
@@ -381,9 +405,13 @@ int rp_replay(const struct rp_trace *tr, const struct rp_run_opts *o, struct rp_
 			e.be->sample(&e);
 		nanosleep(&d, NULL);
 	}
-	for (k = 0; k < nr; k++)
+	/* the time of the replay itself, not of the sampling loop's last sleep */
+	t1 = t0;
+	for (k = 0; k < nr; k++) {
 		pthread_join(w[k].thread, NULL);
-	t1 = now_ns();
+		if (w[k].end_ns > t1)
+			t1 = w[k].end_ns;
+	}
 	res->seconds = (double)(t1 - t0) / 1e9;
 	res->peak_rss_kb = status_kb("VmHWM");
 	if (e.be->sample)
@@ -397,6 +425,7 @@ int rp_replay(const struct rp_trace *tr, const struct rp_run_opts *o, struct rp_
 		res->waits_window += w[k].waits_window;
 		res->waits_dependency += w[k].waits_dep;
 		res->ksize_checked += w[k].ksize_checked;
+		res->cpu_seconds += (double)w[k].cpu_ns / 1e9;
 		for (unsigned int j = 0; j < w[k].nr_failure_lines && res->nr_failure_lines < 8; j++)
 			res->failure_lines[res->nr_failure_lines++] = w[k].failure_lines[j];
 		for (uint32_t j = 0; j < w[k].nr_mm; j++)

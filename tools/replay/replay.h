@@ -183,7 +183,8 @@ struct rp_result {
 	uint64_t kmm_reports;
 	long kmm_leaks;		/* kmm_exit()'s count; -1 in malloc mode */
 	uint64_t live_freed;	/* live-at-end objects freed after the replay */
-	double seconds;
+	double seconds;		/* wall time, first op to last */
+	double cpu_seconds;	/* the replay threads' CPU time, summed */
 	long baseline_rss_kb, peak_rss_kb;
 	bool hwm_reset;		/* the peak is of the replay alone */
 	uint64_t waits_window, waits_dependency;

@@ -25,6 +25,15 @@ static uint64_t page_frees(const struct rp_trace *tr)
 	return tr->c.events[RP_PAGE_FREE];
 }
 
+static unsigned int replay_threads(const struct rp_trace *tr)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < tr->nr_streams; i++)
+		n += tr->streams[i].nr > 0;
+	return n;
+}
+
 static double span_s(const struct rp_trace *tr)
 {
 	return (double)(tr->last_ts - tr->first_ts) / 1e9;
@@ -123,8 +132,8 @@ void rp_report_table(FILE *f, const struct rp_trace *tr, const struct rp_result 
 	if (res->cmdline[0])
 		fprintf(f, " (%s)", res->cmdline);
 	fprintf(f, ", %" PRIu64 " threads, window %.0f us: %" PRIu64 " ops (%" PRIu64
-		" in interrupts) in %.3f s\n", (uint64_t)tr->nr_streams, (double)o->window_ns / 1e3,
-		res->ops, res->irq_ops, res->seconds);
+		" in interrupts) in %.3f s (%.3f s of CPU)\n", (uint64_t)replay_threads(tr),
+		(double)o->window_ns / 1e3, res->ops, res->irq_ops, res->seconds, res->cpu_seconds);
 	fprintf(f, "          allocation failures %" PRIu64, res->alloc_failures);
 	for (unsigned int i = 0; i < res->nr_failure_lines; i++)
 		fprintf(f, "%s%u", i ? "," : " (lines ", res->failure_lines[i]);
@@ -280,7 +289,7 @@ void rp_report_json(FILE *f, const struct rp_trace *tr, const struct rp_result *
 	json_str(f, res->cmdline);
 	fprintf(f, ", \"threads\": %u, \"window_us\": %.3f, \"context\": \"%s\", \"ops\": %" PRIu64
 		", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"irq_ops\": %" PRIu64
-		", \"alloc_failures\": %" PRIu64 ", \"failure_lines\": [", tr->nr_streams,
+		", \"alloc_failures\": %" PRIu64 ", \"failure_lines\": [", replay_threads(tr),
 		(double)o->window_ns / 1e3, o->context == RP_CONTEXT_FULL ? "full" :
 		o->context == RP_CONTEXT_IRQ ? "irq" : "none", res->ops, res->allocs, res->frees,
 		res->irq_ops, res->alloc_failures);
@@ -291,11 +300,12 @@ void rp_report_json(FILE *f, const struct rp_trace *tr, const struct rp_result *
 		fprintf(f, "%" PRIu64 ", \"kmm_exit_leaks\": %ld", res->kmm_reports, res->kmm_leaks);
 	else
 		fprintf(f, "null, \"kmm_exit_leaks\": null");
-	fprintf(f, ", \"live_freed_after\": %" PRIu64 ", \"seconds\": %.6f, \"ops_per_s\": %.0f"
+	fprintf(f, ", \"live_freed_after\": %" PRIu64 ", \"seconds\": %.6f, \"cpu_seconds\": %.6f"
+		", \"ops_per_s\": %.0f"
 		", \"baseline_rss_kb\": %ld, \"peak_rss_kb\": %ld, \"peak_rss_above_baseline_kb\": %ld"
 		", \"peak_reset\": %s, \"window_waits\": %" PRIu64 ", \"dependency_waits\": %" PRIu64
 		", \"slabinfo_samples\": %" PRIu64 ", \"error\": ", res->live_freed, res->seconds,
-		res->seconds > 0 ? (double)res->ops / res->seconds : 0.0, res->baseline_rss_kb,
+		res->cpu_seconds, res->seconds > 0 ? (double)res->ops / res->seconds : 0.0, res->baseline_rss_kb,
 		res->peak_rss_kb, res->peak_rss_kb - res->baseline_rss_kb,
 		res->hwm_reset ? "true" : "false", res->waits_window, res->waits_dependency,
 		res->samples);
