@@ -738,6 +738,21 @@ static void test_slab_pages_left_out(void **state)
 	free(text);
 	free(msgs);
 	rp_trace_free(&tr);
+
+	/* hashed pointers (hash-ptr, the default): every page replayed */
+	static const char hashed[] =
+		"  a-1 [000] .....  1.000001: mm_page_alloc: page=1 pfn=0x10000 order=0 migratetype=0 "
+		"gfp_flags=GFP_KERNEL\n"
+		"  a-1 [000] .....  1.000002: kmalloc: ptr=000000003b2f1a9c bytes_req=8 bytes_alloc=8 "
+		"gfp_flags=GFP_KERNEL\n"
+		"  a-1 [000] .....  1.000003: kfree: ptr=000000003b2f1a9c\n";
+	assert_int_equal(load_text(hashed, sizeof(hashed) - 1, &tr, &msgs), 0);
+	assert_true(tr.ptrs_hashed);
+	assert_false(tr.direct_map_known);
+	assert_int_equal(tr.c.matched_frees, 1);
+	assert_int_equal(tr.c.peak_live_pages, 1);
+	free(msgs);
+	rp_trace_free(&tr);
 }
 
 /* SLUB's layout for the traced object and slot sizes. */
