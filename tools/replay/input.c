@@ -48,17 +48,14 @@ void rp_input_interrupt(void)
 	input_interrupted = 1;
 }
 
+/* Appends what the file gives to raw[]; called when all of it was used
+ * (or, at the start, to have the magic bytes). */
 static bool read_raw(struct rp_input *in)
 {
 	ssize_t n;
 
-	if (in->raw_pos && in->raw_pos == in->raw_len)
+	if (in->raw_pos == in->raw_len)
 		in->raw_pos = in->raw_len = 0;
-	if (in->raw_len == RP_CHUNK) {
-		memmove(in->raw, in->raw + in->raw_pos, in->raw_len - in->raw_pos);
-		in->raw_len -= in->raw_pos;
-		in->raw_pos = 0;
-	}
 	if (input_interrupted) {
 		in->raw_eof = true;
 		return false;
@@ -167,6 +164,7 @@ struct rp_input *rp_input_open(const char *path, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
+	input_interrupted = 0;
 	if (!strcmp(path, "-")) {
 		in->fd = 0;
 	} else {

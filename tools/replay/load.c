@@ -55,7 +55,7 @@ struct loader {
 	struct rp_map objs, pages, cache_of_name, kpair_of, kclass_of;
 	unsigned int nr_bad_msgs;
 	struct rp_names unknown_seen;
-	uint32_t cap_caches, cap_kpairs, cap_kclasses;
+	size_t cap_caches, cap_kpairs, cap_kclasses;
 };
 
 /* Small arrays (caches, kmalloc sizes) stay in the heap; big ones in
@@ -365,10 +365,7 @@ static uint32_t cache_for(struct loader *l, const struct rp_event *e)
 		}
 		return idx;
 	}
-	size_t cap = l->cap_caches;
-
-	tr->caches = grow_array(tr->caches, &cap, tr->nr_caches + 1, sizeof(*tr->caches));
-	l->cap_caches = (uint32_t)cap;
+	tr->caches = grow_array(tr->caches, &l->cap_caches, tr->nr_caches + 1, sizeof(*tr->caches));
 	c = &tr->caches[tr->nr_caches];
 	memset(c, 0, sizeof(*c));
 	c->name = name;
@@ -386,10 +383,8 @@ static void note_kpair(struct loader *l, const struct rp_event *e)
 	uint32_t idx;
 
 	if (!rp_map_get(&l->kpair_of, key, &idx)) {
-		size_t cap = l->cap_kpairs;
-
-		tr->kpairs = grow_array(tr->kpairs, &cap, tr->nr_kpairs + 1, sizeof(*tr->kpairs));
-		l->cap_kpairs = (uint32_t)cap;
+		tr->kpairs = grow_array(tr->kpairs, &l->cap_kpairs, tr->nr_kpairs + 1,
+					sizeof(*tr->kpairs));
 		idx = tr->nr_kpairs++;
 		tr->kpairs[idx] = (struct rp_kpair){ .bytes_req = e->bytes_req,
 			.bytes_alloc = e->bytes_alloc, .first_line = e->line };
@@ -542,11 +537,8 @@ static struct rp_kclass *kclass_for(struct loader *l, uint32_t size)
 	uint32_t idx;
 
 	if (!rp_map_get(&l->kclass_of, size, &idx)) {
-		size_t cap = l->cap_kclasses;
-
-		tr->kclasses = grow_array(tr->kclasses, &cap, tr->nr_kclasses + 1,
+		tr->kclasses = grow_array(tr->kclasses, &l->cap_kclasses, tr->nr_kclasses + 1,
 					  sizeof(*tr->kclasses));
-		l->cap_kclasses = (uint32_t)cap;
 		idx = tr->nr_kclasses++;
 		tr->kclasses[idx] = (struct rp_kclass){ .size = size };
 		rp_map_put(&l->kclass_of, size, idx);
