@@ -4,10 +4,62 @@
  * aligned_alloc of a page-aligned block (zeroed for __GFP_ZERO), every
  * free through free. The threads, order and windows are the engine's, as
  * for kmm; there are no CPUs to bind nor contexts to enter. */
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <kmm/gfp.h>
 #include "backend.h"
+
+/* Which malloc answers this process's calls, by a function only it
+ * defines: so a report names the allocator that ran, and an LD_PRELOAD
+ * that did not take shows as glibc. */
+const char *rp_malloc_name(void)
+{
+	static const struct { const char *symbol, *name; } marks[] = {
+		{ "mallctl", "jemalloc" },
+		{ "tc_malloc", "tcmalloc" },
+		{ "mi_malloc", "mimalloc" },
+	};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (dlsym(RTLD_DEFAULT, marks[i].symbol))
+			return marks[i].name;
+	return "glibc";
+}
+
+/* Its version, asked of it the way each one answers. */
+void rp_malloc_version(char *buf, size_t len)
+{
+	const char *name = rp_malloc_name();
+	union {
+		void *p;
+		int (*mallctl)(const char *, void *, size_t *, void *, size_t);
+		const char *(*tc_version)(int *, int *, int *);
+		int (*mi_version)(void);
+	} fn;
+
+	snprintf(buf, len, "?");
+	if (!strcmp(name, "jemalloc")) {
+		const char *v;
+		size_t n = sizeof(v);
+
+		fn.p = dlsym(RTLD_DEFAULT, "mallctl");
+		if (!fn.mallctl("version", &v, &n, NULL, 0))
+			snprintf(buf, len, "%s", v);
+	} else if (!strcmp(name, "tcmalloc")) {
+		fn.p = dlsym(RTLD_DEFAULT, "tc_version");
+		if (fn.p)
+			snprintf(buf, len, "%s", fn.tc_version(NULL, NULL, NULL));
+	} else if (!strcmp(name, "mimalloc")) {
+		fn.p = dlsym(RTLD_DEFAULT, "mi_version");
+		if (fn.p)
+			snprintf(buf, len, "%d", fn.mi_version());
+	} else {
+		snprintf(buf, len, "%s", gnu_get_libc_version());
+	}
+}
 
 static int mb_setup(struct rp_engine *e)
 {

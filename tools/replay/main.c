@@ -28,7 +28,10 @@ static void usage(FILE *f)
 	      "  --limit N         replay only the first N events\n"
 	      "  --sample-us N     read kmm's slabinfo every N us (default 1000)\n"
 	      "  --max-messages N  messages of each kind about the trace's lines (default 20)\n"
-	      "  --quiet           no messages about the trace's lines\n", f);
+	      "  --quiet           no messages about the trace's lines\n"
+	      "  --records FILE    also write the benchmark driver's record of the replay\n"
+	      "  --label NAME      the allocator the record names (default: kmm, or the\n"
+	      "                    malloc that ran; another known one is an error)\n", f);
 }
 
 static void on_sigint(int sig)
@@ -50,7 +53,7 @@ static bool parse_ulong(const char *s, unsigned long *v)
 int main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_MALLOC, O_WINDOW, O_CONTEXT, O_NOKSIZE, O_MEM, O_CMDLINE, O_LIMIT,
-	       O_SAMPLE, O_MAXMSG, O_QUIET };
+	       O_SAMPLE, O_MAXMSG, O_QUIET, O_RECORDS, O_LABEL };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "malloc", no_argument, NULL, O_MALLOC },
@@ -63,6 +66,8 @@ int main(int argc, char **argv)
 		{ "sample-us", required_argument, NULL, O_SAMPLE },
 		{ "max-messages", required_argument, NULL, O_MAXMSG },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "records", required_argument, NULL, O_RECORDS },
+		{ "label", required_argument, NULL, O_LABEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,6 +78,7 @@ int main(int argc, char **argv)
 	struct rp_trace tr;
 	struct rp_result res;
 	bool json = false;
+	const char *records = NULL, *label = NULL;
 	char err[300];
 	unsigned long v;
 	int c, rc;
@@ -131,6 +137,14 @@ int main(int argc, char **argv)
 		case O_QUIET:
 			lo.msg = NULL;
 			break;
+		case O_RECORDS:
+			records = optarg;
+			break;
+		case O_LABEL:
+			if (!*optarg)
+				goto bad;
+			label = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -160,6 +174,17 @@ int main(int argc, char **argv)
 		rp_report_json(stdout, &tr, &res, &ro);
 	else
 		rp_report_table(stdout, &tr, &res, &ro);
+	if (records) {
+		FILE *f = fopen(records, "w");
+
+		if (!f) {
+			fprintf(stderr, "kmm-replay: %s: %m\n", records);
+			rc = 2;
+		} else {
+			rp_report_records(f, &tr, &res, label);
+			fclose(f);
+		}
+	}
 	rc = rc ? 2 : rp_verdict(&tr, &res);
 	rp_result_free(&res);
 	rp_trace_free(&tr);

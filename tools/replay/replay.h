@@ -206,6 +206,9 @@ struct rp_result {
 };
 
 int rp_replay(const struct rp_trace *tr, const struct rp_run_opts *o, struct rp_result *res);
+/* "glibc", "jemalloc", "tcmalloc" or "mimalloc": whose malloc this is. */
+const char *rp_malloc_name(void);
+void rp_malloc_version(char *buf, size_t len);
 void rp_result_free(struct rp_result *res);
 
 /* 0 when everything the replay promises held (no failures, reports, leaks
@@ -215,5 +218,10 @@ void rp_report_table(FILE *f, const struct rp_trace *tr, const struct rp_result 
 		     const struct rp_run_opts *o);
 void rp_report_json(FILE *f, const struct rp_trace *tr, const struct rp_result *res,
 		    const struct rp_run_opts *o);
+/* The benchmark driver's records (bench/README.md): one record, the
+ * allocator named `label` (NULL: kmm, or the malloc that ran), the
+ * pattern "replay/" and the trace file's name up to its first dot. */
+void rp_report_records(FILE *f, const struct rp_trace *tr, const struct rp_result *res,
+		       const char *label);
 
 #endif

@@ -87,8 +87,8 @@ void rp_report_table(FILE *f, const struct rp_trace *tr, const struct rp_result 
 	const struct rp_counts *c = &tr->c;
 	uint32_t *idx;
 
-	fprintf(f, "kmm-replay: %s (%s): %u CPUs, %.3f s of trace\n", tr->path, tr->codec,
-		tr->nr_cpus, span_s(tr));
+	fprintf(f, "kmm-replay: %s (%s): %u CPU%s, %.3f s of trace\n", tr->path, tr->codec,
+		tr->nr_cpus, tr->nr_cpus == 1 ? "" : "s", span_s(tr));
 	fprintf(f, "read:     %" PRIu64 " lines: kmalloc %" PRIu64 ", kfree %" PRIu64
 		", kmem_cache_alloc %" PRIu64 ", kmem_cache_free %" PRIu64 ", mm_page_alloc %" PRIu64
 		", mm_page_free %" PRIu64 "\n", c->lines, c->events[RP_KMALLOC], c->events[RP_KFREE],
@@ -131,7 +131,9 @@ void rp_report_table(FILE *f, const struct rp_trace *tr, const struct rp_result 
 	fprintf(f, "replay:   %s", res->allocator);
 	if (res->cmdline[0])
 		fprintf(f, " (%s)", res->cmdline);
-	fprintf(f, ", %" PRIu64 " threads, window %.0f us: %" PRIu64 " ops (%" PRIu64
+	else
+		fprintf(f, " (%s's)", rp_malloc_name());
+	fprintf(f, ", %" PRIu64 " thread(s), window %.0f us: %" PRIu64 " ops (%" PRIu64
 		" in interrupts) in %.3f s (%.3f s of CPU)\n", (uint64_t)replay_threads(tr),
 		(double)o->window_ns / 1e3, res->ops, res->irq_ops, res->seconds, res->cpu_seconds);
 	fprintf(f, "          allocation failures %" PRIu64, res->alloc_failures);
@@ -285,7 +287,8 @@ void rp_report_json(FILE *f, const struct rp_trace *tr, const struct rp_result *
 		fprintf(f, "null");
 	fprintf(f, ", \"peak_live_bytes\": %" PRIu64 ", \"peak_live_pages\": %" PRIu64 "},\n",
 		c->peak_live_bytes, c->peak_live_pages);
-	fprintf(f, "  \"replay\": {\"allocator\": \"%s\", \"cmdline\": ", res->allocator);
+	fprintf(f, "  \"replay\": {\"allocator\": \"%s\", \"malloc\": \"%s\", \"cmdline\": ",
+		res->allocator, rp_malloc_name());
 	json_str(f, res->cmdline);
 	fprintf(f, ", \"threads\": %u, \"window_us\": %.3f, \"context\": \"%s\", \"ops\": %" PRIu64
 		", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"irq_ops\": %" PRIu64
@@ -357,4 +360,58 @@ void rp_report_json(FILE *f, const struct rp_trace *tr, const struct rp_result *
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"verdict\": \"%s\"\n}\n", rp_verdict(tr, res) ? "differences" : "ok");
+}
+
+/* ---- the benchmark driver's records ---- */
+
+void rp_report_records(FILE *f, const struct rp_trace *tr, const struct rp_result *res,
+		       const char *label)
+{
+	const char *ran = res->kmm_leaks >= 0 ? "kmm" : rp_malloc_name();
+	const char *base = strrchr(tr->path, '/') ? strrchr(tr->path, '/') + 1 : tr->path;
+	int stem = (int)strcspn(base, ".");
+	char error[sizeof(res->error) + 100] = "";
+
+	if (!label)
+		label = ran;
+	if (res->error[0])
+		snprintf(error, sizeof(error), "%s", res->error);
+	else if (strcmp(label, ran) && (!strcmp(label, "kmm") || !strcmp(label, "glibc") ||
+					 !strcmp(label, "jemalloc") || !strcmp(label, "tcmalloc") ||
+					 !strcmp(label, "mimalloc")))
+		snprintf(error, sizeof(error), "%s's malloc ran, not %s's (LD_PRELOAD?)", ran, label);
+	else if (rp_verdict(tr, res))
+		snprintf(error, sizeof(error), "%" PRIu64 " allocation failures, %" PRIu64
+			 " kmm reports, %ld leaks, %u size differences", res->alloc_failures,
+			 res->kmm_reports, res->kmm_leaks > 0 ? res->kmm_leaks : 0,
+			 res->nr_mismatches + res->nr_class_diffs);
+	fprintf(f, "{\"context\": {\"allocator\": ");
+	json_str(f, label);
+	if (res->cmdline[0]) {
+		fprintf(f, ", \"kmm_cmdline\": ");
+		json_str(f, res->cmdline);
+	} else {
+		char version[64];
+
+		rp_malloc_version(version, sizeof(version));
+		fprintf(f, ", \"allocator_version\": ");
+		json_str(f, version);
+	}
+	fprintf(f, ", \"trace\": ");
+	json_str(f, tr->path);
+	fprintf(f, "},\n \"records\": [{\"allocator\": ");
+	json_str(f, label);
+	fprintf(f, ", \"pattern\": \"replay/%.*s\", \"threads\": %u", stem, base,
+		replay_threads(tr));
+	if (error[0]) {
+		fprintf(f, ", \"error\": ");
+		json_str(f, error);
+	}
+	fprintf(f, ",\n  \"metrics\": {\"replay_s\": %.6f, \"replay_cpu_s\": %.6f, "
+		"\"replay_rss_kib\": %ld, \"ops\": %" PRIu64 ", \"alloc_failures\": %" PRIu64,
+		res->seconds, res->cpu_seconds, res->peak_rss_kb - res->baseline_rss_kb, res->ops,
+		res->alloc_failures);
+	if (res->kmm_leaks >= 0)
+		fprintf(f, ", \"kmm_reports\": %" PRIu64, res->kmm_reports);
+	fprintf(f, "}}]}\n");
 }
