@@ -268,7 +268,10 @@ static void test_other_kernel_classes(void **state)
 		"gfp_flags=GFP_KERNEL\n"
 		"  a-1 [000] .....  1.000004: kmalloc: ptr=ffff888100000100 bytes_req=100 bytes_alloc=128 "
 		"gfp_flags=GFP_KERNEL\n"
-		"  a-1 [000] .....  1.000005: kfree: ptr=ffff888100000040\n";
+		"  a-1 [000] .....  1.000005: kfree: ptr=ffff888100000040\n"
+		/* MAX_PAGE_ORDER 11: kmalloc up to 8 MiB */
+		"  a-1 [000] .....  1.000006: kmalloc: ptr=ffff888200000000 bytes_req=5000000 "
+		"bytes_alloc=8388608 gfp_flags=GFP_KERNEL|__GFP_NOWARN\n";
 	struct rp_trace tr;
 	struct rp_result res;
 	struct rp_run_opts o = run_opts(false);
@@ -279,10 +282,13 @@ static void test_other_kernel_classes(void **state)
 	(void)state;
 	load(&tr, text, sizeof(text) - 1, 0);
 	assert_int_equal(rp_replay(&tr, &o, &res), 0);
-	assert_int_equal(res.alloc_failures, 0);
+	assert_int_equal(res.alloc_failures, 1);	/* above kmm's 4 MiB */
+	assert_int_equal(res.failure_lines[0], 6);
 	assert_int_equal(res.kmm_reports, 0);
 	assert_int_equal(res.kmm_leaks, 0);
-	assert_int_equal(res.nr_class_diffs, 2);
+	assert_int_equal(res.nr_class_diffs, 3);
+	assert_int_equal(res.class_diffs[2].req_min, 5000000);
+	assert_int_equal(res.class_diffs[2].kmm, 0);
 	assert_int_equal(res.class_diffs[0].req_min, 5);
 	assert_int_equal(res.class_diffs[0].req_max, 6);
 	assert_int_equal(res.class_diffs[0].traced, 16);

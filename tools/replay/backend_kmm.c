@@ -72,7 +72,9 @@ static void probe_classes(struct rp_engine *e)
 	memcpy(p, tr->kpairs, tr->nr_kpairs * sizeof(*p));
 	qsort(p, tr->nr_kpairs, sizeof(*p), cmp_kpair);
 	for (uint32_t i = 0; i < tr->nr_kpairs; i++) {
-		void *obj = kmalloc(p[i].bytes_req, GFP_KERNEL);
+		/* NOWARN: a size above kmm's KMALLOC_MAX_SIZE is a difference to
+		 * list here, not a report */
+		void *obj = kmalloc(p[i].bytes_req, GFP_KERNEL | __GFP_NOWARN);
 		uint32_t got = obj ? (uint32_t)ksize(obj) : 0;
 		struct rp_kclass_check *last = res->nr_class_diffs ?
 			&res->class_diffs[res->nr_class_diffs - 1] : NULL;

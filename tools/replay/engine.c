@@ -74,7 +74,7 @@ struct rp_worker {
 };
 
 struct rp_shared {
-	_Atomic uintptr_t *obj;		/* per slot: 0, RP_FAILED or a handle */
+	_Atomic uintptr_t *obj;		/* per slot: 0, a handle, RP_FAILED or RP_FREED */
 	struct rp_progress *progress;
 	unsigned int nr;
 	_Atomic unsigned int ready, done;
