@@ -121,6 +121,19 @@ METRICS = {
         "lower", mib_of_kib),
     "alloc_failures": Metric("failures", "allocations that failed in a replay", "lower",
                              fixed("%.0f")),
+    "init_ms": Metric("kmm_init ms", "time kmm_init takes in a fresh process", "lower",
+                      fixed("%.2f")),
+    "exit_ms": Metric("kmm_exit ms", "time kmm_exit takes right after boot", "lower",
+                      fixed("%.2f")),
+    "rss_kib": Metric("RSS MiB", "the process's resident set at the pattern's point "
+                      "(after boot; after the allocation; 5 s after freeing)", "lower",
+                      mib_of_kib),
+    "rss_mib": Metric("RSS MiB", "the same resident set, in MiB", "lower", fixed("%.2f"),
+                      derive=lambda c: c["rss_kib"] / 1024 if "rss_kib" in c else None),
+    "rss_ratio": Metric("RSS ÷ before", "resident set 5 s after freeing and shrinking, over "
+                        "the resident set before the allocation", "lower", ratio),
+    "back_s": Metric("seconds back", "seconds from the shrink until the resident set was "
+                     "within 1.2x of the one before the allocation", "lower", fixed("%.2f")),
     "max_rss_kib": Metric("peak RSS MiB", "the process's peak resident set (wait4's ru_maxrss)",
                           "lower", mib_of_kib),
 }

@@ -38,6 +38,22 @@ PATTERNS = {
     "kfree_rcu/64": "kmalloc 64 B + kfree_rcu",
     "replay/kmem-build": "a kernel's allocations replayed: a compile, an archive and a search "
                          "on Linux 6.18, 2 CPUs (bench/traces; peers: malloc and aligned_alloc)",
+    # bench_footprint, each in fresh processes.
+    "boot/mem=1G": "kmm_init at mem=1G",
+    "boot/mem=8G": "kmm_init at mem=8G",
+    "boot/mem=64G": "kmm_init at mem=64G",
+    "kmalloc_100mb": "100 MiB of 64 B objects live (peers: malloc(64))",
+    "alloc_free_shrink/kmem_cache": "100 MiB of 64 B kmem_cache objects freed, "
+                                    "kmem_cache_shrink, drain_all_pages",
+    "alloc_free_shrink/kmalloc": "100 MiB of 64 B kmallocs freed, drain_all_pages",
+    "vmalloc_steady/65536": "vmalloc+touch+vfree 64 KiB, steady state "
+                            "(mmap: mmap+touch+munmap)",
+    "vmalloc_steady/1048576": "vmalloc+touch+vfree 1 MiB, steady state "
+                              "(mmap: mmap+touch+munmap)",
+    "vmalloc_steady/16777216": "vmalloc+touch+vfree 16 MiB, steady state "
+                               "(mmap: mmap+touch+munmap)",
+    "reuse/1048576": "1 MiB vmalloc+touch+vfree, steady state "
+                     "(peers: malloc+touch+free 1 MiB)",
     # Callgrind cases (one thread, alloc + one write + free).
     "cache_pair": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
     "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO (peers: malloc 64 B)",
@@ -64,6 +80,11 @@ MATRIX = ["cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64", "kmallo
 MATRIX_PREFIXES = ("page_pair/", "cache_", "kmalloc_mix/", "prodcons/", "vmalloc/1048576/")
 
 CALLGRIND_CASES = ["cache_pair", "cache_batch", "kmalloc_pair", "page_pair"]
+
+# bench_footprint's patterns.
+BOOT = ["boot/mem=1G", "boot/mem=8G", "boot/mem=64G"]
+SHRINK = ["alloc_free_shrink/kmem_cache", "alloc_free_shrink/kmalloc"]
+STEADY = ["vmalloc_steady/65536", "vmalloc_steady/1048576", "vmalloc_steady/16777216"]
 
 
 # Kernel allocation traces (bench/traces), replayed by kmm-replay through
@@ -138,6 +159,23 @@ SUITES = [
                             threads=REPLAY_THREADS, metric="replay_cpu_s", bars=False),
                     Summary("Replay peak RSS: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
                             threads=REPLAY_THREADS, metric="replay_rss_kib")]),
+    Suite("footprint", "Footprint: boot, resident memory, vmalloc against mmap",
+          runs=lambda cfg: [Command("kmm", ["{build}/bench/bench_footprint", "--out={out}"] +
+                                    (["--quick"] if cfg.quick else []),
+                                    pattern="footprint", json=True, repeat=False)],
+          build=["bench_footprint"],
+          sections=[
+              Matrix("Boot: kmm_init", "init_ms", BOOT, ["kmm"], bars=False),
+              Matrix("Boot: resident set after kmm_init", "rss_mib", BOOT, ["kmm"], bars=False),
+              Matrix("100 MiB of 64-byte objects: peak resident set", "max_rss_kib",
+                     ["kmalloc_100mb"], ["kmm"] + PEERS),
+              Matrix("Memory back to the host: resident set 5 s after free and shrink "
+                     "÷ before the allocation", "rss_ratio", SHRINK, ["kmm"], bars=False),
+              Compare("vmalloc against mmap in steady state (pages touched alike)", STEADY,
+                      "kmm", ["mmap"]),
+              Matrix("1 MiB alloc+touch+free in steady state, relative to the best", "ns_op",
+                     ["reuse/1048576"], ["kmm"] + PEERS, relative=True),
+          ]),
     Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
           runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)
                             for a in ["kmm"] + PEERS for case in CALLGRIND_CASES],
