@@ -19,6 +19,11 @@ if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >
 else
 	echo "slabtop: skipped (needs root, procps and util-linux)"
 fi
+# kmm-replay, installed beside the library, finds it on its own (RUNPATH).
+"$prefix/bin/kmm-replay" --quiet --limit 20000 --json "$src/../../bench/traces/kmem-build.trace.zst" \
+	> "$prefix/replay.json"
+grep -q '"verdict": "ok"' "$prefix/replay.json" || { cat "$prefix/replay.json"; exit 1; }
+echo "kmm-replay: $(grep -o '"ops": [0-9]*' "$prefix/replay.json") of the trace's start, verdict ok"
 mkdir "$prefix/cm"
 cat > "$prefix/cm/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.25)
