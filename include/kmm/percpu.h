@@ -9,8 +9,10 @@
 KMM_EXTERN_C_BEGIN
 
 KMM_API extern unsigned int nr_cpu_ids;
-/* Per-CPU pointers point into CPU 0's unit; unit c is at offset[c]. */
-KMM_API extern unsigned long *kmm_per_cpu_offset;
+/* Per-CPU pointers point into CPU 0's unit; unit c is at offset[c]. The
+ * pointer is constant from load time on (only the table's entries change),
+ * so a copy of it made by the dynamic linker stays right. */
+KMM_API extern unsigned long *const kmm_per_cpu_offset;
 
 KMM_API int kmm_smp_processor_id(void);
 KMM_API int kmm_get_cpu(void);

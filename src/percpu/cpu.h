@@ -27,9 +27,10 @@ struct kmm_task {
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 };
 
-/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads) under a
- * hidden name, for the library's own fast paths. */
-extern unsigned long *kmm_cpu_offsets KMM_HIDDEN;
+/* The per-CPU offset table (percpu_alloc.c) under its hidden name, for the
+ * library's own fast paths; programs read the same table through
+ * kmm_per_cpu_offset. */
+extern unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1] KMM_HIDDEN;
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 

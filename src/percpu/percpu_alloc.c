@@ -35,8 +35,14 @@ struct pcpu_chunk {
 	unsigned char *used;		/* one byte per granule */
 };
 
-unsigned long *kmm_per_cpu_offset;
-extern unsigned long *kmm_cpu_offsets __attribute__((alias("kmm_per_cpu_offset")));
+/* The offset table lives in the library and is only ever written here.
+ * Programs reach it through kmm_per_cpu_offset, a constant pointer set at
+ * load time: an executable that reads it gets a copy relocation of the
+ * pointer (non-PIC and PIE code reading a shared library's variable), and
+ * that copy holds the same address as the library's own, because nothing
+ * writes the pointer after load. */
+unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1];
+unsigned long *const kmm_per_cpu_offset = kmm_cpu_offsets;
 static unsigned long pcpu_unit_size;
 static struct list_head pcpu_chunks = LIST_HEAD_INIT(pcpu_chunks);
 static struct kmm_spinlock pcpu_lock;
@@ -95,11 +101,9 @@ int percpu_init(void)
 	pcpu_unit_size = unit;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
 	/* Entries past nr_cpu_ids stay 0 (CPU 0's copy): see KMM_CPU_UNBOUND. */
-	kmm_per_cpu_offset = calloc(KMM_CPU_UNBOUND + 1, sizeof(unsigned long));
-	if (!kmm_per_cpu_offset)
-		return -ENOMEM;
+	memset(kmm_cpu_offsets, 0, sizeof(kmm_cpu_offsets));
 	for (unsigned int c = 0; c < nr_cpu_ids; c++)
-		kmm_per_cpu_offset[c] = c * unit;
+		kmm_cpu_offsets[c] = c * unit;
 	base = memblock_alloc(chunk_bytes(), PAGE_SIZE);
 	if (!base || !chunk_new(base, NULL, 0))
 		return -ENOMEM;
@@ -117,8 +121,7 @@ unsigned long percpu_exit(void)
 		leaked += (unsigned long)(c->nr_granules - c->free_granules) * PCPU_GRANULE;
 		chunk_destroy(c);
 	}
-	free(kmm_per_cpu_offset);
-	kmm_per_cpu_offset = NULL;
+	memset(kmm_cpu_offsets, 0, sizeof(kmm_cpu_offsets));
 	pcpu_unit_size = 0;
 	return leaked;
 }
@@ -193,7 +196,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 
 	ptr = c->base + start * PCPU_GRANULE;
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		memset(ptr + kmm_per_cpu_offset[cpu], 0, size);
+		memset(ptr + kmm_cpu_offsets[cpu], 0, size);
 	return ptr;
 }
 

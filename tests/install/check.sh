@@ -10,6 +10,32 @@ libdir=$(ls -d "$prefix"/lib*/ | head -1)
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -Wall -Werror -o "$prefix/consumer" "$src/consumer.c" $(pkg-config --cflags --libs kmm) -lpthread
 KMM_SLABINFO_OUT=$prefix/slabinfo LD_LIBRARY_PATH=$libdir "$prefix/consumer"
+
+# Every macro of the installed headers is used by macros.c ...
+missing=$(grep -ho '^#define [A-Za-z_][A-Za-z0-9_]*' "$prefix"/include/kmm/*.h |
+	awk '{print $2}' | grep -Ev '^(KMM_[A-Z_]*_H|KMM_EXTERN_C_BEGIN|KMM_EXTERN_C_END|KMM_API)$' |
+	sort -u | while read -r m; do grep -qw -- "$m" "$src/macros.c" || echo "$m"; done)
+[ -z "$missing" ] || { echo "macros.c does not use: $missing"; exit 1; }
+# ... and runs however a program links kmm: the shared library from PIE,
+# non-PIE and -fPIC code, the static library, and a fully static program.
+deps="$(pkg-config --static --libs-only-l liburcu-memb) -lck -latomic -lpthread"
+for mode in pie nopie fpic static-lib static-lib-nopie static; do
+	case $mode in
+	pie)	flags=(-pie -fPIE); libs=$(pkg-config --libs kmm) ;;
+	nopie)	flags=(-no-pie -fno-pic); libs=$(pkg-config --libs kmm) ;;
+	fpic)	flags=(-fPIC); libs=$(pkg-config --libs kmm) ;;
+	static-lib)	flags=(-pie -fPIE); libs="$libdir/libkmm.a $deps" ;;
+	static-lib-nopie)	flags=(-no-pie -fno-pic); libs="$libdir/libkmm.a $deps" ;;
+	static)	flags=(-static); libs=$(pkg-config --static --libs kmm) ;;
+	esac
+	# shellcheck disable=SC2086
+	cc -Wall -Werror "${flags[@]}" -o "$prefix/macros-$mode" "$src/macros.c" \
+		$(pkg-config --cflags kmm) $libs 2>"$prefix/macros-$mode.log" ||
+		{ echo "macros.c ($mode) does not build:"; cat "$prefix/macros-$mode.log"; exit 1; }
+	LD_LIBRARY_PATH=$libdir "$prefix/macros-$mode" >/dev/null ||
+		{ echo "macros.c ($mode) failed"; exit 1; }
+done
+echo "macros: every public macro used, in 6 ways of linking"
 # procps' slabtop reads kmm's slabinfo in place of the kernel's (as root, in
 # a private mount namespace).
 if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >/dev/null; then
