@@ -21,6 +21,7 @@
 enum lock_rank {
 	LOCK_RANK_NONE = 0,
 	LOCK_RANK_BOOT,		/* boot/exit serialisation */
+	LOCK_RANK_PERCPU_SECTIONS, /* modules' static per-CPU variables */
 	LOCK_RANK_DEVICE,	/* a device's devres list */
 	LOCK_RANK_SHRINKER,	/* the shrinker list */
 	LOCK_RANK_SLAB_MUTEX,	/* the list of caches (the slab shrinker walks it) */
@@ -57,6 +58,13 @@ struct kmm_mutex {
 	enum lock_rank rank;
 #endif
 };
+
+/* A mutex ready before any code runs (module constructors take it). */
+#if KMM_DEBUG_ON
+#define KMM_MUTEX_INITIALIZER(name, rank) { PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP, (name), (rank) }
+#else
+#define KMM_MUTEX_INITIALIZER(name, rank) { PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP }
+#endif
 
 void kmm_spin_init(struct kmm_spinlock *l, const char *name, enum lock_rank rank);
 void kmm_mutex_init(struct kmm_mutex *m, const char *name, enum lock_rank rank);

@@ -1,10 +1,11 @@
 /* The per-CPU allocator (mm/percpu.c): chunks holding one unit per CPU.
  *
- * Every chunk has the same unit size, so one offset table serves all:
- * a per-CPU pointer is the address of the object in CPU 0's unit, and
- * CPU c's copy is at pointer + kmm_per_cpu_offset[c] (= c * unit size).
- * Units are page multiples, so copies of different CPUs never share a
- * cache line. The first chunk comes from memblock at boot (kmm's own
+ * Every chunk has the same unit size and holds its units one after
+ * another, so one offset table serves all (percpu_space.c): a per-CPU
+ * pointer is the address of the object in CPU 0's unit minus the shift,
+ * and CPU c's copy is at pointer + kmm_per_cpu_offset[c] (= shift + c *
+ * unit size). Units are page multiples, so copies of different CPUs never
+ * share a cache line. The first chunk comes from memblock at boot (kmm's own
  * per-CPU structures live there); later chunks are compound pages from the
  * buddy. Inside a chunk, space is handed out in 16-byte granules, first
  * fit, with the length of each allocation kept at its first granule.
@@ -21,8 +22,6 @@
 #include "percpu/percpu_internal.h"
 
 #define PCPU_GRANULE		16
-#define PCPU_UNIT_MAX		(64UL << 10)
-#define PCPU_CHUNK_MAX		(PAGE_SIZE << MAX_PAGE_ORDER)
 
 struct pcpu_chunk {
 	struct list_head list;
@@ -35,15 +34,6 @@ struct pcpu_chunk {
 	unsigned char *used;		/* one byte per granule */
 };
 
-/* The offset table lives in the library and is only ever written here.
- * Programs reach it through kmm_per_cpu_offset, a constant pointer set at
- * load time: an executable that reads it gets a copy relocation of the
- * pointer (non-PIC and PIE code reading a shared library's variable), and
- * that copy holds the same address as the library's own, because nothing
- * writes the pointer after load. */
-unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1];
-unsigned long *const kmm_per_cpu_offset = kmm_cpu_offsets;
-static unsigned long pcpu_unit_size;
 static struct list_head pcpu_chunks = LIST_HEAD_INIT(pcpu_chunks);
 static struct kmm_spinlock pcpu_lock;
 static unsigned long pcpu_nr_chunks;
@@ -72,6 +62,13 @@ static struct pcpu_chunk *chunk_new(char *base, struct page *page, unsigned int 
 		free(c);
 		return NULL;
 	}
+	/* A granule whose per-CPU pointer would be NULL is never handed out. */
+	unsigned long null_at = kmm_cpu_offsets[0] - (unsigned long)base;
+	if (null_at < pcpu_unit_size) {
+		c->used[null_at / PCPU_GRANULE] = 1;
+		c->alloc_len[null_at / PCPU_GRANULE] = 1;
+		c->free_granules--;
+	}
 	list_add_tail(&c->list, &pcpu_chunks);
 	pcpu_nr_chunks++;
 	return c;
@@ -90,20 +87,12 @@ static void chunk_destroy(struct pcpu_chunk *c)
 
 int percpu_init(void)
 {
-	unsigned long unit = PCPU_UNIT_MAX;
 	char *base;
+	int err = percpu_space_init(nr_cpu_ids);
 
-	/* Shrink units until a chunk fits one max-order block. */
-	while (unit > PAGE_SIZE && unit * nr_cpu_ids > PCPU_CHUNK_MAX)
-		unit >>= 1;
-	if (unit * nr_cpu_ids > PCPU_CHUNK_MAX)
-		return -EINVAL;
-	pcpu_unit_size = unit;
+	if (err)
+		return err;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
-	/* Entries past nr_cpu_ids stay 0 (CPU 0's copy): see KMM_CPU_UNBOUND. */
-	memset(kmm_cpu_offsets, 0, sizeof(kmm_cpu_offsets));
-	for (unsigned int c = 0; c < nr_cpu_ids; c++)
-		kmm_cpu_offsets[c] = c * unit;
 	base = memblock_alloc(chunk_bytes(), PAGE_SIZE);
 	if (!base || !chunk_new(base, NULL, 0))
 		return -ENOMEM;
@@ -121,8 +110,7 @@ unsigned long percpu_exit(void)
 		leaked += (unsigned long)(c->nr_granules - c->free_granules) * PCPU_GRANULE;
 		chunk_destroy(c);
 	}
-	memset(kmm_cpu_offsets, 0, sizeof(kmm_cpu_offsets));
-	pcpu_unit_size = 0;
+	percpu_space_exit();
 	return leaked;
 }
 
@@ -194,9 +182,9 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	c->free_granules -= n;
 	kmm_spin_unlock(&pcpu_lock);
 
-	ptr = c->base + start * PCPU_GRANULE;
+	ptr = (char *)((unsigned long)c->base + start * PCPU_GRANULE - kmm_cpu_offsets[0]);
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		memset(ptr + kmm_cpu_offsets[cpu], 0, size);
+		memset(per_cpu_ptr(ptr, cpu), 0, size);
 	return ptr;
 }
 
@@ -208,10 +196,11 @@ void *__alloc_percpu(size_t size, size_t align)
 void free_percpu(void *ptr)
 {
 	struct list_head *pos;
-	char *p = ptr;
+	char *p;
 
 	if (!ptr)
 		return;
+	p = per_cpu_ptr((char *)ptr, 0);
 	kmm_spin_lock(&pcpu_lock);
 	list_for_each(pos, &pcpu_chunks) {
 		struct pcpu_chunk *c = container_of(pos, struct pcpu_chunk, list);

@@ -156,7 +156,7 @@ static always_inline void *slab_alloc_owner(struct kmem_cache *s, gfp_t gfp, uns
 	/* An unbound thread (or one bound in an earlier boot) gets CPU 0's
 	 * part here, and goes on only if it owns CPU 0: ownership, not the
 	 * CPU number, is what makes the plain stores safe. */
-	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[cpu]);
+	c = (struct kmem_cache_cpu *)((unsigned long)s->cpu_slab + kmm_cpu_offsets[cpu]);
 	/* Busy before the ownership check (slub.c's revoke waits on it);
 	 * harmless when the thread turns out not to own this CPU. */
 	atomic_store_relaxed(slab_busy(tok), 1);
@@ -266,7 +266,7 @@ static always_inline void slab_free_owner(struct kmem_cache *s, struct page *sla
 	struct kmem_cache_cpu *c;
 	struct slab_sheaf *sheaf;
 
-	c = (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[cpu]);
+	c = (struct kmem_cache_cpu *)((unsigned long)s->cpu_slab + kmm_cpu_offsets[cpu]);
 	atomic_store_relaxed(slab_busy(tok), 1);	/* as in slab_alloc() */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(atomic_load_relaxed(&c->owner) == tok)) {

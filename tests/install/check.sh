@@ -11,9 +11,10 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -Wall -Werror -o "$prefix/consumer" "$src/consumer.c" $(pkg-config --cflags --libs kmm) -lpthread
 KMM_SLABINFO_OUT=$prefix/slabinfo LD_LIBRARY_PATH=$libdir "$prefix/consumer"
 
-# Every macro of the installed headers is used by macros.c ...
+# Every macro of the installed headers (but kmm's own plumbing, KMM_* and
+# kmm_*) is used by macros.c ...
 missing=$(grep -ho '^#define [A-Za-z_][A-Za-z0-9_]*' "$prefix"/include/kmm/*.h |
-	awk '{print $2}' | grep -Ev '^(KMM_[A-Z_]*_H|KMM_EXTERN_C_BEGIN|KMM_EXTERN_C_END|KMM_API)$' |
+	awk '{print $2}' | grep -Ev '^(KMM_|kmm_)' |
 	sort -u | while read -r m; do grep -qw -- "$m" "$src/macros.c" || echo "$m"; done)
 [ -z "$missing" ] || { echo "macros.c does not use: $missing"; exit 1; }
 # ... and runs however a program links kmm: the shared library from PIE,
@@ -36,6 +37,22 @@ for mode in pie nopie fpic static-lib static-lib-nopie static; do
 		{ echo "macros.c ($mode) failed"; exit 1; }
 done
 echo "macros: every public macro used, in 6 ways of linking"
+# Static per-CPU variables in a shared library, a dlopen()ed module and the
+# program, built the README's way, from PIE and from non-PIE code.
+shared=$src/../shared
+kmm_cc() { cc -Wall -Werror "$@" $(pkg-config --cflags kmm) $(pkg-config --libs kmm); }
+kmm_cc -shared -fPIC -o "$prefix/libpcpu_lib.so" "$shared/pcpu_lib.c"
+kmm_cc -shared -fPIC -o "$prefix/pcpu_plugin.so" "$shared/pcpu_plugin.c"
+for mode in pie nopie; do
+	flags=(-pie -fPIE)
+	[ $mode = nopie ] && flags=(-no-pie -fno-pic)
+	kmm_cc "${flags[@]}" -DPCPU_PLUGIN_PATH="\"$prefix/pcpu_plugin.so\"" -I"$shared" \
+		-o "$prefix/percpu_shared-$mode" "$shared/test_percpu_shared.c" \
+		-L"$prefix" -lpcpu_lib $(pkg-config --libs cmocka) -ldl
+	LD_LIBRARY_PATH=$libdir:$prefix "$prefix/percpu_shared-$mode" >"$prefix/percpu_shared-$mode.log" 2>&1 ||
+		{ echo "per-CPU variables across modules ($mode) failed:"; cat "$prefix/percpu_shared-$mode.log"; exit 1; }
+done
+echo "percpu: static per-CPU variables in the program, a shared library and a dlopen()ed module"
 # procps' slabtop reads kmm's slabinfo in place of the kernel's (as root, in
 # a private mount namespace).
 if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >/dev/null; then

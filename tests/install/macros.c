@@ -17,6 +17,17 @@ struct item {
 static struct item *published;
 static DEFINE_SPINLOCK(lock);
 
+DECLARE_PER_CPU(long, pcpu_long);
+DEFINE_PER_CPU(long, pcpu_long) = -3;
+DECLARE_PER_CPU_ALIGNED(unsigned long, pcpu_aligned);
+DEFINE_PER_CPU_ALIGNED(unsigned long, pcpu_aligned);
+DECLARE_PER_CPU_SHARED_ALIGNED(unsigned int, pcpu_shared);
+DEFINE_PER_CPU_SHARED_ALIGNED(unsigned int, pcpu_shared);
+DECLARE_PER_CPU_READ_MOSTLY(int, pcpu_read_mostly);
+DEFINE_PER_CPU_READ_MOSTLY(int, pcpu_read_mostly) = 9;
+DECLARE_PER_CPU_PAGE_ALIGNED(char, pcpu_page[64]);
+DEFINE_PER_CPU_PAGE_ALIGNED(char, pcpu_page[64]);
+
 static void rcu_cb(struct rcu_head *head)
 {
 	(void)head;
@@ -134,6 +145,74 @@ static void percpu_macros(void)
 	free_percpu(pg);
 }
 
+/* Static per-CPU variables and each family of this-CPU operations. */
+static void percpu_static_macros(void)
+{
+	unsigned long old;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		CHECK(per_cpu(pcpu_long, cpu) == -3 && per_cpu(pcpu_read_mostly, cpu) == 9);
+		CHECK((unsigned long)per_cpu_ptr(&pcpu_aligned, cpu) % 64 == 0);
+		CHECK((unsigned long)per_cpu_ptr(&pcpu_shared, cpu) % 64 == 0);
+		CHECK((unsigned long)per_cpu_ptr(&pcpu_page, cpu) % 4096 == 0);
+		CHECK((unsigned long)per_cpu_ptr(&pcpu_long, cpu) ==
+		      (unsigned long)&pcpu_long + per_cpu_offset(cpu));
+	}
+	CHECK(kmm_cpu_bind(1) == 0);
+	CHECK(&get_cpu_var(pcpu_long) == per_cpu_ptr(&pcpu_long, 1) && in_atomic());
+	put_cpu_var(pcpu_long);
+	CHECK(get_cpu_ptr(&pcpu_aligned) == per_cpu_ptr(&pcpu_aligned, 1));
+	put_cpu_ptr(&pcpu_aligned);
+	CHECK(!in_atomic());
+
+	this_cpu_write(pcpu_aligned, 1);
+	this_cpu_add(pcpu_aligned, 2);
+	this_cpu_sub(pcpu_aligned, 1u);
+	this_cpu_inc(pcpu_aligned);
+	this_cpu_dec(pcpu_aligned);
+	this_cpu_or(pcpu_aligned, 4);
+	this_cpu_and(pcpu_aligned, 6);
+	CHECK(this_cpu_read(pcpu_aligned) == 6);
+	CHECK(this_cpu_add_return(pcpu_aligned, 2) == 8 && this_cpu_sub_return(pcpu_aligned, 1) == 7);
+	CHECK(this_cpu_inc_return(pcpu_aligned) == 8 && this_cpu_dec_return(pcpu_aligned) == 7);
+	CHECK(this_cpu_xchg(pcpu_aligned, 3) == 7 && this_cpu_cmpxchg(pcpu_aligned, 3, 4) == 3);
+	old = 4;
+	CHECK(this_cpu_try_cmpxchg(pcpu_aligned, &old, 5) && this_cpu_read(pcpu_aligned) == 5);
+
+	__this_cpu_write(pcpu_long, 1);
+	__this_cpu_add(pcpu_long, 2);
+	__this_cpu_sub(pcpu_long, 1u);
+	__this_cpu_inc(pcpu_long);
+	__this_cpu_dec(pcpu_long);
+	__this_cpu_or(pcpu_long, 4);
+	__this_cpu_and(pcpu_long, 6);
+	CHECK(__this_cpu_read(pcpu_long) == 6);
+	CHECK(__this_cpu_add_return(pcpu_long, 2) == 8 && __this_cpu_sub_return(pcpu_long, 9) == -1);
+	CHECK(__this_cpu_inc_return(pcpu_long) == 0 && __this_cpu_dec_return(pcpu_long) == -1);
+	CHECK(__this_cpu_xchg(pcpu_long, 3) == -1 && __this_cpu_cmpxchg(pcpu_long, 3, 4) == 3);
+	long lold = 4;
+	CHECK(__this_cpu_try_cmpxchg(pcpu_long, &lold, 5) && __this_cpu_read(pcpu_long) == 5);
+
+	raw_cpu_write(pcpu_shared, 1);
+	raw_cpu_add(pcpu_shared, 2);
+	raw_cpu_sub(pcpu_shared, 1);
+	raw_cpu_inc(pcpu_shared);
+	raw_cpu_dec(pcpu_shared);
+	raw_cpu_or(pcpu_shared, 4);
+	raw_cpu_and(pcpu_shared, 6);
+	CHECK(raw_cpu_read(pcpu_shared) == 6);
+	CHECK(raw_cpu_add_return(pcpu_shared, 2) == 8 && raw_cpu_sub_return(pcpu_shared, 1) == 7);
+	CHECK(raw_cpu_inc_return(pcpu_shared) == 8 && raw_cpu_dec_return(pcpu_shared) == 7);
+	CHECK(raw_cpu_xchg(pcpu_shared, 3) == 7 && raw_cpu_cmpxchg(pcpu_shared, 3, 4) == 3);
+	unsigned int uold = 4;
+	CHECK(raw_cpu_try_cmpxchg(pcpu_shared, &uold, 5) && raw_cpu_read(pcpu_shared) == 5);
+	kmm_cpu_unbind();
+	/* only CPU 1's copies changed */
+	CHECK(per_cpu(pcpu_long, 0) == -3 && per_cpu(pcpu_aligned, 0) == 0 && per_cpu(pcpu_shared, 0) == 0);
+	CHECK(per_cpu(pcpu_long, 1) == 5 && per_cpu(pcpu_aligned, 1) == 5 && per_cpu(pcpu_shared, 1) == 5);
+}
+
 static void context_and_rcu_macros(void)
 {
 	unsigned long flags;
@@ -181,6 +260,7 @@ int main(void)
 	page_macros();
 	slab_macros();
 	percpu_macros();
+	percpu_static_macros();
 	context_and_rcu_macros();
 	rcu_barrier();
 	CHECK(kmm_exit() == 0);
