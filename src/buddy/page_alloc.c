@@ -454,11 +454,43 @@ void free_pages_core(struct page *page, unsigned int order)
 	reclaim_wake_waiters();
 }
 
+/* __free_pages() dropped a reference and others remain (get_page() holds
+ * the block). A compound page stays whole until its last put_page(). A
+ * block allocated without __GFP_COMP goes as the kernel's does: its first
+ * page stays, as an order-0 page for the last put_page(), and the rest is
+ * freed now, half by half (order - 1, order - 2, ..., 0). */
+static noinline void free_pages_referenced(struct page *page, unsigned int order, long refs)
+{
+	if (unlikely(refs < 0)) {
+		atomic_add_relaxed(&page->refcount, 1);
+		kmm_bug("Bad page state: __free_pages(pfn:%#lx, order:%u): no reference left "
+			"(freed twice?)", pfn_of(page), order);
+		return;
+	}
+	if (PageHead(page) || !order)
+		return;
+	page_state_set(page, PS_ALLOC, 0);
+	while (order-- > 0)
+		free_pages_core(page + (1UL << order), order);
+}
+
+/* Drops the caller's reference; the last one frees. The state word still
+ * catches every misuse first, and its compare-and-swap claims the free. */
 void __free_pages(struct page *page, unsigned int order)
 {
+	long refs;
+
 	if (unlikely(!page_valid(page) || page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
-		     (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS) || !page_state_cas(page, PAGE_STATE(PS_ALLOC, order),
-						       PAGE_STATE(PS_NONE, 0)))) {
+		     (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS))) {
+		free_pages_checked(page, order, "__free_pages");
+		return;
+	}
+	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+	if (unlikely(refs != 0)) {
+		free_pages_referenced(page, order, refs);
+		return;
+	}
+	if (unlikely(!page_state_cas(page, PAGE_STATE(PS_ALLOC, order), PAGE_STATE(PS_NONE, 0)))) {
 		free_pages_checked(page, order, "__free_pages");
 		return;
 	}
