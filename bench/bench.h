@@ -3,7 +3,8 @@
  *
  * Every benchmark is named "<allocator>/<pattern>[/<arg>]/manual_time/threads:<n>"
  * (Google Benchmark appends the last two), so one pattern run by kmm and by
- * each peer has one key, and bench/run_bench.py pairs them up. */
+ * each peer has one key, (allocator, pattern, threads), under which
+ * bench/driver/collect.py files the counters of Google Benchmark's JSON. */
 #ifndef KMM_BENCH_BENCH_H
 #define KMM_BENCH_BENCH_H
 

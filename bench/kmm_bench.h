@@ -1,8 +1,9 @@
 /* What bench_kmm's suites share: booting is done by kmm_main.c; each
  * benchmark thread binds to the CPU numbered by its thread index and
- * brackets its loop with kmm_meas_begin()/kmm_meas_end(), which report the
- * operations, the thread's lock acquisitions and (thread 0, over the whole
- * run) the path counters of the subsystem measured. */
+ * brackets its loop with kmm_meas_begin()/kmm_meas_end() (kmm_meas.c),
+ * which report the operations, the thread's lock acquisitions and (thread
+ * 0, over the whole run) the path counters of the subsystem measured and
+ * the reports kmm made ("kmm_reports", from kmm_bug_count()). */
 #ifndef KMM_BENCH_KMM_BENCH_H
 #define KMM_BENCH_KMM_BENCH_H
 
@@ -18,6 +19,7 @@ enum kmm_meas_kind {
 
 struct kmm_meas {
 	unsigned long locks;
+	unsigned long reports;
 	struct kmm_stats stats;
 };
 

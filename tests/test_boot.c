@@ -1,8 +1,9 @@
 /* Boot, the command line, zone layouts and teardown. */
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 #include "kmm_test.h"
-#include "buddy/mmzone.h"
+#include "buddy/buddy.h"
 #include "lib/cmdline.h"
 
 static void test_bad_parameters_boot_nothing(void **state)
@@ -12,7 +13,8 @@ static void test_bad_parameters_boot_nothing(void **state)
 		"frobnicate=1", "min_free_kbytes=-5", "watermark_scale_factor=0",
 		"lowmem_reserve_ratio=1,x", "percpu_pagelist_high_fraction=3",
 		"fail_page_alloc=1,2,3", "fail_page_alloc=1,200,0,1", "panic_on_warn=maybe",
-		"init_on_alloc", "pcp=sometimes",
+		"init_on_alloc", "pcp=sometimes", "populate=sometimes", "page_reporting=2",
+		"vmalloc_cache=lots",
 	};
 
 	(void)state;
@@ -182,6 +184,88 @@ static void test_zones_32bit_8g(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atol(line + 6);
+	fclose(f);
+	return kb;
+}
+
+/* Memory is populated on first use, at every mem=: booting 64 GiB touches
+ * neither the memory nor its struct pages, the buddy lists max-order
+ * blocks as they are first needed, and all of it can be handed out. */
+static void test_lazy_boot_64g(void **state)
+{
+	long rss0 = rss_kb();
+	double t0 = now();
+	unsigned long free0, blocks = 0;
+	struct page *held = NULL;
+	char *bi;
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=64G nr_cpus=2 kswapd=off"), 0);
+	assert_true(now() - t0 < 0.5);
+	assert_true(rss_kb() - rss0 < 10 * 1024);
+	assert_false(kmm_mem.populated);
+	bi = proc_text("buddyinfo");
+	{
+		/* Normal [4G, 64G): 15360 max-order blocks, listed or not,
+		 * but what boot itself took */
+		unsigned long nr[NR_PAGE_ORDERS];
+		char *line = strstr(bi, "zone   Normal ");
+
+		assert_non_null(line);
+		line += strlen("zone   Normal ");
+		for (int o = 0; o < NR_PAGE_ORDERS; o++)
+			nr[o] = strtoul(line, &line, 10);
+		assert_true(nr[MAX_PAGE_ORDER] >= 15359);
+	}
+	free(bi);
+	free0 = nr_free_pages();
+	assert_true(free0 > (63UL << 18));
+	/* 4 GiB of max-order blocks, each written at its head only */
+	for (int i = 0; i < 1024; i++) {
+		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, MAX_PAGE_ORDER);
+
+		assert_non_null(p);
+		*(struct page **)page_address(p) = held;
+		held = p;
+		blocks++;
+	}
+	assert_int_equal(nr_free_pages(), free0 - (blocks << MAX_PAGE_ORDER));
+	assert_int_equal(buddy_verify(), 0);
+	while (held) {
+		struct page *next = *(struct page **)page_address(held);
+
+		__free_pages(held, MAX_PAGE_ORDER);
+		held = next;
+	}
+	assert_int_equal(nr_free_pages(), free0);
+	assert_int_equal(buddy_verify(), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+/* With no mem=, memory is the host's (or the cgroup's limit). */
+static void test_default_mem_is_the_hosts(void **state)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+
+	(void)state;
+	unsetenv("KMM_CMDLINE");
+	assert_int_equal(kmm_init("nr_cpus=2"), 0);
+	assert_true(kmm_config.mem <= (unsigned long)pages * PAGE_SIZE);
+	assert_true(kmm_config.mem >= (64UL << 20));
+	assert_int_equal(kmm_config.mem % (4UL << 20), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
 /* Small memory: a zone that would start above the end is empty and absent. */
 static void test_empty_zone_absent(void **state)
 {
@@ -216,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_exit_counts_leaked_pages),
 		cmocka_unit_test(test_zones_64bit_8g),
 		cmocka_unit_test(test_zones_32bit_8g),
+		cmocka_unit_test(test_lazy_boot_64g),
+		cmocka_unit_test(test_default_mem_is_the_hosts),
 		cmocka_unit_test(test_empty_zone_absent),
 		cmocka_unit_test(test_proc_unknown_view),
 	};

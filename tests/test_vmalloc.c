@@ -8,6 +8,7 @@
 #include "buddy/mmzone.h"
 #include "buddy/reclaim.h"
 #include "vmalloc/vmalloc.h"
+#include "test_vmalloc_common.h"
 #include "test_vmalloc_frag.h"
 
 static int boot(const char *cmdline)
@@ -15,34 +16,10 @@ static int boot(const char *cmdline)
 	return kmm_test_boot(cmdline);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return boot("mem=64M nr_cpus=2");
-}
-
 static int setup_big(void **state)
 {
 	(void)state;
 	return boot("mem=256M nr_cpus=2");
-}
-
-/* After every test: purge, and every page is back. */
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(vmap_check_invariants());
-	assert_every_page_back();
-	assert_int_equal(kmm_exit(), 0);
-	return 0;
-}
-
-static unsigned long mmap_calls(void)
-{
-	struct kmm_stats st;
-
-	kmm_stats_read(&st);
-	return st.vmap_mmap;
 }
 
 static unsigned long count_pfn_runs(const char *p, unsigned long nr)
@@ -205,7 +182,8 @@ static void test_guard_page(void **state)
 
 static void test_lazy_purge_and_reuse(void **state)
 {
-	unsigned long size = 64 * PAGE_SIZE, free_before;
+	/* Above the vmap cache's 1 MiB per CPU at mem=64M: freed lazily. */
+	unsigned long size = 512 * PAGE_SIZE, free_before;
 	char *p, *q, *text;
 
 	(void)state;
@@ -222,7 +200,8 @@ static void test_lazy_purge_and_reuse(void **state)
 	free(text);
 	drain_all_pages(NULL);
 	assert_true(nr_free_pages() < free_before);
-	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 65);
+	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 513);
+	assert_int_equal(atomic_load_relaxed(&vcache_nr_pages), 0);
 	vm_unmap_aliases();
 	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 0);
 	drain_all_pages(NULL);
@@ -239,6 +218,90 @@ static void test_lazy_purge_and_reuse(void **state)
 	shrink_slab(GFP_KERNEL, 128);
 	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 0);
 	kmm_cpu_unbind();
+}
+
+/* A freed area of cacheable size stays mapped in its CPU's vmap cache: the
+ * same size comes back at the same address without a new mapping, is
+ * still refused a double vfree, and the purge, the shrinker and exit
+ * give it back. */
+static void test_vmap_cache(void **state)
+{
+	unsigned long size = 64 * PAGE_SIZE, free_before, mmaps;
+	char *p, *q, *r, *text;
+
+	(void)state;
+	kmm_cpu_bind(0);
+	vm_unmap_aliases();
+	drain_all_pages(NULL);
+	free_before = nr_free_pages();
+	p = vmalloc(size);
+	assert_non_null(p);
+	memset(p, 0x77, size);
+	vfree(p);
+	assert_int_equal(atomic_load_relaxed(&vcache_nr_pages), 64);
+	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 0);
+	assert_null(vmalloc_to_page(p));
+	EXPECT_ONE_REPORT("double vfree", vfree(p));
+	text = proc_text("vmallocinfo");
+	assert_non_null(strstr(text, "unpurged vm_area"));
+	free(text);
+	/* Reused as it is: no mapping made, the old bytes still there. */
+	mmaps = mmap_calls();
+	q = vmalloc(size);
+	assert_ptr_equal(q, p);
+	assert_int_equal(mmap_calls(), mmaps);
+	assert_int_equal(atomic_load_relaxed(&vcache_nr_pages), 0);
+	assert_int_equal(q[size - 1], 0x77);
+	assert_non_null(vmalloc_to_page(q + size - 1));
+	/* A different size does not take it. */
+	vfree(q);
+	r = vmalloc(size + PAGE_SIZE);
+	assert_ptr_not_equal(r, p);
+	vfree(r);
+	/* vzalloc zeroes what it takes back. */
+	q = vzalloc(size);
+	assert_ptr_equal(q, p);
+	for (unsigned long i = 0; i < size; i += 97)
+		assert_int_equal(q[i], 0);
+	vfree(q);
+	/* The shrinker empties the cache. */
+	assert_true(atomic_load_relaxed(&vcache_nr_pages) > 0);
+	shrink_slab(GFP_KERNEL, 128);
+	assert_int_equal(atomic_load_relaxed(&vcache_nr_pages), 0);
+	drain_all_pages(NULL);
+	assert_int_equal(nr_free_pages(), free_before);
+	kmm_cpu_unbind();
+}
+
+/* init_on_free: a cached area is zeroed as it is freed. */
+static void test_vmap_cache_init_on_free(void **state)
+{
+	unsigned long size = 16 * PAGE_SIZE;
+	char *p, *q;
+
+	(void)state;
+	assert_int_equal(kmm_test_boot("mem=64M nr_cpus=1 init_on_free=1"), 0);
+	p = vmalloc(size);
+	memset(p, 0x31, size);
+	vfree(p);
+	q = vmalloc(size);
+	assert_ptr_equal(q, p);
+	for (unsigned long i = 0; i < size; i += 61)
+		assert_int_equal(q[i], 0);
+	vfree(q);
+}
+
+/* vmalloc_cache=0: no cache, every vfree is lazy. */
+static void test_vmap_cache_off(void **state)
+{
+	char *p;
+
+	(void)state;
+	assert_int_equal(kmm_test_boot("mem=64M nr_cpus=1 vmalloc_cache=0"), 0);
+	p = vmalloc(16 * PAGE_SIZE);
+	vfree(p);
+	assert_int_equal(atomic_load_relaxed(&vcache_nr_pages), 0);
+	assert_int_equal(atomic_load_relaxed(&vmap_lazy_nr), 17);
 }
 
 /* Past lazy_max_pages() a vfree purges on its own. */
@@ -577,6 +640,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scattered_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guard_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_purge_and_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmap_cache, setup, teardown),
+		cmocka_unit_test_teardown(test_vmap_cache_init_on_free, teardown),
+		cmocka_unit_test_teardown(test_vmap_cache_off, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_threshold, setup_big, teardown),
 		cmocka_unit_test_setup_teardown(test_vfree_from_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_context, setup, teardown),

@@ -7,10 +7,26 @@
  * A free block's head has state PS_BUDDY with its order, and sits on
  * free_area[order].free_list[mt] with mt in buddy_private. The buddy of a
  * block at pfn of order o is at pfn ^ 2^o; both are in the same max-order
- * block and so in the same shard. */
+ * block and so in the same shard.
+ *
+ * Deferred blocks (the kernel's deferred struct page init, made lazy):
+ * boot counts every whole max-order block free but lists none of them; it
+ * sets the block's bit in zone->deferred_map and writes no struct page. A
+ * shard whose lists cannot serve a request takes its highest deferred
+ * block onto the Movable lists first (shard_grow_locked), so boot costs
+ * nothing per GiB and a struct page is first written when its memory is
+ * first handed out. page_alloc.shuffle=1 lists every block at boot instead,
+ * so that the shuffle sees them all.
+ *
+ * Reported blocks (page_reporting.c): PG_reported on a free block's head
+ * says its memory went back to the host. Such blocks sit at the tail of
+ * their list, unreported ones at the head, so the reporter finds work at
+ * the head; taking a block off a list clears the flag, and the halves that
+ * splitting gives back keep it, since their memory is still released. */
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "percpu/vmstat.h"
 #include "lib/bug.h"
 
@@ -102,6 +118,26 @@ static void add_to_free_list(struct buddy_shard *s, struct page *page, unsigned 
 	atomic_store_relaxed(&area->nr_free, area->nr_free + 1);
 }
 
+/* A block whose memory is released goes to the tail, flagged. */
+static void add_reported_to_free_list(struct buddy_shard *s, struct page *page,
+				      unsigned int order, int mt)
+{
+	struct free_area *area = &s->free_area[order];
+
+	list_add_tail(&page->lru, &area->free_list[mt]);
+	page->buddy_private = (unsigned long)mt;
+	page_state_set(page, PS_BUDDY, order);
+	atomic_store_relaxed(&area->nr_free, area->nr_free + 1);
+	SetPageFlag(page, PG_reported);
+	atomic_store_relaxed(&s->nr_reported, s->nr_reported + (1UL << order));
+}
+
+static noinline void clear_reported(struct buddy_shard *s, struct page *page, unsigned int order)
+{
+	ClearPageFlag(page, PG_reported);
+	atomic_store_relaxed(&s->nr_reported, s->nr_reported - (1UL << order));
+}
+
 static void del_from_free_list(struct buddy_shard *s, struct page *page, unsigned int order)
 {
 	struct free_area *area = &s->free_area[order];
@@ -109,14 +145,89 @@ static void del_from_free_list(struct buddy_shard *s, struct page *page, unsigne
 	list_del(&page->lru);
 	page_state_set(page, PS_NONE, 0);
 	atomic_store_relaxed(&area->nr_free, area->nr_free - 1);
+	if (unlikely(PageFlag(page, PG_reported)))
+		clear_reported(s, page, order);
+}
+
+/* ---- deferred blocks ---- */
+
+#define MAP_BITS	(8 * sizeof(unsigned long))
+
+/* Two shards may share a word of the map, each under its own lock: the
+ * bits are changed with atomic read-modify-writes. */
+static inline bool deferred_test(const struct zone *z, unsigned long i)
+{
+	return (atomic_load_relaxed(&z->deferred_map[i / MAP_BITS]) >> (i % MAP_BITS)) & 1;
+}
+
+static inline void deferred_set(struct zone *z, unsigned long i)
+{
+	__atomic_fetch_or(&z->deferred_map[i / MAP_BITS], 1UL << (i % MAP_BITS), __ATOMIC_RELAXED);
+}
+
+static inline void deferred_clear(struct zone *z, unsigned long i)
+{
+	__atomic_fetch_and(&z->deferred_map[i / MAP_BITS], ~(1UL << (i % MAP_BITS)),
+			   __ATOMIC_RELAXED);
+}
+
+/* Lists the shard's highest deferred block; false when it has none. */
+static bool shard_grow_locked(struct buddy_shard *s)
+{
+	struct zone *z = s->zone;
+	unsigned long first = (s->start_pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER;
+	unsigned long i = s->deferred_hint;
+
+	lock_assert_held(&s->lock);
+	if (!s->nr_deferred)
+		return false;
+	while (i > first) {
+		unsigned long pfn;
+
+		i--;
+		if (!deferred_test(z, i))
+			continue;
+		deferred_clear(z, i);
+		atomic_store_relaxed(&s->nr_deferred, s->nr_deferred - 1);
+		s->deferred_hint = i;
+		pfn = z->zone_start_pfn + (i << MAX_PAGE_ORDER);
+		add_to_free_list(s, pfn_page(pfn), MAX_PAGE_ORDER, pageblock_migratetype(z, pfn));
+		return true;
+	}
+	kmm_bug("buddy: zone %s shard at pfn %#lx counts %lu deferred blocks but has none",
+		z->name, s->start_pfn, s->nr_deferred);
+	atomic_store_relaxed(&s->nr_deferred, 0);
+	return false;
+}
+
+/* Was the max-order block at pfn never listed since boot (teardown)? */
+bool buddy_block_deferred(struct zone *z, unsigned long pfn)
+{
+	return z->deferred_map && deferred_test(z, (pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER);
+}
+
+/* Boot: the max-order block at pfn is free; count it, list it later. */
+static void buddy_defer_block(struct zone *z, unsigned long pfn)
+{
+	struct buddy_shard *s = pfn_shard(z, pfn);
+	unsigned long i = (pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER;
+
+	shard_lock(s);
+	if (!deferred_test(z, i)) {
+		deferred_set(z, i);
+		atomic_store_relaxed(&s->nr_deferred, s->nr_deferred + 1);
+		s->deferred_hint = MAX(s->deferred_hint, i + 1);
+		account_free(s, (long)MAX_ORDER_NR_PAGES);
+	} else {
+		kmm_bug("buddy: max-order block at pfn %#lx freed twice at boot", pfn);
+	}
+	shard_unlock(s);
 }
 
 /* __free_one_page(): merge with free buddies as far as they go. */
-void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt)
+static void merge_and_list_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order,
+				  int mt)
 {
-	unsigned long pages = 1UL << order;
-
-	lock_assert_held(&s->lock);
 	page_state_set(pfn_page(pfn), PS_NONE, 0);
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1UL << order);
@@ -137,24 +248,37 @@ void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned in
 	if (order >= PAGEBLOCK_ORDER || mt < 0)
 		mt = pageblock_migratetype(s->zone, pfn);
 	add_to_free_list(s, pfn_page(pfn), order, mt);
-	account_free(s, (long)pages);
+	page_reporting_notify_free(order);
 }
 
-/* expand(): give back the upper halves while splitting high down to low. */
+void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt)
+{
+	lock_assert_held(&s->lock);
+	merge_and_list_locked(s, pfn, order, mt);
+	account_free(s, (long)(1UL << order));
+}
+
+/* expand(): give back the upper halves while splitting high down to low.
+ * Halves of a reported block are still released: they stay reported. */
 static void expand(struct buddy_shard *s, unsigned long pfn, unsigned int low,
-		   unsigned int high, int mt)
+		   unsigned int high, int mt, bool reported)
 {
 	while (high > low) {
 		high--;
-		add_to_free_list(s, pfn_page(pfn + (1UL << high)), high, mt);
+		if (unlikely(reported))
+			add_reported_to_free_list(s, pfn_page(pfn + (1UL << high)), high, mt);
+		else
+			add_to_free_list(s, pfn_page(pfn + (1UL << high)), high, mt);
 	}
 }
 
 static struct page *take_block(struct buddy_shard *s, struct page *page,
 			       unsigned int order, unsigned int cur, int mt)
 {
+	bool reported = PageFlag(page, PG_reported);
+
 	del_from_free_list(s, page, cur);
-	expand(s, pfn_of(page), order, cur, mt);
+	expand(s, pfn_of(page), order, cur, mt, reported);
 	account_free(s, -(long)(1UL << order));
 	return page;
 }
@@ -251,6 +375,10 @@ struct page *buddy_rmqueue_locked(struct buddy_shard *s, unsigned int order, int
 		page = rmqueue_smallest(s, order, MIGRATE_HIGHATOMIC);
 	if (!page)
 		page = rmqueue_smallest(s, order, mt);
+	/* A deferred block is a free Movable max-order block not yet listed:
+	 * list it where the kernel's fallback would have found it. */
+	if (!page && unlikely(s->nr_deferred) && shard_grow_locked(s))
+		page = rmqueue_smallest(s, order, mt);
 	if (!page)
 		page = rmqueue_fallback(s, order, mt);
 	/* Failing now is worse than failing a high-order atomic later. */
@@ -318,9 +446,12 @@ void buddy_free_pages(struct zone *z, struct page *page, unsigned int order)
 
 /* Hands [start, end) to the buddy in the largest aligned blocks (boot and
  * late frees of boot memory). Blocks never cross a zone: zone boundaries
- * are max-order aligned. */
+ * are max-order aligned. At boot whole max-order blocks are deferred;
+ * boot memory freed late was written, so it is listed. */
 void buddy_free_range_boot(unsigned long start, unsigned long end)
 {
+	bool defer = !atomic_load_relaxed(&kmm_mem.live) && !kmm_config.shuffle;
+
 	while (start < end) {
 		unsigned int order = start ? MIN((unsigned int)__builtin_ctzl(start),
 						 (unsigned int)MAX_PAGE_ORDER) : MAX_PAGE_ORDER;
@@ -331,9 +462,82 @@ void buddy_free_range_boot(unsigned long start, unsigned long end)
 		z = page_zone(pfn_page(start));
 		atomic_add_relaxed(&z->managed_pages, 1UL << order);
 		atomic_add_relaxed(&kmm_mem.totalram, 1UL << order);
-		buddy_free_pages(z, pfn_page(start), order);
+		if (defer && order == MAX_PAGE_ORDER)
+			buddy_defer_block(z, start);
+		else
+			buddy_free_pages(z, pfn_page(start), order);
 		start += 1UL << order;
 	}
+}
+
+/* ---- free page reporting (page_reporting.c drives these) ---- */
+
+/* Takes up to `max` unreported blocks of `order` off free_list[mt] into
+ * out[]: no other thread can reach them until
+ * buddy_putback_reported_locked(), yet they still count as free (in
+ * nr_isolated), so nr_free_pages() does not dip while a pass runs.
+ * Reported blocks met on the way go to the tail, so the list stays
+ * unreported-first. */
+unsigned int buddy_isolate_unreported_locked(struct buddy_shard *s, unsigned int order, int mt,
+					     struct page **out, unsigned int max)
+{
+	struct list_head *head = &s->free_area[order].free_list[mt];
+	unsigned long seen = 0, nr = s->free_area[order].nr_free;
+	unsigned int n = 0;
+
+	lock_assert_held(&s->lock);
+	while (n < max && !list_empty(head) && seen++ < nr) {
+		struct page *p = list_first_entry(head, struct page, lru);
+
+		if (PageFlag(p, PG_reported)) {
+			list_move_tail(&p->lru, head);
+			continue;
+		}
+		del_from_free_list(s, p, order);
+		s->nr_isolated += 1UL << order;
+		out[n++] = p;
+	}
+	return n;
+}
+
+/* Lists an isolated block again: reported when its memory was released,
+ * unless it merges with a free buddy (the merged block is reported
+ * afresh). */
+void buddy_putback_reported_locked(struct buddy_shard *s, struct page *page, unsigned int order,
+				   int mt, bool released)
+{
+	unsigned long pfn = pfn_of(page);
+
+	lock_assert_held(&s->lock);
+	s->nr_isolated -= 1UL << order;
+	if (!released) {
+		merge_and_list_locked(s, pfn, order, mt);
+		return;
+	}
+	if (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1UL << order);
+		struct page *buddy = pfn_page(buddy_pfn);
+
+		if (buddy_pfn >= s->start_pfn && buddy_pfn < s->end_pfn &&
+		    page_state_read(buddy) == PAGE_STATE(PS_BUDDY, order) &&
+		    buddy->buddy_private != MIGRATE_ISOLATE) {
+			merge_and_list_locked(s, pfn, order, mt);
+			return;
+		}
+	}
+	if (order >= PAGEBLOCK_ORDER)
+		mt = pageblock_migratetype(s->zone, pfn);
+	add_reported_to_free_list(s, page, order, mt);
+}
+
+unsigned long shard_nr_reported(struct buddy_shard *s)
+{
+	return atomic_load_relaxed(&s->nr_reported);
+}
+
+unsigned long shard_nr_deferred(struct buddy_shard *s)
+{
+	return atomic_load_relaxed(&s->nr_deferred);
 }
 
 /* The high-order part of __zone_watermark_ok(): is a block of at least
@@ -345,6 +549,8 @@ bool buddy_has_free_block(struct zone *z, unsigned int order)
 
 		/* nr_free counts every migratetype (HighAtomic too): a
 		 * lockless hint; the allocation itself decides. */
+		if (atomic_load_relaxed(&s->nr_deferred))
+			return true;
 		for (unsigned int o = order; o < NR_PAGE_ORDERS; o++)
 			if (atomic_load_relaxed(&s->free_area[o].nr_free))
 				return true;
@@ -446,6 +652,21 @@ unsigned long buddy_verify(void)
 				}
 				pages += n << o;
 			}
+			{
+				unsigned long first = (s->start_pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER;
+				unsigned long last = (s->end_pfn - z->zone_start_pfn) >> MAX_PAGE_ORDER;
+				unsigned long n = 0;
+
+				for (unsigned long b = first; b < last; b++)
+					n += deferred_test(z, b);
+				if (n != s->nr_deferred || (n && s->deferred_hint > last)) {
+					kmm_bug("buddy_verify: zone %s shard %u: %lu deferred blocks, counter %lu",
+						z->name, i, n, s->nr_deferred);
+					bad++;
+				}
+				pages += n << MAX_PAGE_ORDER;
+			}
+			pages += s->nr_isolated;
 			if (pages != s->nr_free_pages) {
 				kmm_bug("buddy_verify: zone %s shard %u: %lu pages listed, counter %lu",
 					z->name, i, pages, s->nr_free_pages);

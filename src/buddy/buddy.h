@@ -46,6 +46,14 @@ int buddy_home_shard(const struct zone *z);
 unsigned long buddy_verify(void);
 void buddy_shuffle_free_lists(void);
 unsigned long shard_nr_free(struct buddy_shard *s);
+/* Free page reporting: isolate unreported blocks, give them back. */
+unsigned int buddy_isolate_unreported_locked(struct buddy_shard *s, unsigned int order, int mt,
+					     struct page **out, unsigned int max);
+void buddy_putback_reported_locked(struct buddy_shard *s, struct page *page, unsigned int order,
+				   int mt, bool released);
+unsigned long shard_nr_reported(struct buddy_shard *s);
+unsigned long shard_nr_deferred(struct buddy_shard *s);
+bool buddy_block_deferred(struct zone *z, unsigned long pfn);
 
 /* pcp.c: per-CPU page lists. */
 void pcp_init_zone(struct zone *z);

@@ -81,6 +81,13 @@ struct buddy_shard {
 	struct zone *zone;
 	unsigned long nr_free_pages;	/* written under lock, read lockless */
 	unsigned long rand_state;	/* page_alloc.shuffle */
+	/* Max-order blocks free since boot and never touched: counted free,
+	 * on no list, their struct pages never written (zone->deferred_map).
+	 * A shard takes one onto its lists when they run dry. */
+	unsigned long nr_deferred;	/* written under lock, read lockless */
+	unsigned long deferred_hint;	/* no deferred block at or above this index */
+	unsigned long nr_reported;	/* free pages given back to the host */
+	unsigned long nr_isolated;	/* free pages off the lists, being reported */
 	struct free_area free_area[NR_PAGE_ORDERS];
 } cacheline_aligned;
 
@@ -100,6 +107,7 @@ struct zone {
 	unsigned long shard_pages;	/* pages per shard, whole max-order blocks */
 	struct buddy_shard *shards;
 	unsigned char *pageblock_mt;	/* migratetype of each pageblock */
+	unsigned long *deferred_map;	/* a bit per max-order block: deferred */
 
 	struct per_cpu_pages *pcp;		/* percpu pointer */
 	struct per_cpu_zonestat *pcpstat;	/* percpu pointer */
@@ -123,6 +131,7 @@ struct kmm_mem {
 	 * NULL-terminated (the kernel's zonelist). */
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES + 1];
 	unsigned long totalram;		/* managed pages, all zones */
+	bool populated;			/* memfd allocated, direct map pre-faulted */
 	bool live;			/* after memblock_free_all */
 };
 

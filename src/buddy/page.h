@@ -34,6 +34,7 @@ enum pageflags {
 	PG_large_kmalloc,	/* kmalloc above KMALLOC_MAX_CACHE_SIZE */
 	PG_vmalloc,		/* mapped into vmalloc space */
 	PG_zeroed,		/* known to be all zeroes (unused so far) */
+	PG_reported,		/* free block whose memory went back to the host */
 };
 
 struct kmem_cache;

@@ -1,12 +1,16 @@
 /* Simulated physical memory (DESIGN.md §3): one memfd of mem= bytes, the
  * direct map of low memory, and mem_map, the array of struct page.
  *
- * Populating: below 2 GiB (populate=auto) the memfd is allocated and the
- * direct map and mem_map are pre-faulted at boot, so real RAM never faults
- * on a hot path. Above that (or populate=0) everything is sparse and faults
- * on first touch: booting 8 GiB costs a few system calls and touches only
- * the struct pages the buddy writes (one per free max-order block), because
- * a zeroed struct page is a valid "inside a block" page (state PS_NONE).
+ * Populating: by default (populate=auto or 0) everything is sparse and is
+ * populated on first use, at every mem=: boot is a few system calls and
+ * writes no struct page (the buddy defers whole max-order blocks, and a
+ * zeroed struct page is a valid "inside a block" page, state PS_NONE), so
+ * a program pays for the memory it uses, not for mem=. A first touch of a
+ * page costs a host page fault (3-5 us here) whether it comes then or from
+ * a pre-fault, so pre-faulting in advance would save the hot paths little
+ * and cost every program its whole mem= in RSS. populate=1 allocates the
+ * memfd and pre-faults the direct map and mem_map at boot, for those who
+ * want no fault later (free page reporting is then off by default).
  *
  * No locks: set up before any other thread may use kmm, torn down after. */
 #include <errno.h>
@@ -21,14 +25,11 @@
 
 struct kmm_mem kmm_mem = { .memfd = -1 };
 
-#define POPULATE_AUTO_LIMIT	(2UL << 30)
 #define LOWMEM_32BIT_END	(896UL << 20)
 
 static bool want_populate(void)
 {
-	if (kmm_config.populate >= 0)
-		return kmm_config.populate;
-	return kmm_config.mem <= POPULATE_AUTO_LIMIT;
+	return kmm_config.populate > 0;
 }
 
 int phys_init(void)
@@ -72,6 +73,7 @@ int phys_init(void)
 		kmm_mem.direct_map = NULL;
 		goto fail;
 	}
+	kmm_mem.populated = populate;
 	kmm_mem.nr_pages = mem >> PAGE_SHIFT;
 	kmm_mem.lowmem_pages = lowmem >> PAGE_SHIFT;
 	kmm_mem.lowmem_bytes = kmm_mem.lowmem_pages << PAGE_SHIFT;
@@ -97,12 +99,9 @@ void phys_exit(void)
 {
 	if (kmm_mem.mem_map)
 		munmap(kmm_mem.mem_map, kmm_mem.nr_pages * sizeof(struct page));
-	if (kmm_mem.direct_map) {
-		/* Free pages are poisoned for ASan; the address range goes
-		 * back to the process, so its shadow must be clean. */
-		kasan_unpoison(kmm_mem.direct_map, kmm_mem.lowmem_pages << PAGE_SHIFT);
+	/* zones_exit() cleaned the ASan shadow of what the buddy used. */
+	if (kmm_mem.direct_map)
 		munmap(kmm_mem.direct_map, kmm_mem.lowmem_pages << PAGE_SHIFT);
-	}
 	if (kmm_mem.memfd >= 0)
 		close(kmm_mem.memfd);
 	memset(&kmm_mem, 0, sizeof(kmm_mem));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "lib/proc.h"
 #include "percpu/percpu_internal.h"
 #include "percpu/vmstat.h"
@@ -23,6 +24,10 @@ static void zone_free_counts(struct zone *z, unsigned long nr[NR_PAGE_ORDERS],
 		struct buddy_shard *s = &z->shards[i];
 
 		shard_lock(s);
+		/* Deferred blocks are free Movable max-order blocks. */
+		nr[MAX_PAGE_ORDER] += s->nr_deferred;
+		if (by_mt)
+			by_mt[MIGRATE_MOVABLE][MAX_PAGE_ORDER] += s->nr_deferred;
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 			nr[o] += s->free_area[o].nr_free;
 			if (!by_mt)
@@ -248,5 +253,7 @@ int meminfo_show(FILE *m)
 	show_val_kb(m, "VmallocUsed:    ", (unsigned long)global_zone_page_state(NR_VMALLOC));
 	show_val_kb(m, "VmallocChunk:   ", 0);
 	show_val_kb(m, "Percpu:         ", percpu_total_bytes() >> PAGE_SHIFT);
+	/* Not in Linux's meminfo: free memory the host does not hold. */
+	show_val_kb(m, "FreeReported:   ", page_reporting_free_reported());
 	return 0;
 }

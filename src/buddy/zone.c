@@ -88,7 +88,8 @@ static int zone_init_shards(struct zone *z)
 	z->nr_shards = (unsigned int)((blocks + blocks_per_shard - 1) / blocks_per_shard);
 	z->shards = aligned_alloc(CACHELINE, sizeof(struct buddy_shard) * z->nr_shards);
 	z->pageblock_mt = calloc((z->spanned_pages >> PAGEBLOCK_ORDER) + 1, 1);
-	if (!z->shards || !z->pageblock_mt)
+	z->deferred_map = calloc(blocks / (8 * sizeof(long)) + 1, sizeof(long));
+	if (!z->shards || !z->pageblock_mt || !z->deferred_map)
 		return -ENOMEM;
 	memset(z->shards, 0, sizeof(struct buddy_shard) * z->nr_shards);
 	for (unsigned int i = 0; i < z->nr_shards; i++) {
@@ -127,13 +128,33 @@ int zones_init(void)
 	return 0;
 }
 
+#ifdef KMM_ASAN
+/* Free pages are poisoned for ASan; the direct map goes back to the
+ * process at teardown, so its shadow must be clean. Only blocks the buddy
+ * ever listed can have been poisoned: a 64 GiB machine that used a few
+ * blocks does not unpoison 8 GiB of shadow. */
+static void unpoison_used_blocks(struct zone *z)
+{
+	unsigned long end = MIN(z->zone_start_pfn + z->spanned_pages, kmm_mem.lowmem_pages);
+
+	for (unsigned long pfn = z->zone_start_pfn; pfn < end; pfn += MAX_ORDER_NR_PAGES)
+		if (!buddy_block_deferred(z, pfn))
+			kasan_unpoison(pfn_to_virt(pfn), MIN(MAX_ORDER_NR_PAGES, end - pfn) << PAGE_SHIFT);
+}
+#endif
+
 void zones_exit(void)
 {
 	struct zone *z;
 
 	for_each_zone(z) {
+#ifdef KMM_ASAN
+		if (kmm_mem.direct_map)
+			unpoison_used_blocks(z);
+#endif
 		free(z->shards);
 		free(z->pageblock_mt);
+		free(z->deferred_map);
 		free_percpu(z->pcp);
 		free_percpu(z->pcpstat);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
@@ -123,6 +124,7 @@ static int init_late_locked(void)
 		slab_exit();
 		return err;
 	}
+	page_reporting_start();
 	boot_state = BOOT_LIVE;
 	return 0;
 }
@@ -184,6 +186,7 @@ static long exit_locked(void)
 		return 0;
 	}
 	if (boot_state == BOOT_LIVE) {
+		page_reporting_stop();
 		kvfree_rcu_exit();
 		kswapd_stop();
 		leaked_objects = slab_exit();

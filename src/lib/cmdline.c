@@ -90,13 +90,34 @@ static bool valid_fault_attr(const char *s)
 	return n == 4;
 }
 
+/* The default mem=: the host's memory, or the cgroup's limit when lower,
+ * as a malloc user gets. Memory is populated on first use and free
+ * memory goes back to the host, so what is not used costs address space
+ * only. */
+static unsigned long default_mem(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	unsigned long mem = pages > 0 && psize > 0 ? (unsigned long)pages * (unsigned long)psize
+						   : 1UL << 30;
+	FILE *f = fopen("/sys/fs/cgroup/memory.max", "re");
+	unsigned long limit;
+
+	if (f) {
+		if (fscanf(f, "%lu", &limit) == 1 && limit < mem)
+			mem = limit;
+		fclose(f);
+	}
+	mem &= ~((4UL << 20) - 1);	/* whole max-order blocks */
+	return MIN(MAX(mem, 64UL << 20), 1UL << 40);
+}
+
 static void set_defaults(struct kmm_config *c)
 {
 	static const unsigned int ratio[KMM_MAX_ZONES] = { 256, 256, 32, 0 };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(c, 0, sizeof(*c));
-	c->mem = 1UL << 30;
+	c->mem = default_mem();
 	c->nr_cpus = cpus > 0 ? (unsigned int)cpus : 1;
 	c->layout = LAYOUT_64BIT;
 	c->min_free_kbytes = -1;
@@ -104,6 +125,10 @@ static void set_defaults(struct kmm_config *c)
 	memcpy(c->lowmem_reserve_ratio, ratio, sizeof(ratio));
 	c->pcp = true;
 	c->populate = -1;
+	c->page_reporting = -1;
+	c->page_reporting_order = 9;	/* pageblock_order */
+	c->page_reporting_delay_ms = 2000;
+	c->vmalloc_cache = ~0UL;
 	c->kswapd = true;
 	c->slub_max_order = 3;
 	c->vmalloc_size = 1UL << 40;
@@ -121,7 +146,7 @@ enum param_type {
 	P_STRING,	/* copied; the field is a char array */
 	P_FAULT,	/* fault-injection attributes, into a string */
 	P_LAYOUT,
-	P_POPULATE,
+	P_AUTO_BOOL,	/* auto (-1) or a boolean, into an int */
 	P_RATIOS,
 };
 
@@ -144,7 +169,11 @@ static const struct param {
 	/* 0 (the default) or at least 8, as the kernel's sysctl */
 	{ "percpu_pagelist_high_fraction", P_UINT, FIELD(percpu_pagelist_high_fraction), 8, 1UL << 20, 0 },
 	{ "pcp", P_BOOL, FIELD(pcp), 0, 0, 0 },
-	{ "populate", P_POPULATE, FIELD(populate), 0, 0, 0 },
+	{ "populate", P_AUTO_BOOL, FIELD(populate), 0, 0, 0 },
+	{ "page_reporting", P_AUTO_BOOL, FIELD(page_reporting), 0, 0, 0 },
+	{ "page_reporting.page_reporting_order", P_UINT, FIELD(page_reporting_order), 0, 10, 0 },
+	{ "page_reporting.delay_ms", P_UINT, FIELD(page_reporting_delay_ms), 0, 600000, 0 },
+	{ "vmalloc_cache", P_SIZE, FIELD(vmalloc_cache), 0, 1UL << 40, 0 },
 	{ "kswapd", P_BOOL, FIELD(kswapd), 0, 0, 0 },
 	{ "slub_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },
 	{ "slab_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },
@@ -215,11 +244,11 @@ static int parse_value(const struct param *p, struct kmm_config *c, const char *
 		else
 			return -1;
 		return 0;
-	case P_POPULATE:
+	case P_AUTO_BOOL:
 		if (!strcmp(val, "auto"))
-			c->populate = -1;
+			*(int *)field = -1;
 		else if (parse_bool(val, &b))
-			c->populate = b;
+			*(int *)field = b;
 		else
 			return -1;
 		return 0;

@@ -20,7 +20,11 @@ struct kmm_config {
 	bool lowmem_reserve_ratio_set;
 	unsigned int percpu_pagelist_high_fraction;
 	bool pcp;			/* pcp=on|off: per-CPU page lists */
-	int populate;			/* populate=0|1; -1: auto (up to 2 GiB) */
+	int populate;			/* populate=0|1; -1: auto (on first use) */
+	int page_reporting;		/* page_reporting=0|1; -1: auto (unless populate=1) */
+	unsigned int page_reporting_order;	/* page_reporting.page_reporting_order= */
+	unsigned int page_reporting_delay_ms;	/* page_reporting.delay_ms= */
+	unsigned long vmalloc_cache;	/* vmalloc_cache=: bytes kept per CPU; ~0: auto */
 	bool kswapd;			/* kswapd=on|off */
 	char slub_debug[256];		/* slub_debug=, empty when not given */
 	bool slub_debug_set;

@@ -28,7 +28,9 @@ enum lock_rank {
 	LOCK_RANK_RECLAIM,	/* reclaim wait queue */
 	LOCK_RANK_KFREE_RCU,	/* a CPU's kfree_rcu batch */
 	LOCK_RANK_VMAP_PURGE,	/* lazy-free list of vmap areas */
+	LOCK_RANK_VMAP_CACHE,	/* a CPU's cache of freed vmalloc areas */
 	LOCK_RANK_VMAP,		/* a vmap node's busy/free trees */
+	LOCK_RANK_VMAP_BLOCK,	/* a CPU's vmap blocks */
 	LOCK_RANK_KMAP,		/* the pkmap window */
 	LOCK_RANK_PERCPU,	/* the percpu chunk allocator */
 	LOCK_RANK_SLAB_CPU,	/* a cache's per-CPU local lock */

@@ -1,12 +1,14 @@
 /* Lazy freeing of vmap areas (the kernel's lazy TLB-flush batching, here
  * batching the mmap() calls that remove mappings).
  *
- * vfree marks an area VA_LAZY and puts it on its node's lazy list; nothing
- * else happens until the purge, which runs when the lazily freed total
- * passes lazy_max_pages(), under memory pressure (the "vmap-lazy"
- * shrinker, called by kswapd and direct reclaim), from vm_unmap_aliases(),
- * and when vmalloc runs short of pages, mappings or address space. The
- * purge takes every node's lazy list, sorts the areas by address, remaps
+ * vfree marks an area VA_LAZY and puts it in its CPU's vmap cache
+ * (vcache.c) or on its node's lazy list; nothing else happens until the
+ * purge, which runs when the lazily freed total passes lazy_max_pages(),
+ * under memory pressure (the "vmap-lazy" shrinker, called by kswapd and
+ * direct reclaim), from vm_unmap_aliases(), and when vmalloc runs short of
+ * pages, mappings or address space. The purge first moves every cached
+ * area and every empty vmap block (vblock.c) to the lazy lists, then
+ * takes every node's lazy list, sorts the areas by address, remaps
  * each run of adjacent areas PROT_NONE with one mmap() call, and only then
  * frees their pages (a page must never be reused while a vmalloc mapping
  * still reaches it) and gives their ranges back to the free trees.
@@ -176,7 +178,7 @@ static unsigned long purge_locked(void)
 	size_t n, i, j;
 
 	lock_assert_held(&vmap_purge_lock);
-	lazy_pages = drain_deferred_link();
+	lazy_pages = drain_deferred_link() + vcache_drain_link() + vblock_drain_link();
 	atomic_add_acq_rel(&vmap_lazy_nr, (long)lazy_pages);
 	arr = collect_lazy(&n);
 	if (!n) {
@@ -207,6 +209,8 @@ static unsigned long purge_locked(void)
 		if (!(flags & VA_UNMAPPED))
 			mappings += va->nr_runs + 1UL;
 		lazy_pages += va_size(va) >> PAGE_SHIFT;
+		if (flags & VA_BLOCK)
+			vblock_free_struct(va);
 		free(va->pages);
 		va->pages = NULL;
 	}
@@ -251,7 +255,7 @@ void vm_unmap_aliases(void)
 
 static unsigned long vmap_lazy_count(struct shrinker *s, struct shrink_control *sc)
 {
-	long nr = atomic_load_relaxed(&vmap_lazy_nr);
+	long nr = atomic_load_relaxed(&vmap_lazy_nr) + (long)atomic_load_relaxed(&vcache_nr_pages);
 
 	(void)s;
 	(void)sc;

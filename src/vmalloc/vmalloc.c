@@ -5,16 +5,31 @@
  * tried from the largest that fits the remainder down to 0, never more than
  * needed, and never raised again once one failed), then maps each
  * physically contiguous run into the vmalloc space with one
- * mmap(MAP_FIXED|MAP_SHARED) of the physical-memory memfd: a write through
- * the vmalloc address is a write to the page, visible through the direct
- * map. Every area is followed by an unmapped guard page.
+ * mmap(MAP_FIXED|MAP_SHARED|MAP_POPULATE) of the physical-memory memfd: a
+ * write through the vmalloc address is a write to the page, visible
+ * through the direct map, and the mapping is complete when vmalloc
+ * returns, whether physical memory was populated at boot or not. Every
+ * area is followed by an unmapped guard page (but VM_NO_GUARD).
  *
- * Order of the work, so that no vmalloc lock is held while the page
- * allocator may reclaim (see vmap_area.c for the locks):
+ * Two fast paths come first, for a plain request (no alignment, range,
+ * protection or zone of its own):
+ *   - up to VMAP_BLOCK_MAX_AREA pages: a piece of one of this CPU's vmap
+ *     blocks (vblock.c), already mapped; small areas then cost no host
+ *     mapping each, so vm.max_map_count does not cap how many are live;
+ *   - larger: an area of the same size that this CPU freed earlier, still
+ *     mapped with its pages, from its vmap cache (vcache.c), so a vmalloc
+ *     and vfree pair repeated costs the host no page-table work.
+ * Both zero the memory when vzalloc or init_on_alloc ask (and init_on_free
+ * did not already).
+ *
+ * Order of the work on the slow path, so that no vmalloc lock is held while
+ * the page allocator may reclaim (see vmap_area.c for the locks):
  *   pages (buddy) -> mapping budget -> address range (node lock, the area
  *   is published VA_UNINITIALIZED) -> mmap() of each run -> flags released
- * vfree marks the area VA_LAZY under its node's lock; the purge (purge.c)
- * removes the mapping, gives the pages back and returns the range.
+ * vfree marks the area VA_LAZY under its node's lock; it then goes to this
+ * CPU's vmap cache, or else to its node's lazy list, and the purge
+ * (purge.c) removes the mapping, gives the pages back and returns the
+ * range.
  *
  * Misuse (vfree of a pointer vmalloc did not return, of an address inside
  * an area, twice; vfree of a vmap area or vunmap of a vmalloc one) is
@@ -35,16 +50,16 @@
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 
-#define POPULATE_AUTO_LIMIT	(2UL << 30)
+#define PMD_SIZE	(PAGE_SIZE << 9)
+#define PROT_RW		(PROT_READ | PROT_WRITE)
 
-/* Prefault the page tables of new mappings when physical memory itself is
- * populated (phys.c), so a first touch through vmalloc space does not
- * fault either. */
-static bool vmap_populate;
+const struct vmap_where vmap_where_default = {
+	.align = PAGE_SIZE, .start = 0, .end = 0, .prot = PROT_RW, .guard = true,
+};
 
 /* ---- failures: the kernel's warn_alloc() for vmalloc, rate limited ---- */
 
-static void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
+void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
 {
 	static long last_sec, burst;
 	struct timespec ts;
@@ -62,6 +77,12 @@ static void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
 	kmm_pr_info("kmm: vmalloc error: size %lu, %s, mode:%#x, cpu %d", size, why, gfp, cpu_id());
 }
 
+noinline void *vmalloc_not_ready(const char *fn)
+{
+	kmm_warn("%s: kmm is not booted (kmm_init not done)", fn);
+	return NULL;
+}
+
 /* ---- pages ---- */
 
 static unsigned int order_floor(unsigned long n)
@@ -69,10 +90,9 @@ static unsigned int order_floor(unsigned long n)
 	return (unsigned int)(63 - __builtin_clzl(n));
 }
 
-/* Fills pages[0..nr) with blocks, largest first. Returns how many pages it
- * got. High orders are opportunistic: no reclaim, no reserves, no warning;
+/* High orders are opportunistic: no reclaim, no reserves, no warning;
  * order 0 uses the caller's gfp. */
-static unsigned long vm_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp)
+unsigned long vmap_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp)
 {
 	gfp_t high_gfp = (gfp & ~(__GFP_RECLAIM | __GFP_NOFAIL)) | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned int order = MAX_PAGE_ORDER;
@@ -98,7 +118,7 @@ static unsigned long vm_alloc_pages(struct page **pages, unsigned long nr, gfp_t
 
 /* The pages of a vmalloc area are buddy blocks laid end to end; each
  * block's head still carries its order in the state word. */
-static void free_page_blocks(struct page **pages, unsigned long nr, bool accounted)
+void vmap_free_page_blocks(struct page **pages, unsigned long nr, bool accounted)
 {
 	for (unsigned long i = 0; i < nr;) {
 		struct page *head = pages[i];
@@ -115,7 +135,7 @@ static void free_page_blocks(struct page **pages, unsigned long nr, bool account
 	}
 }
 
-static void account_page_blocks(struct page **pages, unsigned long nr)
+void vmap_account_page_blocks(struct page **pages, unsigned long nr)
 {
 	for (unsigned long i = 0; i < nr;) {
 		struct page *head = pages[i];
@@ -130,7 +150,7 @@ static void account_page_blocks(struct page **pages, unsigned long nr)
 
 void vmap_area_free_pages(struct vmap_area *va)
 {
-	free_page_blocks(va->pages, va->nr_pages, true);
+	vmap_free_page_blocks(va->pages, va->nr_pages, true);
 }
 
 /* ---- mappings ---- */
@@ -144,11 +164,10 @@ static unsigned int count_runs(struct page **pages, unsigned long nr)
 	return runs;
 }
 
-/* One mmap() per physically contiguous run. */
-static int map_runs(unsigned long addr, struct page **pages, unsigned long nr)
+/* One mmap() per physically contiguous run, its page tables filled in the
+ * same call. */
+static int map_runs(unsigned long addr, struct page **pages, unsigned long nr, int prot)
 {
-	int flags = MAP_FIXED | MAP_SHARED | (vmap_populate ? MAP_POPULATE : 0);
-
 	for (unsigned long i = 0, j; i < nr; i = j) {
 		unsigned long pfn = pfn_of(pages[i]);
 		void *p;
@@ -156,8 +175,9 @@ static int map_runs(unsigned long addr, struct page **pages, unsigned long nr)
 		for (j = i + 1; j < nr && pfn_of(pages[j]) == pfn + (j - i); j++)
 			;
 		count_event(EV_vmap_mmap);
-		p = mmap((void *)(addr + (i << PAGE_SHIFT)), (j - i) << PAGE_SHIFT,
-			 PROT_READ | PROT_WRITE, flags, kmm_mem.memfd, (off_t)(pfn << PAGE_SHIFT));
+		p = mmap((void *)(addr + (i << PAGE_SHIFT)), (j - i) << PAGE_SHIFT, prot,
+			 MAP_FIXED | MAP_SHARED | MAP_POPULATE, kmm_mem.memfd,
+			 (off_t)(pfn << PAGE_SHIFT));
 		if (p == MAP_FAILED)
 			return -errno;
 	}
@@ -173,18 +193,22 @@ void vmap_unmap_range(unsigned long start, unsigned long size)
 		kmm_warn("vmalloc: cannot unmap %#lx-%#lx: error %d", start, start + size, errno);
 }
 
-/* Maps va->pages (already set up) at a fresh address and publishes the
- * area with `kind` (VM_ALLOC or VM_MAP). On failure `va` is freed, the
- * pages are not. */
-static void *map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind)
+static bool where_is_default(const struct vmap_where *w)
+{
+	return w->align <= PAGE_SIZE && !w->start && !w->end;
+}
+
+void *vmap_map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind,
+		    const struct vmap_where *where)
 {
 	unsigned long size = va->nr_pages << PAGE_SHIFT;
-	bool purged = false;
+	unsigned long span = size + (where->guard ? PAGE_SIZE : 0);
+	bool purged = false, found;
 	int err;
 
 	va->nr_runs = count_runs(va->pages, va->nr_pages);
-	/* Short of mappings or address space: lazily freed areas hold
-	 * both, so purge once and retry. */
+	/* Short of mappings or address space: lazily freed and cached
+	 * areas hold both, so purge once and retry. */
 	while (!vmap_mappings_reserve(va->nr_runs + 1UL)) {
 		if (purged) {
 			vmalloc_error(gfp, size, "would exceed vm.max_map_count "
@@ -194,20 +218,33 @@ static void *map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind)
 		vmap_purge(true);
 		purged = true;
 	}
-	while (!vmap_area_alloc(va, size + PAGE_SIZE)) {
+	for (;;) {
+		if (where_is_default(where))
+			found = vmap_area_alloc(va, span);
+		else
+			found = vmap_area_alloc_range(va, span, MAX(where->align, PAGE_SIZE),
+						      where->start ? where->start
+								   : (unsigned long)vmalloc_start,
+						      where->end ? where->end
+								 : (unsigned long)vmalloc_end);
+		if (found)
+			break;
 		if (purged) {
-			vmalloc_error(gfp, size, "vmalloc space exhausted (use vmalloc=<size>)");
+			vmalloc_error(gfp, size, where_is_default(where)
+				      ? "vmalloc space exhausted (use vmalloc=<size>)"
+				      : "no room in the requested range");
 			goto fail_budget;
 		}
 		vmap_purge(true);
 		purged = true;
 	}
-	err = map_runs(va->va_start, va->pages, va->nr_pages);
+	err = map_runs(va->va_start, va->pages, va->nr_pages, where->prot);
 	if (err) {
 		struct vmap_node *vn = addr_to_node(va->va_start);
 
 		vmap_unmap_range(va->va_start, va_size(va));
-		vmalloc_error(gfp, size, err == -ENOMEM ? "mmap failed: out of mappings" : "mmap failed");
+		vmalloc_error(gfp, size, err == -ENOMEM ? "mmap failed: out of host mappings "
+				      "(vm.max_map_count) or memory" : "mmap failed");
 		vmap_mappings_release(va->nr_runs + 1UL);
 		kmm_spin_lock(&vn->lock);
 		vmap_area_release_locked(vn, va);
@@ -228,63 +265,169 @@ fail:
 
 /* ---- vmalloc ---- */
 
-static noinline void *vmalloc_not_ready(const char *fn)
+struct vm_request {
+	unsigned long size, align, start, end;
+	gfp_t gfp;
+	int prot;
+	unsigned long vm_flags;
+	const void *caller;
+	const char *fn;
+};
+
+static bool want_init_on_alloc(gfp_t gfp)
 {
-	kmm_warn("%s: kmm is not booted (kmm_init not done)", fn);
-	return NULL;
+	/* With init_on_free memory comes back zeroed already. */
+	return ((gfp & __GFP_ZERO) || kmm_config.init_on_alloc) && !kmm_config.init_on_free;
 }
 
-static void *vmalloc_caller(unsigned long size, gfp_t gfp, const void *caller, const char *fn)
+/* An area from this CPU's vmap cache becomes live again. */
+static void *vcache_reuse(struct vmap_area *va, gfp_t gfp, const void *caller)
 {
+	struct vmap_node *vn = addr_to_node(va->va_start);
+	void *addr = (void *)va->va_start;
+
+	kmm_spin_lock(&vn->lock);
+	va->caller = caller;
+	atomic_store_relaxed(&va->flags, atomic_load_relaxed(&va->flags) & ~VA_LAZY);
+	kmm_spin_unlock(&vn->lock);
+	kasan_unpoison(addr, va->nr_pages << PAGE_SHIFT);
+	if (want_init_on_alloc(gfp))
+		memset(addr, 0, va->nr_pages << PAGE_SHIFT);
+	return addr;
+}
+
+/* The slow path: pages from the buddy, a fresh mapping. */
+static void *vmalloc_area(const struct vm_request *r, unsigned long nr, bool cacheable)
+{
+	struct vmap_where where = {
+		.align = r->align, .start = r->start, .end = r->end, .prot = r->prot,
+		.guard = !(r->vm_flags & VM_NO_GUARD),
+	};
+	gfp_t gfp = r->gfp;
 	struct vmap_area *va;
 	struct page **pages;
-	unsigned long nr, got;
+	unsigned long got;
 	void *addr;
 
-	/* vmalloc sleeps (page tables, the purge lock): never in atomic
-	 * context, whatever the gfp. */
-	if (unlikely(!might_alloc(gfp | __GFP_DIRECT_RECLAIM, fn)))
-		return NULL;
-	if (unlikely(!atomic_load_relaxed(&vmalloc_start)))
-		return vmalloc_not_ready(fn);
-	vmap_drain_deferred();
-	if (unlikely(!size || size > (totalram_pages() << PAGE_SHIFT))) {
-		vmalloc_error(gfp, size, "invalid size");
-		return NULL;
-	}
-	nr = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	va = calloc(1, sizeof(*va));
 	pages = malloc(nr * sizeof(*pages));
 	if (!va || !pages) {
-		vmalloc_error(gfp, size, "no memory for the page array");
+		vmalloc_error(gfp, r->size, "no memory for the page array");
 		goto fail;
 	}
 	if (!(gfp & (__GFP_DMA | __GFP_DMA32)))
 		gfp |= __GFP_HIGHMEM;
-	got = vm_alloc_pages(pages, nr, gfp);
-	if (got < nr && atomic_load_relaxed(&vmap_lazy_nr) > 0 && vmap_purge(true))
-		got += vm_alloc_pages(pages + got, nr - got, gfp);
+	got = vmap_alloc_pages(pages, nr, gfp);
+	if (got < nr && (atomic_load_relaxed(&vmap_lazy_nr) > 0 ||
+			 atomic_load_relaxed(&vcache_nr_pages) > 0) && vmap_purge(true))
+		got += vmap_alloc_pages(pages + got, nr - got, gfp);
 	if (got < nr) {
-		vmalloc_error(gfp, size, "failed to allocate pages");
-		free_page_blocks(pages, got, false);
+		vmalloc_error(gfp, r->size, "failed to allocate pages");
+		vmap_free_page_blocks(pages, got, false);
 		goto fail;
 	}
 	va->pages = pages;
 	va->nr_pages = nr;
-	va->caller = caller;
-	account_page_blocks(pages, nr);
-	addr = map_area(va, gfp, VM_ALLOC);
+	va->caller = r->caller;
+	vmap_account_page_blocks(pages, nr);
+	addr = vmap_map_area(va, gfp, VM_ALLOC | (cacheable ? 0 : VA_NOCACHE), &where);
 	if (!addr) {
-		free_page_blocks(pages, nr, true);
+		vmap_free_page_blocks(pages, nr, true);
 		free(pages);
 		return NULL;
 	}
-	count_event(EV_vmalloc);
+	if (r->vm_flags & VM_ALLOW_HUGE_VMAP)
+		madvise(addr, nr << PAGE_SHIFT, MADV_HUGEPAGE);
 	return addr;
 fail:
 	free(pages);
 	free(va);
 	return NULL;
+}
+
+static bool request_valid(struct vm_request *r)
+{
+	unsigned long vs = (unsigned long)vmalloc_start, ve = (unsigned long)vmalloc_end;
+
+	if (r->align & (r->align - 1) || !r->align) {
+		kmm_bug("%s: alignment %#lx is not a power of two", r->fn, r->align);
+		return false;
+	}
+	if (r->start < vs || r->end > ve || r->start >= r->end) {
+		kmm_bug("%s: range %#lx-%#lx is not inside the vmalloc space %#lx-%#lx",
+			r->fn, r->start, r->end, vs, ve);
+		return false;
+	}
+	if ((r->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) || !(r->prot & PROT_READ)) {
+		kmm_bug("%s: protection %#x is not one of PAGE_KERNEL, PAGE_KERNEL_RO, "
+			"PAGE_KERNEL_EXEC", r->fn, r->prot);
+		return false;
+	}
+	return true;
+}
+
+static void *vmalloc_request(struct vm_request *r)
+{
+	unsigned long nr;
+	bool plain;
+	void *addr;
+
+	/* vmalloc sleeps (page tables, the purge lock): never in atomic
+	 * context, whatever the gfp. */
+	if (unlikely(!might_alloc(r->gfp | __GFP_DIRECT_RECLAIM, r->fn)))
+		return NULL;
+	if (unlikely(!atomic_load_relaxed(&vmalloc_start)))
+		return vmalloc_not_ready(r->fn);
+	if (!r->end) {
+		r->start = (unsigned long)vmalloc_start;
+		r->end = (unsigned long)vmalloc_end;
+	}
+	if (unlikely(!request_valid(r)))
+		return NULL;
+	vmap_drain_deferred();
+	if (unlikely(!r->size || r->size > (totalram_pages() << PAGE_SHIFT))) {
+		vmalloc_error(r->gfp, r->size, "invalid size");
+		return NULL;
+	}
+	/* vmalloc_huge: PMD-aligned and PMD-sized, so the host may map it
+	 * with huge pages. */
+	if ((r->vm_flags & VM_ALLOW_HUGE_VMAP) && r->size >= PMD_SIZE) {
+		r->align = MAX(r->align, PMD_SIZE);
+		r->size = ALIGN_UP(r->size, PMD_SIZE);
+	}
+	nr = PAGE_ALIGN(r->size) >> PAGE_SHIFT;
+	plain = r->align <= PAGE_SIZE && r->start == (unsigned long)vmalloc_start &&
+		r->end == (unsigned long)vmalloc_end && r->prot == PROT_RW &&
+		!(r->vm_flags & (VM_NO_GUARD | VM_ALLOW_HUGE_VMAP)) &&
+		!(r->gfp & (__GFP_DMA | __GFP_DMA32));
+	addr = NULL;
+	if (plain) {
+		if (nr <= VMAP_BLOCK_MAX_AREA) {
+			addr = vblock_alloc(nr, r->gfp, r->caller);
+			if (addr && want_init_on_alloc(r->gfp))
+				memset(addr, 0, nr << PAGE_SHIFT);
+		} else {
+			struct vmap_area *va = vcache_take(nr);
+
+			if (va)
+				addr = vcache_reuse(va, r->gfp, r->caller);
+		}
+	}
+	if (!addr)
+		addr = vmalloc_area(r, nr, r->prot == PROT_RW && !(r->vm_flags & VM_NO_GUARD));
+	if (addr)
+		count_event(EV_vmalloc);
+	return addr;
+}
+
+static void *vmalloc_caller(unsigned long size, gfp_t gfp, const void *caller, const char *fn)
+{
+	struct vm_request r = {
+		.size = size, .align = PAGE_SIZE, .gfp = gfp, .prot = PROT_RW,
+		.caller = caller, .fn = fn,
+	};
+
+	return vmalloc_request(&r);
 }
 
 void *vmalloc_with_caller(unsigned long size, gfp_t gfp, const void *caller)
@@ -315,24 +458,141 @@ void *__vmalloc(unsigned long size, gfp_t gfp)
 	return vmalloc_caller(size, gfp, __builtin_return_address(0), "__vmalloc");
 }
 
-/* ---- finding the area a pointer names (vfree, vunmap) ---- */
-
-enum take_result { TAKE_OK, TAKE_NONE, TAKE_INSIDE, TAKE_DOUBLE, TAKE_KIND };
-
-/* Looks up the area starting at addr whose kind is `kind` and marks it
- * VA_LAZY, in one critical section. Anything else is reported and nothing
- * changes. With `link` the area also goes on its node's lazy list, after
- * which a concurrent purge may free it at any time: the caller must then
- * not touch it, and gets its size in pages in *lazy_pages instead. */
-static struct vmap_area *take_area(const void *addr, unsigned int kind, bool link,
-				   unsigned long *lazy_pages, const char *fn)
+/* One memory node here: 0, or NUMA_NO_NODE for any. */
+static bool node_valid(int node, const char *fn)
 {
-	unsigned long a = (unsigned long)addr, start = 0, end = 0;
-	enum take_result res = TAKE_OK;
+	if (node == 0 || node == NUMA_NO_NODE)
+		return true;
+	kmm_bug("%s: node %d does not exist (kmm has node 0 only)", fn, node);
+	return false;
+}
+
+void *__vmalloc_node_range(unsigned long size, unsigned long align, unsigned long start,
+			   unsigned long end, gfp_t gfp, pgprot_t prot, unsigned long vm_flags,
+			   int node, const void *caller)
+{
+	struct vm_request r = {
+		.size = size, .align = MAX(align, 1UL), .start = start, .end = end, .gfp = gfp,
+		.prot = (int)prot.pgprot, .vm_flags = vm_flags, .caller = caller,
+		.fn = "__vmalloc_node_range",
+	};
+
+	if (!align) {
+		kmm_bug("__vmalloc_node_range: alignment 0 is not a power of two");
+		return NULL;
+	}
+	if (r.align < PAGE_SIZE)
+		r.align = PAGE_SIZE;
+	if (!end) {
+		kmm_bug("__vmalloc_node_range: empty range %#lx-%#lx", start, end);
+		return NULL;
+	}
+	if (!node_valid(node, r.fn))
+		return NULL;
+	return vmalloc_request(&r);
+}
+
+void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int node,
+		     const void *caller)
+{
+	struct vm_request r = {
+		.size = size, .align = align, .gfp = gfp, .prot = PROT_RW,
+		.caller = caller, .fn = "__vmalloc_node",
+	};
+
+	if (align && !(align & (align - 1)) && align < PAGE_SIZE)
+		r.align = PAGE_SIZE;
+	if (!node_valid(node, r.fn))
+		return NULL;
+	return vmalloc_request(&r);
+}
+
+void *vmalloc_huge(unsigned long size, gfp_t gfp)
+{
+	struct vm_request r = {
+		.size = size, .align = PAGE_SIZE, .gfp = gfp, .prot = PROT_RW,
+		.vm_flags = VM_ALLOW_HUGE_VMAP, .caller = __builtin_return_address(0),
+		.fn = "vmalloc_huge",
+	};
+
+	return vmalloc_request(&r);
+}
+
+unsigned long kmm_vmalloc_start(void)
+{
+	return (unsigned long)atomic_load_relaxed(&vmalloc_start);
+}
+
+unsigned long kmm_vmalloc_end(void)
+{
+	return (unsigned long)atomic_load_relaxed(&vmalloc_end);
+}
+
+/* ---- finding the area a pointer names (vfree, vunmap, vm_unmap_ram) ---- */
+
+enum take_result { TAKE_OK, TAKE_BLOCK, TAKE_NONE, TAKE_INSIDE, TAKE_DOUBLE, TAKE_KIND,
+		   TAKE_COUNT };
+
+static const char *kind_name(unsigned int flags)
+{
+	if (flags & VM_ALLOC)
+		return "vmalloc, free it with vfree";
+	if (flags & VA_MAP_RAM)
+		return "vm_map_ram, unmap it with vm_unmap_ram";
+	return "vmap, unmap it with vunmap";
+}
+
+/* Under the node lock: what freeing addr means for area va. */
+static enum take_result take_locked(struct vmap_node *vn, struct vmap_area *va, unsigned long a,
+				    struct vmap_take *t)
+{
+	unsigned int flags = atomic_load_acquire(&va->flags);
+
+	if (flags & VA_UNINITIALIZED)
+		return TAKE_NONE;
+	if ((flags & (VA_BLOCK | VA_LAZY)) == VA_BLOCK) {
+		enum vblock_miss why;
+		bool released = false;
+
+		if (!(t->kind & VM_ALLOC))
+			return TAKE_KIND;
+		if (a >= va->va_start + (va->nr_pages << PAGE_SHIFT))
+			return TAKE_NONE;	/* the block's guard page */
+		if (!vblock_free_locked(va, a, !t->in_irq, &why, &released))
+			return why == VB_DOUBLE ? TAKE_DOUBLE : why == VB_INSIDE ? TAKE_INSIDE
+										: TAKE_NONE;
+		if (released) {
+			list_add_tail(&va->lazy, &vn->lazy);
+			t->block_lazy_pages = va_size(va) >> PAGE_SHIFT;
+		}
+		return TAKE_BLOCK;
+	}
+	if (a != va->va_start)
+		return TAKE_INSIDE;
+	if (flags & VA_LAZY)
+		return TAKE_DOUBLE;
+	if (!(flags & t->kind))
+		return TAKE_KIND;
+	if (t->count && t->count != va->nr_pages)
+		return TAKE_COUNT;
+	atomic_store_relaxed(&va->flags, flags | VA_LAZY);
+	/* Poisoned before any purge can see it, so the purge's unpoisoning
+	 * always comes after. */
+	if (flags & VM_ALLOC)
+		kasan_poison((void *)va->va_start, va->nr_pages << PAGE_SHIFT);
+	return TAKE_OK;
+}
+
+struct vmap_area *vmap_take_area(const void *addr, struct vmap_take *t)
+{
+	unsigned long a = (unsigned long)addr, start = 0, end = 0, nr = 0;
+	enum take_result res;
 	struct vmap_node *vn;
 	struct vmap_area *va;
 	unsigned int flags = 0;
+	const char *fn = t->fn;
 
+	t->block_lazy_pages = 0;
 	if (unlikely(!addr_in_vmalloc_space(addr))) {
 		kmm_bug("Trying to %s() nonexistent vm area (%p): not a vmalloc address%s", fn, addr,
 			virt_in_direct_map(addr) ? " (a direct-map address: kmalloc or page memory?)"
@@ -342,36 +602,22 @@ static struct vmap_area *take_area(const void *addr, unsigned int kind, bool lin
 	vn = addr_to_node(a);
 	kmm_spin_lock(&vn->lock);
 	va = vmap_find_busy_locked(vn, a);
-	if (va)
-		flags = atomic_load_acquire(&va->flags);
-	if (!va || (flags & VA_UNINITIALIZED)) {
+	if (!va) {
 		res = TAKE_NONE;
 	} else {
+		res = take_locked(vn, va, a, t);
+		flags = atomic_load_relaxed(&va->flags);
 		start = va->va_start;
 		end = va->va_end;
-		if (a != start)
-			res = TAKE_INSIDE;
-		else if (flags & VA_LAZY)
-			res = TAKE_DOUBLE;
-		else if (!(flags & kind))
-			res = TAKE_KIND;
-		else {
-			atomic_store_relaxed(&va->flags, flags | VA_LAZY);
-			/* Poisoned before any purge can see it, so the
-			 * purge's unpoisoning always comes after. */
-			if (kind == VM_ALLOC)
-				kasan_poison((void *)va->va_start, va->nr_pages << PAGE_SHIFT);
-			if (link) {
-				*lazy_pages = va_size(va) >> PAGE_SHIFT;
-				list_add_tail(&va->lazy, &vn->lazy);
-			}
-		}
+		nr = va->nr_pages;
 	}
 	kmm_spin_unlock(&vn->lock);
 
 	switch (res) {
 	case TAKE_OK:
 		return va;
+	case TAKE_BLOCK:
+		break;
 	case TAKE_NONE:
 		kmm_bug("Trying to %s() nonexistent vm area (%p)", fn, addr);
 		break;
@@ -383,8 +629,10 @@ static struct vmap_area *take_area(const void *addr, unsigned int kind, bool lin
 		kmm_bug("Trying to %s() nonexistent vm area (%p): double %s", fn, addr, fn);
 		break;
 	case TAKE_KIND:
-		kmm_bug("Trying to %s() %p, which was mapped with %s()", fn, addr,
-			(flags & VM_ALLOC) ? "vmalloc, free it with vfree" : "vmap, unmap it with vunmap");
+		kmm_bug("Trying to %s() %p, which was mapped with %s()", fn, addr, kind_name(flags));
+		break;
+	case TAKE_COUNT:
+		kmm_bug("Trying to %s(%p, %lu): the area has %lu pages", fn, addr, t->count, nr);
 		break;
 	}
 	return NULL;
@@ -393,10 +641,12 @@ static struct vmap_area *take_area(const void *addr, unsigned int kind, bool lin
 /* vfree_atomic(): in interrupt context the area is marked freed under its
  * node's spinlock (so misuse is still reported at once) and pushed on a
  * lock-free list that the next process-context vmalloc/vfree or the purge
- * drains. */
+ * drains. A piece of a vmap block is given back at once; the block itself
+ * waits for process context to go. */
 static void vfree_deferred(const void *addr)
 {
-	struct vmap_area *va = take_area(addr, VM_ALLOC, false, NULL, "vfree");
+	struct vmap_take t = { .kind = VM_ALLOC, .in_irq = true, .fn = "vfree" };
+	struct vmap_area *va = vmap_take_area(addr, &t);
 
 	if (va)
 		vmap_defer_free(va);
@@ -404,7 +654,8 @@ static void vfree_deferred(const void *addr)
 
 void vfree(const void *addr)
 {
-	unsigned long lazy_pages;
+	struct vmap_take t = { .kind = VM_ALLOC, .fn = "vfree" };
+	struct vmap_area *va;
 
 	if (!addr)
 		return;
@@ -417,79 +668,17 @@ void vfree(const void *addr)
 		return;
 	}
 	vmap_drain_deferred();
-	if (take_area(addr, VM_ALLOC, true, &lazy_pages, "vfree"))
-		vmap_lazy_account(lazy_pages);
+	va = vmap_take_area(addr, &t);
+	if (t.block_lazy_pages)
+		vmap_lazy_account(t.block_lazy_pages);
+	if (va && !vcache_put(va))
+		vmap_lazy_add(va);
 }
 
 void vfree_atomic(const void *addr)
 {
 	if (addr)
 		vfree_deferred(addr);
-}
-
-/* ---- vmap ---- */
-
-void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot)
-{
-	struct vmap_area *va;
-	struct page **copy;
-	void *addr;
-
-	(void)flags;
-	(void)prot;
-	if (unlikely(!might_alloc(GFP_KERNEL, "vmap")))
-		return NULL;
-	if (unlikely(!atomic_load_relaxed(&vmalloc_start)))
-		return vmalloc_not_ready("vmap");
-	if (!count || count > totalram_pages())
-		return NULL;
-	if (!pages) {
-		kmm_bug("vmap: NULL page array (count %u)", count);
-		return NULL;
-	}
-	for (unsigned int i = 0; i < count; i++) {
-		if (!page_valid(pages[i])) {
-			kmm_bug("vmap: pages[%u] = %p is not a kmm struct page", i, (void *)pages[i]);
-			return NULL;
-		}
-	}
-	vmap_drain_deferred();
-	va = calloc(1, sizeof(*va));
-	copy = malloc(count * sizeof(*copy));
-	if (!va || !copy) {
-		free(va);
-		free(copy);
-		return NULL;
-	}
-	memcpy(copy, pages, count * sizeof(*copy));
-	va->pages = copy;
-	va->nr_pages = count;
-	va->caller = __builtin_return_address(0);
-	addr = map_area(va, GFP_KERNEL, VM_MAP);
-	if (!addr)
-		free(copy);
-	return addr;
-}
-
-/* The caller owns the pages and may free them as soon as vunmap returns,
- * so the mapping goes now; only the address range waits for the purge. */
-void vunmap(const void *addr)
-{
-	struct vmap_area *va;
-
-	if (!addr)
-		return;
-	if (unlikely(in_interrupt())) {
-		kmm_bug("vunmap(%p) called from interrupt context", addr);
-		return;
-	}
-	va = take_area(addr, VM_MAP, false, NULL, "vunmap");
-	if (!va)
-		return;
-	vmap_unmap_range(va->va_start, va_size(va));
-	vmap_mappings_release(va->nr_runs + 1UL);
-	atomic_store_relaxed(&va->flags, atomic_load_relaxed(&va->flags) | VA_UNMAPPED);
-	vmap_lazy_add(va);
 }
 
 /* ---- lookups ---- */
@@ -507,8 +696,12 @@ struct page *vmalloc_to_page(const void *addr)
 	kmm_spin_lock(&vn->lock);
 	va = vmap_find_busy_locked(vn, a);
 	if (va && !(atomic_load_acquire(&va->flags) & (VA_UNINITIALIZED | VA_LAZY)) &&
-	    a < va->va_start + (va->nr_pages << PAGE_SHIFT))
-		page = va->pages[(a - va->va_start) >> PAGE_SHIFT];
+	    a < va->va_start + (va->nr_pages << PAGE_SHIFT)) {
+		if (atomic_load_relaxed(&va->flags) & VA_BLOCK)
+			page = vblock_to_page_locked(va, a);
+		else
+			page = va->pages[(a - va->va_start) >> PAGE_SHIFT];
+	}
 	kmm_spin_unlock(&vn->lock);
 	return page;
 }
@@ -527,8 +720,6 @@ int vmalloc_init(void)
 	unsigned long size = kmm_config.vmalloc_size & PAGE_MASK;
 	int err;
 
-	vmap_populate = kmm_config.populate >= 0 ? kmm_config.populate
-						 : kmm_config.mem <= POPULATE_AUTO_LIMIT;
 	err = vmalloc_space_init(size);
 	if (err)
 		return err;
@@ -540,6 +731,10 @@ int vmalloc_init(void)
 	if (!err)
 		err = vmap_purge_init();
 	if (!err)
+		err = vcache_init();
+	if (!err)
+		err = vblock_init();
+	if (!err)
 		err = kmap_init();
 	if (err)
 		vmalloc_exit();
@@ -550,39 +745,65 @@ struct leak_state {
 	unsigned long areas, pages;
 };
 
+static void report_one_leak(unsigned long start, unsigned long nr_pages, const void *caller,
+			    void *arg)
+{
+	struct leak_state *st = arg;
+	char sym[160];
+
+	if (st->areas++ < 16) {
+		vmap_caller_name(caller, sym, sizeof(sym));
+		kmm_pr_info("kmm:   leaked vmalloc area %#lx-%#lx, %lu pages, from %s", start,
+			    start + (nr_pages << PAGE_SHIFT), nr_pages, sym);
+	}
+}
+
 static bool report_leak(struct vtree_node *n, void *arg)
 {
 	struct vmap_area *va = container_of(n, struct vmap_area, node);
 	struct leak_state *st = arg;
 	char sym[160];
 
-	if (st->areas++ < 16) {
-		vmap_caller_name(va->caller, sym, sizeof(sym));
-		kmm_pr_info("kmm:   leaked %s area %#lx-%#lx, %lu pages, from %s",
-			    (va->flags & VM_ALLOC) ? "vmalloc" : "vmap", va->va_start, va->va_end,
-			    va->nr_pages, sym);
-	}
-	if (va->flags & VM_ALLOC)
+	if (va->flags & VA_BLOCK) {
+		vblock_for_each_area_locked(va, report_one_leak, st);
 		st->pages += va->nr_pages;
+		vblock_free_struct(va);
+	} else {
+		if (st->areas++ < 16) {
+			vmap_caller_name(va->caller, sym, sizeof(sym));
+			kmm_pr_info("kmm:   leaked %s area %#lx-%#lx, %lu pages, from %s",
+				    (va->flags & VM_ALLOC) ? "vmalloc" :
+				    (va->flags & VA_MAP_RAM) ? "vm_map_ram" : "vmap",
+				    va->va_start, va->va_end, va->nr_pages, sym);
+		}
+		if (va->flags & VM_ALLOC)
+			st->pages += va->nr_pages;
+	}
 	free(va->pages);
 	va->pages = NULL;
 	return true;
 }
 
-/* Purges everything lazily freed (so those pages are back before kmm_exit
- * counts leaks), reports areas never freed, drops the reservation. */
+/* Purges everything lazily freed or cached (so those pages are back
+ * before kmm_exit counts leaks), reports areas never freed, drops the
+ * reservation. */
 void vmalloc_exit(void)
 {
 	struct leak_state st = { 0, 0 };
 
 	if (nr_vmap_nodes)
 		vmap_purge(true);
-	for (unsigned int i = 0; i < nr_vmap_nodes; i++)
+	for (unsigned int i = 0; i < nr_vmap_nodes; i++) {
+		kmm_spin_lock(&vmap_nodes[i].lock);
 		vtree_walk(&vmap_nodes[i].busy, report_leak, &st);
+		kmm_spin_unlock(&vmap_nodes[i].lock);
+	}
 	if (st.areas)
 		kmm_pr_info("kmm: %lu vmalloc/vmap areas still allocated at exit "
 			    "(%lu vmalloc pages)", st.areas, st.pages);
 	kmap_exit();
+	vblock_exit();
+	vcache_exit();
 	vmap_purge_exit();
 	vmap_nodes_exit();
 	vmalloc_space_exit();

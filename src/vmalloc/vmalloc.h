@@ -15,7 +15,14 @@
  *                  busy tree (flag VA_LAZY), on its node's lazy list; its
  *                  range and (for vmalloc) its pages come back at purge
  *   mapping budget vm.max_map_count minus headroom: the process-wide
- *                  number of mappings vmalloc may create */
+ *                  number of mappings vmalloc may create
+ *   cached area    vfree'd, still mapped with its pages, kept in a CPU's
+ *                  vmap cache (vcache.c) for a vmalloc of the same size;
+ *                  VA_LAZY like a lazy area, but on no lazy list
+ *   vmap block     one physically contiguous run of VMAP_BLOCK_PAGES
+ *                  pages, mapped once (a busy area with VA_BLOCK), that
+ *                  small vmalloc areas of one CPU are carved from without
+ *                  a mapping or a guard page of their own (vblock.c) */
 #ifndef KMM_VMALLOC_VMALLOC_H
 #define KMM_VMALLOC_VMALLOC_H
 
@@ -30,9 +37,19 @@
 /* vmap_area.flags beyond the public VM_* bits (read and written with
  * atomics: set up before the area is published, changed under the lock
  * of its node). */
-#define VA_UNINITIALIZED	0x100u	/* in the busy tree, not mapped yet */
-#define VA_LAZY			0x200u	/* freed, waiting for the purge */
-#define VA_UNMAPPED		0x400u	/* mapping already removed (vunmap) */
+#define VA_UNINITIALIZED	(1u << 24)	/* in the busy tree, not mapped yet */
+#define VA_LAZY			(1u << 25)	/* freed: lazy or cached */
+#define VA_UNMAPPED		(1u << 26)	/* mapping already removed (vunmap) */
+#define VA_BLOCK		(1u << 27)	/* a vmap block (va->block) */
+#define VA_MAP_RAM		(1u << 28)	/* vm_map_ram */
+#define VA_NOCACHE		(1u << 29)	/* not for the vmap cache */
+
+/* Small areas go into vmap blocks: up to this many pages each. */
+#define VMAP_BLOCK_ORDER	6
+#define VMAP_BLOCK_PAGES	(1u << VMAP_BLOCK_ORDER)
+#define VMAP_BLOCK_MAX_AREA	2
+
+struct vmap_block;
 
 struct vmap_area {
 	unsigned long va_start, va_end;
@@ -45,8 +62,9 @@ struct vmap_area {
 	unsigned long nr_pages;
 	struct page **pages;
 	const void *caller;
-	struct list_head lazy;		/* the node's lazy list */
+	struct list_head lazy;		/* the node's lazy list, or a vmap cache */
 	struct vmap_area *deferred_next; /* vfree from interrupt context */
+	struct vmap_block *block;	/* VA_BLOCK: the block's state */
 };
 
 struct vmap_node {
@@ -77,6 +95,10 @@ void vmap_nodes_exit(void);
 /* Finds [addr, addr+size) for `va`, in this CPU's node first, inserts it
  * into the busy tree with VA_UNINITIALIZED; false when no node has room. */
 bool vmap_area_alloc(struct vmap_area *va, unsigned long size);
+/* The same with addr aligned to `align` (a power of two, at least a page)
+ * and inside [start, end), lowest address first. */
+bool vmap_area_alloc_range(struct vmap_area *va, unsigned long size, unsigned long align,
+			   unsigned long start, unsigned long end);
 /* The busy area containing addr, or NULL. */
 struct vmap_area *vmap_find_busy_locked(struct vmap_node *vn, unsigned long addr);
 /* Gives a purged area's range back to its node's free tree; `va` itself is
@@ -96,6 +118,75 @@ void vmap_mappings_init(void);
 void *vmalloc_with_caller(unsigned long size, gfp_t gfp, const void *caller);
 void vmap_unmap_range(unsigned long start, unsigned long size);
 void vmap_area_free_pages(struct vmap_area *va);
+void vmalloc_error(gfp_t gfp, unsigned long size, const char *why);
+noinline void *vmalloc_not_ready(const char *fn);
+/* Where an area may go: vmap_area_alloc_range()'s constraints. */
+struct vmap_where {
+	unsigned long align, start, end;
+	int prot;		/* PROT_* of the mapping */
+	bool guard;		/* an unmapped page after the area */
+};
+/* Maps va->pages (set up) at a fresh address and publishes the area with
+ * `kind` (VM_ALLOC, VM_MAP or VA_* bits). On failure `va` is freed, the
+ * pages are not. */
+void *vmap_map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind,
+		    const struct vmap_where *where);
+/* Fills pages[0..nr) with buddy blocks, largest first; the pages got. */
+unsigned long vmap_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp);
+void vmap_free_page_blocks(struct page **pages, unsigned long nr, bool accounted);
+void vmap_account_page_blocks(struct page **pages, unsigned long nr);
+/* vfree, vunmap and vm_unmap_ram: what is freed, and how. */
+struct vmap_take {
+	unsigned int kind;	/* VM_ALLOC, VM_MAP or VA_MAP_RAM */
+	bool in_irq;		/* interrupt context: a vmap block stays */
+	unsigned long count;	/* vm_unmap_ram's page count; 0: none */
+	const char *fn;
+	unsigned long block_lazy_pages;	/* out: a vmap block went lazy */
+};
+/* Looks up the area starting at addr whose kind is t->kind and marks it
+ * VA_LAZY, on no list; misuse is reported and changes nothing (NULL). A
+ * piece of a vmap block is freed at once (NULL too); when that leaves the
+ * block empty and unneeded, the block goes on its node's lazy list and
+ * t->block_lazy_pages says how many pages the caller must account. */
+struct vmap_area *vmap_take_area(const void *addr, struct vmap_take *t);
+/* The default mapping of vmalloc, vmap and the vmap blocks. */
+extern const struct vmap_where vmap_where_default;
+
+/* vcache.c: per-CPU caches of freed, still mapped vmalloc areas. */
+extern unsigned long vcache_nr_pages;	/* pages cached, all CPUs */
+int vcache_init(void);
+void vcache_exit(void);
+/* An area of exactly nr_pages from this CPU's cache (VA_LAZY still set),
+ * or NULL. */
+struct vmap_area *vcache_take(unsigned long nr_pages);
+/* Keeps a vfree'd area (VA_LAZY, on no list); false when it does not fit. */
+bool vcache_put(struct vmap_area *va);
+/* Moves every cached area to its node's lazy list; returns their pages
+ * (guard included), for the purge to count. */
+unsigned long vcache_drain_link(void);
+
+/* vblock.c: small areas packed into vmap blocks. */
+int vblock_init(void);
+void vblock_exit(void);
+/* A small area (nr_pages <= VMAP_BLOCK_MAX_AREA) from this CPU's blocks,
+ * or NULL when no block can be had (the caller maps the area itself). */
+void *vblock_alloc(unsigned long nr_pages, gfp_t gfp, const void *caller);
+/* vfree of addr inside block area `va` (its node's lock held): false,
+ * nothing changed, when addr is not the start of a live area; *why then
+ * says what it is. */
+enum vblock_miss { VB_NONE, VB_INSIDE, VB_DOUBLE };
+bool vblock_free_locked(struct vmap_area *va, unsigned long addr, bool may_release,
+			enum vblock_miss *why, bool *released);
+/* vmalloc_to_page inside a block (node lock held); NULL when not live. */
+struct page *vblock_to_page_locked(struct vmap_area *va, unsigned long addr);
+/* Every empty block goes lazy; returns the pages linked (guard included). */
+unsigned long vblock_drain_link(void);
+/* The live areas of a block, for vmallocinfo and the leak report (node
+ * lock held): calls fn(start, nr_pages, caller, arg) for each. */
+void vblock_for_each_area_locked(struct vmap_area *va,
+				 void (*fn)(unsigned long start, unsigned long nr_pages,
+					    const void *caller, void *arg), void *arg);
+void vblock_free_struct(struct vmap_area *va);
 
 /* purge.c: lazy freeing. */
 extern long vmap_lazy_nr;		/* pages (guard included) not yet purged */

@@ -2,9 +2,12 @@
  *
  *   0x<start>-0x<end> <size> <caller> pages=<n> vmalloc N0=<n>
  *   0x<start>-0x<end> <size> <caller> vmap
+ *   0x<start>-0x<end> <size> vm_map_ram
  *   0x<start>-0x<end> <size> unpurged vm_area
  *
- * end and size include the guard page, as the kernel's vm_struct size. The
+ * end and size include the guard page, as the kernel's vm_struct size; an
+ * area in a vmap block has none. Each live area of a block has a line of
+ * its own, the block itself none (unless it is waiting for the purge). The
  * caller is printed as %pS would: symbol+0xoffset/0xsize, from the dynamic
  * symbol table (dladdr1), else the raw address. Each node is copied under
  * its lock and printed after, so no lock is held while writing. */
@@ -44,6 +47,21 @@ void vmap_caller_name(const void *caller, char *buf, size_t len)
 	snprintf(buf, len, "0x%lx", (unsigned long)caller);
 }
 
+static void snap_block_area(unsigned long start, unsigned long nr_pages, const void *caller,
+			    void *arg)
+{
+	struct info_snap *s = arg;
+
+	if (s->n == s->cap) {
+		s->oom = true;
+		return;
+	}
+	s->lines[s->n++] = (struct info_line){
+		.start = start, .end = start + (nr_pages << PAGE_SHIFT), .nr_pages = nr_pages,
+		.flags = VM_ALLOC, .caller = caller,
+	};
+}
+
 static bool snap_one(struct vtree_node *n, void *arg)
 {
 	struct vmap_area *va = container_of(n, struct vmap_area, node);
@@ -52,6 +70,10 @@ static bool snap_one(struct vtree_node *n, void *arg)
 
 	if (flags & VA_UNINITIALIZED)
 		return true;
+	if ((flags & (VA_BLOCK | VA_LAZY)) == VA_BLOCK) {
+		vblock_for_each_area_locked(va, snap_block_area, s);
+		return !s->oom;
+	}
 	if (s->n == s->cap) {
 		s->oom = true;
 		return false;
@@ -69,6 +91,11 @@ static void show_line(FILE *m, const struct info_line *l)
 
 	if (l->flags & VA_LAZY) {
 		fprintf(m, "0x%016lx-0x%016lx %7lu unpurged vm_area\n", l->start, l->end,
+			l->end - l->start);
+		return;
+	}
+	if (l->flags & VA_MAP_RAM) {
+		fprintf(m, "0x%016lx-0x%016lx %7lu vm_map_ram\n", l->start, l->end,
 			l->end - l->start);
 		return;
 	}

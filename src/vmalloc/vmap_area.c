@@ -17,8 +17,13 @@
  * Lock order (outermost first; enum lock_rank in lib/lock.h):
  *   vmap_purge_lock (LOCK_RANK_VMAP_PURGE, mutex, purge.c)  one purge at a
  *       time; held across the unmapping mmap() calls and the page frees
+ *   vmap cache lock (LOCK_RANK_VMAP_CACHE, spinlock, vcache.c)  a CPU's
+ *       cached areas; nothing is taken inside it
  *   vmap_node.lock  (LOCK_RANK_VMAP, spinlock)  the node's free tree, busy
  *       tree and lazy list; never two nodes at once
+ *   block queue lock (LOCK_RANK_VMAP_BLOCK, spinlock, vblock.c)  a CPU's
+ *       vmap blocks and their bitmaps; inside a node lock when vfree finds
+ *       a block through the busy tree
  *   pkmap lock      (LOCK_RANK_KMAP, mutex, highmem.c)  the kmap window
  * No vmalloc lock is held while calling into the page allocator: a
  * sleeping allocation may reclaim, and reclaim runs the vmap shrinker,
@@ -185,6 +190,93 @@ bool vmap_area_alloc(struct vmap_area *va, unsigned long size)
 	for (unsigned int i = 0; i < nr_vmap_nodes; i++)
 		if (node_alloc(&vmap_nodes[(home + i) % nr_vmap_nodes], va, size))
 			return true;
+	return false;
+}
+
+/* The lowest free range in n's subtree that holds [a, a + size) with a
+ * aligned to `align` and inside [lo, hi); *addr gets a. Subtrees whose
+ * ranges are too small, or lie wholly below lo or above hi, are skipped,
+ * so this stays O(log n) but where alignment wastes the space found. */
+static struct vmap_area *find_fit_range(struct vtree_node *n, unsigned long size,
+					unsigned long align, unsigned long lo, unsigned long hi,
+					unsigned long *addr)
+{
+	struct vmap_area *va, *fit;
+	unsigned long a;
+
+	if (!n || subtree_max(n) < size)
+		return NULL;
+	va = to_va(n);
+	if (va->va_start > lo) {
+		fit = find_fit_range(n->left, size, align, lo, hi, addr);
+		if (fit)
+			return fit;
+	}
+	a = ALIGN_UP(MAX(va->va_start, lo), align);
+	if (a >= va->va_start && a + size > a && a + size <= MIN(va->va_end, hi)) {
+		*addr = a;
+		return va;
+	}
+	if (va->va_end < hi)
+		return find_fit_range(n->right, size, align, lo, hi, addr);
+	return NULL;
+}
+
+static bool node_alloc_range(struct vmap_node *vn, struct vmap_area *va, unsigned long size,
+			     unsigned long align, unsigned long lo, unsigned long hi)
+{
+	struct vmap_area *fit, *unused = NULL, *spare = calloc(1, sizeof(*spare));
+	unsigned long a, end;
+
+	if (!spare)
+		return false;
+	kmm_spin_lock(&vn->lock);
+	fit = find_fit_range(vn->free.root, size, align, MAX(lo, vn->start), MIN(hi, vn->end), &a);
+	if (!fit) {
+		kmm_spin_unlock(&vn->lock);
+		free(spare);
+		return false;
+	}
+	va->va_start = a;
+	va->va_end = a + size;
+	end = fit->va_end;
+	if (a == fit->va_start && a + size == end) {
+		vtree_erase(&vn->free, &fit->node);
+		unused = fit;
+	} else if (a == fit->va_start) {
+		fit->va_start += size;
+		vtree_update(&vn->free, &fit->node);
+	} else {
+		/* The left part keeps its key; the right part, if any, is a
+		 * new free range. */
+		fit->va_end = a;
+		vtree_update(&vn->free, &fit->node);
+		if (a + size < end) {
+			spare->va_start = a + size;
+			spare->va_end = end;
+			vtree_insert(&vn->free, &spare->node);
+			spare = NULL;
+		}
+	}
+	atomic_store_relaxed(&va->flags, va->flags | VA_UNINITIALIZED);
+	vtree_insert(&vn->busy, &va->node);
+	kmm_spin_unlock(&vn->lock);
+	free(unused);
+	free(spare);
+	return true;
+}
+
+bool vmap_area_alloc_range(struct vmap_area *va, unsigned long size, unsigned long align,
+			   unsigned long start, unsigned long end)
+{
+	for (unsigned int i = 0; i < nr_vmap_nodes; i++) {
+		struct vmap_node *vn = &vmap_nodes[i];
+
+		if (vn->end <= start || vn->start >= end)
+			continue;
+		if (node_alloc_range(vn, va, size, align, start, end))
+			return true;
+	}
 	return false;
 }
 

@@ -1,0 +1,160 @@
+"""The benchmark suites: one entry each in SUITES. The vocabulary is in
+spec.py; bench/README.md says how to add a suite."""
+
+from spec import Callgrind, Command, Compare, Matrix, Program, Scaling, Select, Suite, Summary
+
+PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
+
+# Every allocator label a record may carry: the report's order and the plots'
+# colours. A label not listed still shows, after these, in grey.
+ALLOCATORS = {
+    "kmm": "#7b1fa2",
+    "kmm_nopcp": "#ce93d8",	# kmm booted with pcp=off
+    "glibc": "#1565c0",
+    "jemalloc": "#ef6c00",
+    "tcmalloc": "#c62828",
+    "mimalloc": "#2e7d32",
+    "glibc_same": "#64b5f6",	# glibc malloc inside bench_kmm
+    "mmap": "#616161",		# mmap+munmap inside bench_kmm
+    "call_rcu": "#00838f",	# call_rcu + kfree inside bench_kmm
+}
+
+# What each pattern does, for the report's headings.
+PATTERNS = {
+    "cache_pair/64": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
+    "cache_batch_fifo/64": "1000 x kmem_cache_alloc 64 B, then free FIFO",
+    "cache_batch_lifo/64": "1000 x kmem_cache_alloc 64 B, then free LIFO",
+    "kmalloc_mix/256": "kmalloc/kfree, kernel-like size mix, 256 live",
+    "prodcons/64": "producer/consumer remote frees, 64 B (ops = objects)",
+    "page_pair/0": "order-0 page alloc+free (peers: aligned_alloc 4 KiB)",
+    "page_pair/3": "order-3 page alloc+free (peers: aligned_alloc 32 KiB)",
+    "page_pair/9": "order-9 page alloc+free (peers: aligned_alloc 2 MiB)",
+    "vmalloc/65536": "vmalloc+touch+vfree 64 KiB",
+    "vmalloc/1048576": "vmalloc+touch+vfree 1 MiB (peers: malloc+touch+free 1 MiB, "
+                       "which may keep the memory mapped)",
+    "vmalloc/16777216": "vmalloc+touch+vfree 16 MiB",
+    "kfree_rcu/64": "kmalloc 64 B + kfree_rcu",
+    # bench_footprint, each in fresh processes.
+    "boot/mem=1G": "kmm_init at mem=1G",
+    "boot/mem=8G": "kmm_init at mem=8G",
+    "boot/mem=64G": "kmm_init at mem=64G",
+    "kmalloc_100mb": "100 MiB of 64 B objects live (peers: malloc(64))",
+    "alloc_free_shrink/kmem_cache": "100 MiB of 64 B kmem_cache objects freed, "
+                                    "kmem_cache_shrink, drain_all_pages",
+    "alloc_free_shrink/kmalloc": "100 MiB of 64 B kmallocs freed, drain_all_pages",
+    "vmalloc_steady/65536": "vmalloc+touch+vfree 64 KiB, steady state "
+                            "(mmap: mmap+touch+munmap)",
+    "vmalloc_steady/1048576": "vmalloc+touch+vfree 1 MiB, steady state "
+                              "(mmap: mmap+touch+munmap)",
+    "vmalloc_steady/16777216": "vmalloc+touch+vfree 16 MiB, steady state "
+                               "(mmap: mmap+touch+munmap)",
+    "reuse/1048576": "1 MiB vmalloc+touch+vfree, steady state "
+                     "(peers: malloc+touch+free 1 MiB)",
+    # Callgrind cases (one thread, alloc + one write + free).
+    "cache_pair": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
+    "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO (peers: malloc 64 B)",
+    "kmalloc_pair": "kmalloc+kfree 64 B (peers: malloc+free 64 B)",
+    "page_pair": "alloc+free order-0 page through pcp (peers: aligned_alloc 4 KiB)",
+}
+
+
+def kmm_cmdline(cfg, extra=""):
+    # Quick runs boot less memory: populating it is most of a boot.
+    cmdline = (extra + (" mem=512M" if cfg.quick else "")).strip()
+    return ["--kmm_cmdline=" + cmdline] if cmdline else []
+
+
+PROGRAMS = {p.name: p for p in [
+    Program("kmm", "bench/bench_kmm", lambda cfg: kmm_cmdline(cfg)),
+    Program("kmm_nopcp", "bench/bench_kmm",
+            lambda cfg: ["--label=kmm_nopcp"] + kmm_cmdline(cfg, "pcp=off")),
+] + [Program(p, "bench/bench_peer_" + p) for p in PEERS]}
+
+# The patterns every allocator runs at every thread count.
+MATRIX = ["cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64", "kmalloc_mix/256",
+          "prodcons/64", "page_pair/0", "page_pair/3", "page_pair/9", "vmalloc/1048576"]
+MATRIX_PREFIXES = ("page_pair/", "cache_", "kmalloc_mix/", "prodcons/", "vmalloc/1048576/")
+
+CALLGRIND_CASES = ["cache_pair", "cache_batch", "kmalloc_pair", "page_pair"]
+
+# bench_footprint's patterns.
+BOOT = ["boot/mem=1G", "boot/mem=8G", "boot/mem=64G"]
+SHRINK = ["alloc_free_shrink/kmem_cache", "alloc_free_shrink/kmalloc"]
+STEADY = ["vmalloc_steady/65536", "vmalloc_steady/1048576", "vmalloc_steady/16777216"]
+
+
+def matrix(label):
+    return Select(label, *(label + "/" + p for p in MATRIX_PREFIXES))
+
+
+SUITES = [
+    Suite("peers", "kmm against the peers",
+          select=[matrix(a) for a in ["kmm"] + PEERS],
+          sections=[
+              Summary("Summary: kmm ops/s and kmm ÷ peer", MATRIX, "kmm", PEERS,
+                      threads=[1, 2, 32]),
+              Scaling(MATRIX),
+          ]),
+    Suite("pages", "Pages: per-CPU lists against pcp=off",
+          select=[Select("kmm", "kmm/page_pair/"), Select("kmm_nopcp", "kmm_nopcp/page_pair/")],
+          focus=[1, 2],
+          sections=[Compare("Pages: per-CPU lists against pcp=off",
+                            ["page_pair/0", "page_pair/3", "page_pair/9"], "kmm", ["kmm_nopcp"],
+                            extra=[("kmm", "shard_locks_1k"), ("kmm_nopcp", "shard_locks_1k"),
+                                   ("kmm", "hit")])]),
+    Suite("slab", "kmem_cache against malloc in the same process",
+          select=[Select("kmm", "kmm/cache_", "glibc_same/cache_")],
+          focus=[1, 2],
+          sections=[Compare("kmem_cache against malloc in the same process",
+                            ["cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64"],
+                            "kmm", ["glibc_same"], extra=[("kmm", "hit")])]),
+    Suite("vmalloc", "vmalloc against mmap",
+          select=[Select("kmm", "kmm/vmalloc/", "mmap/vmalloc/")],
+          focus=[1, 2],
+          sections=[Compare("vmalloc against mmap (pages touched alike)",
+                            ["vmalloc/65536", "vmalloc/1048576", "vmalloc/16777216"],
+                            "kmm", ["mmap"], extra=[("kmm", "mmap_per_vmalloc")]),
+                    Scaling(["vmalloc/65536", "vmalloc/16777216"])]),
+    Suite("rcu", "kfree_rcu against call_rcu + kfree",
+          select=[Select("kmm", "kmm/kfree_rcu/", "call_rcu/kfree_rcu/")],
+          focus=[1, 2],
+          sections=[Compare("kfree_rcu against call_rcu + kfree", ["kfree_rcu/64"], "kmm",
+                            ["call_rcu"], extra=[("kmm", "peak_waiting"),
+                                                 ("call_rcu", "peak_waiting")]),
+                    Scaling(["kfree_rcu/64"])]),
+    Suite("footprint", "Footprint: boot, resident memory, vmalloc against mmap",
+          runs=lambda cfg: [Command("kmm", ["{build}/bench/bench_footprint", "--out={out}"] +
+                                    (["--quick"] if cfg.quick else []),
+                                    pattern="footprint", json=True, repeat=False)],
+          build=["bench_footprint"],
+          sections=[
+              Matrix("Boot: kmm_init", "init_ms", BOOT, ["kmm"], bars=False),
+              Matrix("Boot: resident set after kmm_init", "rss_mib", BOOT, ["kmm"], bars=False),
+              Matrix("100 MiB of 64-byte objects: peak resident set", "max_rss_kib",
+                     ["kmalloc_100mb"], ["kmm"] + PEERS),
+              Matrix("Memory back to the host: resident set 5 s after free and shrink "
+                     "÷ before the allocation", "rss_ratio", SHRINK, ["kmm"], bars=False),
+              Compare("vmalloc against mmap in steady state (pages touched alike)", STEADY,
+                      "kmm", ["mmap"]),
+              Matrix("1 MiB alloc+touch+free in steady state, relative to the best", "ns_op",
+                     ["reuse/1048576"], ["kmm"] + PEERS, relative=True),
+          ]),
+    Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
+          runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)
+                            for a in ["kmm"] + PEERS for case in CALLGRIND_CASES],
+          sections=[Matrix("kmm and the peers, one thread", "instructions",
+                           CALLGRIND_CASES,
+                           ["kmm"] + PEERS)]),
+]
+
+
+def by_name(name):
+    for s in SUITES:
+        if s.name == name:
+            return s
+    raise KeyError("no suite '%s' (suites: %s)" % (name, ", ".join(s.name for s in SUITES)))
+
+
+def allocator_order(labels):
+    known = [a for a in ALLOCATORS if a in labels]
+    return known + sorted(set(labels) - set(known))
