@@ -86,7 +86,12 @@ static void page_macros(void)
 	CHECK(*(long *)page_address(p) == 42);
 	vunmap(v);
 	__free_pages(p, 0);
-	CHECK(VM_IOREMAP == 1 && VM_ALLOC == 2);
+	CHECK(VM_IOREMAP == 1 && VM_ALLOC == 2 && NUMA_NO_NODE == -1);
+	CHECK(VM_NO_GUARD == 0x40 && VM_ALLOW_HUGE_VMAP == 0x400);
+	CHECK(PAGE_KERNEL_RO.pgprot == 1 && PAGE_KERNEL_EXEC.pgprot == 7);
+	v = vmalloc(PAGE_SIZE);
+	CHECK(v && (unsigned long)v >= VMALLOC_START && (unsigned long)v < VMALLOC_END);
+	vfree(v);
 }
 
 static void slab_macros(void)
