@@ -24,6 +24,17 @@ KMM_API void __free_page(struct page *page);
 KMM_API void free_pages(unsigned long addr, unsigned int order);
 KMM_API void free_page(unsigned long addr);
 KMM_API void *alloc_pages_exact(size_t size, gfp_t gfp);
+/* Fills the NULL entries of `array` with order-0 pages; returns how far it
+ * is filled (every entry below holds a page). node: 0 or NUMA_NO_NODE. */
+KMM_API unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr, struct page **array);
+KMM_API unsigned long alloc_pages_bulk_node(gfp_t gfp, int node, unsigned long nr,
+					    struct page **array);
+/* Any context, never waiting for a lock (zeroed, compound; gfp: only
+ * __GFP_ACCOUNT; order <= 3; node: 0 or NUMA_NO_NODE). May fail easily. */
+KMM_API struct page *alloc_pages_nolock(gfp_t gfp, int node, unsigned int order);
+/* Drops a reference from any context without waiting for a lock, for any
+ * page; what it cannot free at once waits for drain_all_pages(). */
+KMM_API void free_pages_nolock(struct page *page, unsigned int order);
 KMM_API void free_pages_exact(void *virt, size_t size);
 
 KMM_API void *page_address(const struct page *page);
