@@ -5,6 +5,7 @@
 #include <kmm/gfp.h>
 #include <kmm/highmem.h>
 #include <kmm/memblock.h>
+#include <kmm/mempool.h>
 #include <kmm/mm.h>
 #include <kmm/percpu.h>
 #include <kmm/percpu-defs.h>
