@@ -53,6 +53,15 @@ for mode in pie nopie; do
 		{ echo "per-CPU variables across modules ($mode) failed:"; cat "$prefix/percpu_shared-$mode.log"; exit 1; }
 done
 echo "percpu: static per-CPU variables in the program, a shared library and a dlopen()ed module"
+# Kernel-style code: the kernel's header names with one flag, every macro
+# they define used.
+missing=$(grep -ho '^#define [A-Za-z_][A-Za-z0-9_]*' "$prefix"/include/kmm-linux/linux/*.h |
+	awk '{print $2}' | grep -Ev '^(KMM_|kmm_)' |
+	sort -u | while read -r m; do grep -qw -- "$m" "$src/kernel_style.c" || echo "$m"; done)
+[ -z "$missing" ] || { echo "kernel_style.c does not use: $missing"; exit 1; }
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$prefix/kernel_style" "$src/kernel_style.c" $(pkg-config --cflags --libs kmm-linux)
+LD_LIBRARY_PATH=$libdir "$prefix/kernel_style"
 # procps' slabtop reads kmm's slabinfo in place of the kernel's (as root, in
 # a private mount namespace).
 if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >/dev/null; then
@@ -69,7 +78,10 @@ project(consumer C)
 find_package(kmm REQUIRED)
 add_executable(consumer_cmake $src/consumer.c)
 target_link_libraries(consumer_cmake PRIVATE kmm::kmm)
+add_executable(kernel_style_cmake $src/kernel_style.c)
+target_link_libraries(kernel_style_cmake PRIVATE kmm::linux)
 CM
 cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cm/build" >/dev/null
 LD_LIBRARY_PATH=$libdir "$prefix/cm/build/consumer_cmake" | tail -1
+LD_LIBRARY_PATH=$libdir "$prefix/cm/build/kernel_style_cmake"
