@@ -67,35 +67,44 @@ static void test_program_and_library(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+struct plugin {
+	void *handle;
+	int *(*value)(void);
+	int (*bump)(void);
+};
+
+static void plugin_load(struct plugin *pl)
+{
+	pl->handle = dlopen(PCPU_PLUGIN_PATH, RTLD_NOW);
+	assert_non_null(pl->handle);
+	pl->value = (int *(*)(void))dlsym(pl->handle, "pcpu_plugin_value");
+	pl->bump = (int (*)(void))dlsym(pl->handle, "pcpu_plugin_bump");
+	assert_true(pl->value && pl->bump);
+}
+
 /* With kmm's shadow reservation (docs/percpu.md) a module loaded after
  * boot always finds its copies' place free. ThreadSanitizer's fixed
  * layout leaves no room for the shadow, so there it is not guaranteed. */
 static void test_dlopen_after_boot(void **state)
 {
-	int *(*value)(void);
-	int (*bump)(void);
-	void *h;
+	struct plugin pl;
 	int *v;
 
 	(void)state;
 	if (TEST_TSAN)
 		skip();
 	assert_int_equal(kmm_init("mem=64M nr_cpus=2 kswapd=off"), 0);
-	h = dlopen(PCPU_PLUGIN_PATH, RTLD_NOW);
-	assert_non_null(h);
-	value = (int *(*)(void))dlsym(h, "pcpu_plugin_value");
-	bump = (int (*)(void))dlsym(h, "pcpu_plugin_bump");
-	assert_true(value && bump);
-	v = value();
+	plugin_load(&pl);
+	v = pl.value();
 	kmm_cpu_bind(1);
-	assert_int_equal(bump(), 43);
-	assert_int_equal(bump(), 44);
+	assert_int_equal(pl.bump(), 43);
+	assert_int_equal(pl.bump(), 44);
 	kmm_cpu_unbind();
 	assert_int_equal(per_cpu(*v, 0), 42);
 	assert_int_equal(per_cpu(*v, 1), 44);
 	void *copy = per_cpu_ptr(v, 1);
 	assert_true(mapped(copy));
-	assert_int_equal(dlclose(h), 0);
+	assert_int_equal(dlclose(pl.handle), 0);
 	assert_false(mapped(copy));	/* its copies went with it */
 	assert_int_equal(kmm_exit(), 0);
 }
@@ -103,27 +112,21 @@ static void test_dlopen_after_boot(void **state)
 /* Loaded while kmm is down: its copies come with the next boot. */
 static void test_dlopen_before_boot(void **state)
 {
-	int *(*value)(void);
-	int (*bump)(void);
-	void *h;
+	struct plugin pl;
 	int *v;
 
 	(void)state;
-	h = dlopen(PCPU_PLUGIN_PATH, RTLD_NOW);
-	assert_non_null(h);
-	value = (int *(*)(void))dlsym(h, "pcpu_plugin_value");
-	bump = (int (*)(void))dlsym(h, "pcpu_plugin_bump");
-	assert_true(value && bump);
-	v = value();
+	plugin_load(&pl);
+	v = pl.value();
 	assert_int_equal(kmm_init("mem=64M nr_cpus=2 kswapd=off"), 0);
 	assert_int_equal(per_cpu(*v, 1), 42);
 	kmm_cpu_bind(0);
-	assert_int_equal(bump(), 43);
+	assert_int_equal(pl.bump(), 43);
 	kmm_cpu_unbind();
 	assert_int_equal(per_cpu(*v, 0), 43);
 	assert_int_equal(per_cpu(*v, 1), 42);
 	assert_int_equal(kmm_exit(), 0);
-	assert_int_equal(dlclose(h), 0);
+	assert_int_equal(dlclose(pl.handle), 0);
 }
 
 int main(void)
