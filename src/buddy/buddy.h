@@ -5,6 +5,7 @@
 #include "buddy/mmzone.h"
 #include "lib/fault_inject.h"
 #include "percpu/events.h"
+#include "percpu/percpu_internal.h"
 
 /* alloc_flags, as mm/internal.h. With ALLOC_TRYLOCK an allocation never
  * waits for a lock: a busy pcp list or shard is skipped. */
@@ -92,6 +93,9 @@ void memblock_exit(void);
 unsigned long memblock_reserved_pages(void);
 
 #endif
+
+/* page_alloc.c: the per-CPU allocator's chunks (percpu_init). */
+extern const struct percpu_chunk_source buddy_percpu_chunks;
 
 /* page_alloc.c: the free path after the checks (state already claimed). */
 void free_pages_core(struct page *page, unsigned int order);

@@ -683,6 +683,32 @@ void free_pages_exact(void *virt, size_t size)
 		free_pages(addr, 0);
 }
 
+/* Chunks for the per-CPU allocator, which sits below and gets these
+ * calls at boot: the first from memblock, later ones compound and zeroed. */
+static void *percpu_first_chunk(unsigned long bytes)
+{
+	return memblock_alloc(bytes, PAGE_SIZE);
+}
+
+static void *percpu_chunk_alloc(gfp_t gfp, unsigned int order, void **cookie)
+{
+	struct page *page = alloc_pages(gfp | __GFP_COMP | __GFP_ZERO, order);
+
+	*cookie = page;
+	return page ? page_address(page) : NULL;
+}
+
+static void percpu_chunk_free(void *cookie, unsigned int order)
+{
+	__free_pages(cookie, order);
+}
+
+const struct percpu_chunk_source buddy_percpu_chunks = {
+	.first_chunk = percpu_first_chunk,
+	.alloc = percpu_chunk_alloc,
+	.free = percpu_chunk_free,
+};
+
 unsigned long nr_free_pages(void)
 {
 	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);

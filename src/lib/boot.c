@@ -67,7 +67,7 @@ static int init_early_locked(const char *cmdline)
 	err = zones_layout();
 	memblock_init();
 	if (!err)
-		err = percpu_init();
+		err = percpu_init(&buddy_percpu_chunks);
 	if (!err)
 		err = events_init();
 	if (err) {

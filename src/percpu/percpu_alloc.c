@@ -7,7 +7,7 @@
  * unit size). Units are page multiples, so copies of different CPUs never
  * share a cache line. The first chunk comes from memblock at boot (kmm's own
  * per-CPU structures live there); later chunks are compound pages from the
- * buddy.
+ * buddy, through the calls it hands down at boot (percpu_chunk_source).
  *
  * Inside a chunk, space is 16-byte granules, tiled by extents: allocations
  * and maximal runs of free granules. Every extent carries its length at its
@@ -32,9 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "buddy/buddy.h"
 #include "lib/bug.h"
 #include "lib/list.h"
+#include "lib/lock.h"
+#include "percpu/cpu.h"
 #include "percpu/percpu_internal.h"
 
 #define PCPU_GRANULE		16
@@ -48,7 +49,7 @@
 struct pcpu_chunk {
 	struct list_head slot_list;	/* on pcpu_slots[slot] unless full */
 	char *base;			/* CPU 0's unit */
-	struct page *page;		/* NULL for the first (memblock) chunk */
+	void *cookie;			/* the source's, to free; NULL: the first chunk */
 	unsigned int order;
 	unsigned int nr_granules;
 	unsigned int free_granules;
@@ -66,6 +67,7 @@ static uint64_t pcpu_slot_map;			/* bit s: pcpu_slots[s] not empty */
 static struct pcpu_chunk **pcpu_index;		/* by base address */
 static unsigned int pcpu_nr_index, pcpu_index_cap;
 static unsigned long pcpu_nr_chunks;
+static const struct percpu_chunk_source *pcpu_source;
 
 _Static_assert((64UL << 10) / PCPU_GRANULE <= PCPU_TAG_LEN, "a unit's length fits a tag");
 
@@ -312,7 +314,7 @@ static void chunk_free(struct pcpu_chunk *c)
 	free(c);
 }
 
-static struct pcpu_chunk *chunk_new_locked(char *base, struct page *page, unsigned int order)
+static struct pcpu_chunk *chunk_new_locked(char *base, void *cookie, unsigned int order)
 {
 	struct pcpu_chunk *c = calloc(1, sizeof(*c));
 	unsigned int n = (unsigned int)(pcpu_unit_size / PCPU_GRANULE);
@@ -332,7 +334,7 @@ static struct pcpu_chunk *chunk_new_locked(char *base, struct page *page, unsign
 	c->next = c->tag + n;
 	c->prev = c->next + n;
 	c->starts = (unsigned long *)ALIGN_UP((unsigned long)(c->prev + n), sizeof(long));
-	c->page = page;
+	c->cookie = cookie;
 	c->order = order;
 	c->nr_granules = n;
 	c->free_granules = n;
@@ -357,18 +359,19 @@ static void chunk_unlink_locked(struct pcpu_chunk *c)
 	pcpu_nr_chunks--;
 }
 
-int percpu_init(void)
+int percpu_init(const struct percpu_chunk_source *src)
 {
 	char *base;
 	int err = percpu_space_init(nr_cpu_ids);
 
 	if (err)
 		return err;
+	pcpu_source = src;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
 	for (unsigned int s = 0; s < PCPU_NR_CLASSES; s++)
 		INIT_LIST_HEAD(&pcpu_slots[s]);
 	pcpu_slot_map = 0;
-	base = memblock_alloc(chunk_bytes(), PAGE_SIZE);
+	base = pcpu_source->first_chunk(chunk_bytes());
 	if (!base)
 		return -ENOMEM;
 	kmm_spin_lock(&pcpu_lock);
@@ -387,8 +390,8 @@ unsigned long percpu_exit(void)
 		/* The first chunk's memblock memory goes with the memfd. */
 		leaked += (unsigned long)(c->nr_granules - c->free_granules) * PCPU_GRANULE;
 		chunk_unlink_locked(c);
-		if (c->page)
-			__free_pages(c->page, c->order);
+		if (c->cookie)
+			pcpu_source->free(c->cookie, c->order);
 		chunk_free(c);
 	}
 	free(pcpu_index);
@@ -481,14 +484,14 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	if (!find_fit_locked(n, a, &fit)) {
 		unsigned int order = get_order(chunk_bytes()), tries = ~0u;
 		struct pcpu_chunk *c;
-		struct page *page;
+		void *base, *cookie;
 
 		kmm_spin_unlock(&pcpu_lock);
-		page = alloc_pages((gfp & ~__GFP_HIGHMEM) | __GFP_COMP | __GFP_ZERO, order);
-		if (!page)
+		base = pcpu_source->alloc(gfp & ~__GFP_HIGHMEM, order, &cookie);
+		if (!base)
 			return NULL;
 		kmm_spin_lock(&pcpu_lock);
-		c = chunk_new_locked(page_address(page), page, order);
+		c = chunk_new_locked(base, cookie, order);
 		/* one free extent, or two around the NULL granule: any fits */
 		if (!c || !chunk_fit(c, 0, n, a, &tries, &fit)) {
 			if (c) {
@@ -496,7 +499,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 				chunk_free(c);
 			}
 			kmm_spin_unlock(&pcpu_lock);
-			__free_pages(page, order);
+			pcpu_source->free(cookie, order);
 			return NULL;
 		}
 	}
@@ -553,7 +556,7 @@ unsigned long percpu_release_empty_chunks(void)
 		for (unsigned int i = pcpu_nr_index; i-- > 0 && n < ARRAY_SIZE(empty);) {
 			struct pcpu_chunk *c = pcpu_index[i];
 
-			if (c->page && c->free_granules == c->nr_granules) {
+			if (c->cookie && c->free_granules == c->nr_granules) {
 				chunk_unlink_locked(c);
 				empty[n++] = c;
 			}
@@ -561,7 +564,7 @@ unsigned long percpu_release_empty_chunks(void)
 		kmm_spin_unlock(&pcpu_lock);
 		for (unsigned int i = 0; i < n; i++) {
 			pages += 1UL << empty[i]->order;
-			__free_pages(empty[i]->page, empty[i]->order);
+			pcpu_source->free(empty[i]->cookie, empty[i]->order);
 			chunk_free(empty[i]);
 		}
 	} while (n == ARRAY_SIZE(empty));
