@@ -9,8 +9,8 @@
 #include "lib/compiler.h"
 
 /* kmm_task.cpu of a thread bound to no CPU. kmm_per_cpu_offset has an
- * entry (0) for it and for every CPU number a former boot may have bound,
- * so the slab fast paths index it without a range check. */
+ * entry (CPU 0's offset) for it and for every CPU number a former boot may
+ * have bound, so the slab fast paths index it without a range check. */
 #define KMM_CPU_UNBOUND KMM_MAX_CPUS
 
 /* Per-thread context, the user-space stand-in for the kernel's
