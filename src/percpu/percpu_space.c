@@ -7,10 +7,11 @@
  * A dynamic chunk holds its units one after another (percpu_alloc.c), so a
  * dynamic per-CPU pointer is CPU 0's address minus the shift. A module's
  * section of static variables, [start, start + len), is the template of
- * its copies at start + offset[c]: one private anonymous mapping of
- * [start + shift, start + shift + (n - 1) * unit + len) made at boot, or
- * when dlopen() loads the module later, each copy filled from the
- * template. A section must fit in a unit, so copies never overlap.
+ * its copies at start + offset[c]: private anonymous pages mapped at boot,
+ * or when dlopen() loads the module later, each copy filled from the
+ * template. A section must fit in a unit, so its copies never overlap;
+ * the copies of two modules interleave and may share a page, never a
+ * byte.
  *
  * Static variables force the shift: it cannot be 0 (the copies would fall
  * on the module's own image), and it must find free address space at one
