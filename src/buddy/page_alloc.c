@@ -262,7 +262,6 @@ static always_inline void prep_new_page(struct page *page, unsigned int order, g
 	unsigned long pfn = pfn_of(page);
 
 	page_state_set(page, PS_ALLOC, order);
-	atomic_store_relaxed(&page->refcount, 1);
 	atomic_store_relaxed(&page->flags, 0);
 	if (pfn < kmm_mem.lowmem_pages)
 		kasan_unpoison(pfn_to_virt(pfn), PAGE_SIZE << order);
@@ -273,6 +272,9 @@ static always_inline void prep_new_page(struct page *page, unsigned int order, g
 		for (unsigned long i = 1; i < (1UL << order); i++)
 			atomic_store_relaxed(&page[i].compound_head, (unsigned long)page | 1);
 	}
+	/* Last, with release: a speculative get_page_unless_zero() that finds
+	 * the reference also finds the page as it was handed out. */
+	atomic_store_release(&page->refcount, 1);
 }
 
 static bool should_fail_alloc_page(gfp_t gfp, unsigned int order)
