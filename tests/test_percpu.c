@@ -217,6 +217,60 @@ static void test_random_sizes_and_alignments(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A chunk is added only when no free extent fits: here the one hole that
+ * fits (9 granules) lies behind twenty that do not (8 granules each), in a
+ * chunk otherwise full. */
+static void test_no_new_chunk_while_a_hole_fits(void **state)
+{
+	enum { FILL = 8192, RUN = 9 + 1 + 20 * (8 + 1) };
+	unsigned long *fill = calloc(FILL, sizeof(*fill)), chunk_bytes;
+	int n = 0, start = -1;
+	void *p;
+
+	(void)state;
+	assert_int_equal(kmm_test_boot("mem=64M nr_cpus=2 kswapd=off"), 0);
+	chunk_bytes = percpu_total_bytes();
+	/* the first chunk filled granule by granule */
+	for (;; n++) {
+		assert_true(n < FILL);
+		fill[n] = (unsigned long)__alloc_percpu(16, 16);
+		if (percpu_total_bytes() != chunk_bytes)
+			break;
+	}
+	free_percpu((void *)fill[n]);
+	assert_true(percpu_release_empty_chunks() > 0);
+	qsort(fill, (size_t)n, sizeof(*fill), cmp_ptr);
+	for (int i = 0, len = 1; i + 1 < n && start < 0; i++) {
+		len = fill[i + 1] == fill[i] + 16 ? len + 1 : 1;
+		if (len == RUN)
+			start = i + 2 - RUN;
+	}
+	assert_true(start >= 0);
+	/* holes: 9 granules first, then twenty of 8, one granule apart */
+	for (int g = 0; g < 9; g++)
+		free_percpu((void *)fill[start + g]);
+	for (int h = 0; h < 20; h++)
+		for (int g = 0; g < 8; g++)
+			free_percpu((void *)fill[start + 10 + 9 * h + g]);
+	p = __alloc_percpu(9 * 16, 16);
+	assert_int_equal((unsigned long)p, fill[start]);
+	assert_int_equal(percpu_total_bytes(), chunk_bytes);
+	free_percpu(p);
+	for (int i = 0; i < n; i++)
+		if (i < start || i >= start + RUN || (i - start >= 9 && (i - start - 9) % 9 == 0))
+			free_percpu((void *)fill[i]);
+	free(fill);
+	assert_every_page_back();
+	assert_int_equal(kmm_exit(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_this_cpu_ops_shared_cpu),
 		cmocka_unit_test(test_many_live_allocations),
 		cmocka_unit_test(test_random_sizes_and_alignments),
+		cmocka_unit_test(test_no_new_chunk_while_a_hole_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,10 +20,11 @@
  * chunk and per block for the same end: an allocation does not scan what
  * is live. Here it takes, with a few bit scans, the fullest chunk whose
  * largest free extent surely fits (length + alignment - 1) and the smallest
- * such extent in it, and only when none exists looks at a bounded number of
- * extents that may fit exactly, before it asks for a new chunk. free_percpu
- * finds the chunk by binary search of the chunks sorted by address. So
- * alloc_percpu and free_percpu cost O(log chunks), whatever is live.
+ * such extent in it; when none exists it looks at a few extents that may
+ * fit exactly or once aligned, and at all of them only before it adds a
+ * chunk. free_percpu finds the chunk by binary search of the chunks sorted
+ * by address. So alloc_percpu and free_percpu cost O(log chunks) whatever
+ * is live, except on the way to adding a chunk.
  *
  * Lock: pcpu_lock (LOCK_RANK_PERCPU) protects the chunk index, the slot
  * lists and every chunk's extents. The buddy's locks nest inside; a new
@@ -432,14 +433,16 @@ static bool chunk_fit(struct pcpu_chunk *c, unsigned int from, unsigned int n, u
 	return false;
 }
 
-static bool find_fit_locked(unsigned int n, unsigned int a, struct pcpu_fit *fit)
+/* The fullest chunk whose largest extent surely fits, and its smallest
+ * such extent; else an extent of a lower class that fits exactly or once
+ * aligned, looking at fewer than `tries` of them. */
+static bool find_fit_locked(unsigned int n, unsigned int a, unsigned int tries,
+			    struct pcpu_fit *fit)
 {
-	unsigned int sure = class_fitting(n + a - 1), tries = PCPU_FIT_TRIES;
+	unsigned int sure = class_fitting(n + a - 1);
 	uint64_t slots = sure < PCPU_NR_CLASSES ? pcpu_slot_map & (~0ULL << sure) : 0;
 
 	if (slots) {
-		/* the fullest chunk whose largest extent surely fits, and
-		 * its smallest such extent */
 		struct pcpu_chunk *c = list_first_entry(&pcpu_slots[__builtin_ctzll(slots)],
 							struct pcpu_chunk, slot_list);
 		unsigned int cls = (unsigned int)__builtin_ctzll(c->class_map & (~0ULL << sure));
@@ -448,7 +451,6 @@ static bool find_fit_locked(unsigned int n, unsigned int a, struct pcpu_fit *fit
 		*fit = (struct pcpu_fit){ c, g, (unsigned int)extent_fit(c, g, n, a) };
 		return true;
 	}
-	/* Extents of the classes below may still fit, exactly or aligned. */
 	for (unsigned int s = size_class(n); s < sure && s < PCPU_NR_CLASSES; s++) {
 		struct list_head *pos;
 
@@ -481,7 +483,9 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	n = (unsigned int)((size + PCPU_GRANULE - 1) / PCPU_GRANULE);
 	a = (unsigned int)MAX(align / PCPU_GRANULE, 1UL);
 	kmm_spin_lock(&pcpu_lock);
-	if (!find_fit_locked(n, a, &fit)) {
+	/* A new chunk only when no free extent anywhere fits: the search
+	 * that looks at them all runs only on the way to adding one. */
+	if (!find_fit_locked(n, a, PCPU_FIT_TRIES, &fit) && !find_fit_locked(n, a, ~0u, &fit)) {
 		unsigned int order = get_order(chunk_bytes()), tries = ~0u;
 		struct pcpu_chunk *c;
 		void *base, *cookie;
