@@ -271,6 +271,31 @@ static void test_no_new_chunk_while_a_hole_fits(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* alloc_percpu() may sleep (the kernel's takes a mutex): in interrupt
+ * context or under a spinlock it is reported and refused; the GFP_ATOMIC
+ * form is allowed there. */
+static void test_atomic_context(void **state)
+{
+	struct counters *c;
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	kmm_irq_enter();
+	EXPECT_ONE_REPORT("sleeping function called from invalid context",
+			  assert_null(alloc_percpu(struct counters)));
+	unsigned long bugs = kmm_bug_count();
+	c = alloc_percpu_gfp(struct counters, GFP_ATOMIC);
+	assert_non_null(c);
+	free_percpu(c);
+	assert_int_equal(kmm_bug_count(), bugs);
+	kmm_irq_exit();
+	preempt_disable();
+	EXPECT_ONE_REPORT("sleeping function called from invalid context",
+			  assert_null(alloc_percpu(struct counters)));
+	preempt_enable();
+	assert_int_equal(kmm_exit(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_many_live_allocations),
 		cmocka_unit_test(test_random_sizes_and_alignments),
 		cmocka_unit_test(test_no_new_chunk_while_a_hole_fits),
+		cmocka_unit_test(test_atomic_context),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

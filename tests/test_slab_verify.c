@@ -3,7 +3,7 @@
  * damaged slab gives exactly one report, and nothing changes. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/slab.h"
+#include "slub/slab_verify.h"
 
 #define NR_OBJECTS	3000
 

@@ -3,9 +3,9 @@
  * wrong cache, double free, slabinfo's format and the path counters. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/slab.h"
+#include "slub/cpu_owner.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -354,7 +354,61 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
 	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));
 	EXPECT_ONE_REPORT("integrity check failed", kmem_cache_create("x", 0, 0, 0, NULL));
+	/* an alignment no slab can give: above the largest block */
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, 1u << 31, 0, NULL)));
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE * 2,
+							0, NULL)));
+	/* the largest block's alignment works */
+	{
+		struct kmem_cache *big = kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE,
+							   0, NULL);
+		void *o;
+
+		assert_non_null(big);
+		o = kmem_cache_alloc(big, GFP_KERNEL);
+		assert_non_null(o);
+		assert_int_equal((unsigned long)o % KMALLOC_MAX_SIZE, 0);
+		kmem_cache_free(big, o);
+		kmem_cache_destroy(big);
+	}
 	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
+}
+
+/* A free into a destroyed cache whose object's page now belongs to another
+ * cache: the report names the live owner and reads nothing of the
+ * destroyed cache (its memory is gone; ASan would stop the test). */
+static void test_free_after_destroy(void **state)
+{
+	struct kmem_cache *a = kmem_cache_create("gone-a", 64, 0, 0, NULL);
+	/* created first, so that b cannot be a's memory again */
+	struct kmem_cache *b = kmem_cache_create("live-b", 64, 0, 0, NULL);
+	void *x = kmem_cache_alloc(a, GFP_KERNEL), **held = NULL;
+	struct page *head = object_head_page(x);
+
+	(void)state;
+	kmem_cache_free(a, x);
+	kmem_cache_destroy(a);
+	drain_all_pages(NULL);
+	/* allocate from b (a list through the objects) until x's page is
+	 * one of b's slabs: at most the 256M of memory */
+	while (!PageSlab(head) || atomic_load_relaxed(&head->slab_cache) != b) {
+		void **o = kmem_cache_alloc(b, GFP_KERNEL);
+
+		assert_non_null(o);
+		*o = held;
+		held = o;
+	}
+	EXPECT_ONE_REPORT("is not a live cache but object is from live-b",
+			  kmem_cache_free(a, x));
+	while (held) {
+		void **next = *held;
+
+		kmem_cache_free(b, held);
+		held = next;
+	}
 	kmem_cache_destroy(b);
 }
 
@@ -466,6 +520,63 @@ static void test_owner_revoked(void **state)
 	for (int i = 0; i < 100; i++)
 		kmem_cache_free(s, mine[i]);
 	kmem_cache_free(s, a.obj);
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+struct guest_arg {
+	struct kmem_cache *s;
+	int bad;
+};
+
+static void *guest_cpu0(void *arg)
+{
+	struct guest_arg *a = arg;
+	void *v[200];
+
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 200; i++) {
+		v[i] = kmem_cache_alloc(a->s, GFP_KERNEL);
+		if (!v[i])
+			a->bad++;
+		else
+			memset(v[i], 0x5a, 64);
+	}
+	for (int i = 0; i < 200; i++)
+		kmem_cache_free(a->s, v[i]);
+	return NULL;
+}
+
+/* A second thread on an owned CPU, while the claim policy keeps the
+ * sheaves with their owner (claim_after high, as after takeovers in quick
+ * succession): it runs on the per-CPU slab's lockless path and its own
+ * slow paths, and leaves the owner in place. */
+static void test_guest_leaves_owner(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("guest", 64, 0, 0, NULL);
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
+	struct guest_arg a = { s, 0 };
+	unsigned long bugs = kmm_bug_count();
+	pthread_t t;
+
+	(void)state;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
+		skip();
+	kmm_cpu_bind(0);
+	for (int i = 0; i < 4; i++)
+		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	assert_int_equal(c->owner, (unsigned long)slab_self);
+	kmm_spin_lock(&c->lock);
+	c->claim_after = 4096;
+	kmm_spin_unlock(&c->lock);
+	pthread_create(&t, NULL, guest_cpu0, &a);
+	pthread_join(t, NULL);
+	assert_int_equal(a.bad, 0);
+	assert_int_equal(kmm_bug_count(), bugs);
+	assert_int_equal(c->owner, (unsigned long)slab_self);
+	/* the owner's own fast path still works */
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
 	kmm_cpu_unbind();
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
@@ -601,10 +712,12 @@ int main(void)
 		cmocka_unit_test(test_unbound_threads),
 		cmocka_unit_test(test_destroy_with_objects),
 		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_free_after_destroy),
 		cmocka_unit_test(test_slabinfo_format),
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
 		cmocka_unit_test(test_asan_poisoning),
 	};

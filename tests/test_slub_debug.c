@@ -3,7 +3,7 @@
  * hardening boot parameters, failslab and its cache filter, and kmm_exit's
  * leak count. */
 #include "kmm_test.h"
-#include "slub/slab.h"
+#include "slub/slab_verify.h"
 
 /* Writes the test makes on purpose into red zones and freed objects,
  * which ASan builds poison. */

@@ -1,6 +1,8 @@
 """The benchmark suites: one entry each in SUITES. The vocabulary is in
 spec.py; bench/README.md says how to add a suite."""
 
+import os
+
 from spec import Callgrind, Command, Compare, Matrix, Program, Scaling, Select, Suite, Summary
 
 PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
@@ -34,6 +36,8 @@ PATTERNS = {
                        "which may keep the memory mapped)",
     "vmalloc/16777216": "vmalloc+touch+vfree 16 MiB",
     "kfree_rcu/64": "kmalloc 64 B + kfree_rcu",
+    "replay/kmem-build": "a kernel's allocations replayed: a compile, an archive and a search "
+                         "on Linux 6.18, 2 CPUs (bench/traces; peers: malloc and aligned_alloc)",
     # bench_footprint, each in fresh processes.
     "boot/mem=1G": "kmm_init at mem=1G",
     "boot/mem=8G": "kmm_init at mem=8G",
@@ -84,6 +88,31 @@ SHRINK = ["alloc_free_shrink/kmem_cache", "alloc_free_shrink/kmalloc"]
 STEADY = ["vmalloc_steady/65536", "vmalloc_steady/1048576", "vmalloc_steady/16777216"]
 
 
+# Kernel allocation traces (bench/traces), replayed by kmm-replay through
+# kmm and, with --malloc, through each peer put under malloc by LD_PRELOAD
+# (the record names the malloc that ran: a preload that did not take is
+# an error, not glibc's figures under another name).
+TRACES = {"replay/kmem-build": "kmem-build.trace.zst"}
+TRACE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces")
+PRELOAD = {"glibc": "", "jemalloc": "libjemalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4",
+           "mimalloc": "libmimalloc.so.2"}
+REPLAY_THREADS = [1, 2, 4, 8, 16, 32, 64]	# the traced CPUs: whatever the trace had
+
+
+def replay_runs(cfg):
+    tool = "{build}/tools/replay/kmm-replay"
+    runs = []
+    for pattern, name in TRACES.items():
+        trace = os.path.normpath(os.path.join(TRACE_DIR, name))
+        args = ["--no-ksize", "--quiet", "--records", "{out}"]
+        runs.append(Command("kmm", [tool] + args + [trace], pattern=pattern, json=True))
+        for peer, lib in PRELOAD.items():
+            runs.append(Command(peer, [tool, "--malloc", "--label", peer] + args + [trace],
+                                pattern=pattern, json=True,
+                                env={"LD_PRELOAD": lib} if lib else None))
+    return runs
+
+
 def matrix(label):
     return Select(label, *(label + "/" + p for p in MATRIX_PREFIXES))
 
@@ -123,6 +152,14 @@ SUITES = [
                             ["call_rcu"], extra=[("kmm", "peak_waiting"),
                                                  ("call_rcu", "peak_waiting")]),
                     Scaling(["kfree_rcu/64"])]),
+    Suite("replay", "A kernel's allocations replayed (kmm-replay)", runs=replay_runs,
+          build=["kmm-replay"],
+          sections=[Summary("Replay time: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_s"),
+                    Summary("Replay CPU time: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_cpu_s", bars=False),
+                    Summary("Replay peak RSS: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_rss_kib")]),
     Suite("footprint", "Footprint: boot, resident memory, vmalloc against mmap",
           runs=lambda cfg: [Command("kmm", ["{build}/bench/bench_footprint", "--out={out}"] +
                                     (["--quick"] if cfg.quick else []),

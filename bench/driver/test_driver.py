@@ -295,5 +295,22 @@ if __name__ == "__main__":
                     self.assertIn(("glibc_same", "cache_pair/64"), recs)
                     self.assertEqual(r.context["kmm"]["kmm_cmdline"],
                                      "mem=64M vmalloc=256M nr_cpus=1")
+            def test_kmm_replay_records_are_collected(self):
+                tool = os.path.join(build, "tools", "replay", "kmm-replay")
+                with tempfile.TemporaryDirectory() as out:
+                    r = run.Runner(spec.Config(build, [1]), out, out)
+                    for cmd in suites.replay_runs(r.cfg)[:2]:	# kmm, glibc
+                        cmd.argv[-1:-1] = ["--limit", "5000"]
+                        r.command(cmd, 0, "[t]")
+                    recs = {x["allocator"]: x for x in collect.aggregate(r.samples)}
+                    for alloc in ("kmm", "glibc"):
+                        rec = recs[alloc]
+                        self.assertNotIn("errors", rec, rec)
+                        self.assertEqual(rec["pattern"], "replay/kmem-build")
+                        self.assertGreater(rec["metrics"]["replay_s"], 0)
+                        self.assertGreater(rec["metrics"]["replay_rss_kib"], 0)
+                        self.assertEqual(rec["metrics"]["alloc_failures"], 0)
+                    self.assertEqual(recs["kmm"]["metrics"]["kmm_reports"], 0)
+                    self.assertTrue(os.path.exists(tool))
         globals()["Programs"] = Programs
     unittest.main()

@@ -24,11 +24,6 @@ struct shrinker {
 	int seeks;
 	unsigned int flags;
 	void *private_data;
-	/* kmm's own bookkeeping */
-	char name[32];
-	struct list_head list;
-	int registered;
-	unsigned int in_use;
 };
 
 KMM_EXTERN_C_BEGIN

@@ -28,8 +28,4 @@ typedef struct { unsigned long pgprot; } pgprot_t;
 struct page;
 struct zone;
 
-struct list_head {
-	struct list_head *next, *prev;
-};
-
 #endif

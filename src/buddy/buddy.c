@@ -27,8 +27,10 @@
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/page_reporting.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
+#include "lib/random.h"
 
 /* The kernel's fallback order when a migratetype's lists are empty. */
 static const int fallbacks[MIGRATE_PCPTYPES][2] = {
@@ -58,10 +60,7 @@ static void account_free(struct buddy_shard *s, long pages)
  * its address order (shuffle_pick_tail() in the kernel). */
 static bool shuffle_pick_tail(struct buddy_shard *s)
 {
-	s->rand_state ^= s->rand_state << 13;
-	s->rand_state ^= s->rand_state >> 7;
-	s->rand_state ^= s->rand_state << 17;
-	return s->rand_state & 1;
+	return prandom_next(&s->rand_state) & 1;
 }
 
 /* shuffle_zone(): at boot, a Fisher-Yates shuffle of the max-order free
@@ -87,11 +86,9 @@ void buddy_shuffle_free_lists(void)
 				list_for_each(pos, head)
 					v[k++] = list_entry(pos, struct page, lru);
 				for (unsigned long j = n - 1; j > 0; j--) {
-					unsigned long r = (s->rand_state = s->rand_state * 6364136223846793005UL +
-							   1442695040888963407UL) >> 33;
+					unsigned long r = prandom_next(&s->rand_state) % (j + 1);
 					struct page *t = v[j];
 
-					r %= j + 1;
 					v[j] = v[r];
 					v[r] = t;
 				}
@@ -500,7 +497,7 @@ void buddy_free_range_boot(unsigned long start, unsigned long end)
 	bool defer = !atomic_load_relaxed(&kmm_mem.live) && !kmm_config.shuffle;
 
 	while (start < end) {
-		unsigned int order = start ? MIN((unsigned int)__builtin_ctzl(start),
+		unsigned int order = start ? MIN(ffs_ul(start),
 						 (unsigned int)MAX_PAGE_ORDER) : MAX_PAGE_ORDER;
 		struct zone *z;
 

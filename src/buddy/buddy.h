@@ -1,11 +1,14 @@
-/* The page allocator's internal interface (src/buddy). */
+/* The page allocator's internal interface (src/buddy): the buddy engine,
+ * per-CPU page lists, zones, memblock. Locks: a shard's lock (shard_lock()
+ * below, LOCK_RANK_ZONE) and a CPU's pcp lock (LOCK_RANK_PCP); each *.c
+ * says which of its functions need which held. */
 #ifndef KMM_BUDDY_BUDDY_H
 #define KMM_BUDDY_BUDDY_H
 
+#include <stdio.h>
 #include "buddy/mmzone.h"
 #include "lib/fault_inject.h"
-#include "percpu/events.h"
-#include "percpu/percpu_internal.h"
+#include "lib/events.h"
 
 /* alloc_flags, as mm/internal.h. With ALLOC_TRYLOCK an allocation never
  * waits for a lock: a busy pcp list or shard is skipped. */
@@ -84,7 +87,11 @@ extern unsigned long min_free_kbytes;
 /* page_alloc.c */
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags);
-unsigned long zone_free_pages_exact(struct zone *z);
+
+/* proc_buddy.c: /proc views */
+int buddyinfo_show(FILE *m);
+int pagetypeinfo_show(FILE *m);
+int zoneinfo_show(FILE *m);
 
 /* memblock.c */
 int memblock_init(void);
@@ -93,9 +100,6 @@ void memblock_exit(void);
 unsigned long memblock_reserved_pages(void);
 
 #endif
-
-/* page_alloc.c: the per-CPU allocator's chunks (percpu_init). */
-extern const struct percpu_chunk_source buddy_percpu_chunks;
 
 /* page_alloc.c: the free path after the checks (state already claimed). */
 void free_pages_core(struct page *page, unsigned int order);

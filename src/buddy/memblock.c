@@ -5,9 +5,9 @@
  * the buddy; reserved pages stay allocated (state PS_BOOT, PG_reserved)
  * until free_bootmem()/memblock_free() returns them.
  *
- * Lock: memblock_lock (LOCK_RANK_MEMBLOCK) protects the reserved array;
- * after boot a late free takes it, then the shard locks through the buddy
- * (see buddy_free_range_boot) only after dropping it. */
+ * Lock: memblock_lock (LOCK_RANK_MEMBLOCK) protects the reserved array.
+ * memblock_free_all() holds it while it hands ranges to the buddy, so the
+ * buddy's locks nest inside; a late free drops it before freeing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ static struct {
 	int cnt;
 } reserved;
 
-static pthread_mutex_t memblock_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex memblock_lock = KMM_MUTEX_INIT("memblock_lock", LOCK_RANK_MEMBLOCK);
 
 int memblock_init(void)
 {
@@ -145,11 +145,11 @@ static phys_addr_t memblock_alloc_range(phys_addr_t size, phys_addr_t align,
 	if (align < SMP_CACHE_BYTES)
 		align = SMP_CACHE_BYTES;
 	size = (size + SMP_CACHE_BYTES - 1) & ~(phys_addr_t)(SMP_CACHE_BYTES - 1);
-	pthread_mutex_lock(&memblock_lock);
+	kmm_mutex_lock(&memblock_lock);
 	base = find_free_locked(size, align, limit);
 	if (base != (phys_addr_t)-1 && reserve_locked(base, size))
 		base = (phys_addr_t)-1;
-	pthread_mutex_unlock(&memblock_lock);
+	kmm_mutex_unlock(&memblock_lock);
 	if (base != (phys_addr_t)-1)
 		memset(__va(base), 0, size);
 	return base;
@@ -218,9 +218,9 @@ static void memblock_free_range(phys_addr_t base, phys_addr_t size, const char *
 	}
 	if (!kmm_mem.live)
 		size = (size + SMP_CACHE_BYTES - 1) & ~(phys_addr_t)(SMP_CACHE_BYTES - 1);
-	pthread_mutex_lock(&memblock_lock);
+	kmm_mutex_lock(&memblock_lock);
 	ok = unreserve_locked(base, size);
-	pthread_mutex_unlock(&memblock_lock);
+	kmm_mutex_unlock(&memblock_lock);
 	if (!ok) {
 		kmm_bug("%s: [%#llx-%#llx] was not allocated at boot (double free?)", caller,
 			(unsigned long long)base, (unsigned long long)(base + size - 1));
@@ -259,10 +259,10 @@ unsigned long memblock_reserved_pages(void)
 {
 	unsigned long pages = 0;
 
-	pthread_mutex_lock(&memblock_lock);
+	kmm_mutex_lock(&memblock_lock);
 	for (int i = 0; i < reserved.cnt; i++)
 		pages += (unsigned long)((reserved.r[i].size + PAGE_SIZE - 1) >> PAGE_SHIFT);
-	pthread_mutex_unlock(&memblock_lock);
+	kmm_mutex_unlock(&memblock_lock);
 	return pages;
 }
 
@@ -272,7 +272,7 @@ void memblock_free_all(void)
 {
 	unsigned long prev_end = 0;
 
-	pthread_mutex_lock(&memblock_lock);
+	kmm_mutex_lock(&memblock_lock);
 	for (int i = 0; i <= reserved.cnt; i++) {
 		unsigned long rstart = i < reserved.cnt ?
 			(unsigned long)(reserved.r[i].base >> PAGE_SHIFT) : kmm_mem.nr_pages;
@@ -289,5 +289,5 @@ void memblock_free_all(void)
 		if (rend > prev_end)
 			prev_end = rend;
 	}
-	pthread_mutex_unlock(&memblock_lock);
+	kmm_mutex_unlock(&memblock_lock);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <kmm/mm.h>
 #include "lib/compiler.h"
+#include "lib/list.h"
 
 enum page_state {
 	PS_NONE = 0,

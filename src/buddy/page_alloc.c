@@ -5,20 +5,29 @@
  * Locks: none of its own; see mmzone.h (pcp, then shard) and reclaim.c. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/fault_inject.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/ratelimit.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 #define MAX_RECLAIM_RETRIES	16
-/* Without an OOM killer, a small-order allocation that the kernel would
- * retry forever waits this long for frees before it fails. */
-#define OOM_WAIT_US		(2UL * 1000 * 1000)
+/* How long an allocation that may sleep waits when nothing is free. There
+ * is no OOM killer, so where the kernel would retry forever it retries
+ * for ALLOC_WAIT_US by the monotonic clock, counted from its first pass
+ * of direct reclaim, then fails (__GFP_NOFAIL alone has no bound). Each
+ * sleep ends at the next free or at the deadline: frees and reclaim make
+ * it retry sooner, never wait longer. Progress is a reclaim pass that
+ * made pages free; passes in a row without it end __GFP_RETRY_MAYFAIL
+ * early (MAX_RECLAIM_RETRIES, as the kernel), but progress does not move
+ * the deadline: pages drained from a CPU's list and taken back at once
+ * by that CPU are progress that never reaches the waiter. */
+#define ALLOC_WAIT_US		(2UL * 1000 * 1000)
 
 struct fault_attr fail_page_alloc;
 
@@ -75,11 +84,6 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 	return flags;
 }
 
-
-unsigned long zone_free_pages_exact(struct zone *z)
-{
-	return (unsigned long)zone_page_state_snapshot(z, NR_FREE_PAGES);
-}
 
 /* __zone_watermark_ok(). The zone's counter is approximate (per-CPU
  * deltas); near the mark the exact sum decides, as percpu_drift_mark. */
@@ -173,24 +177,22 @@ static void wake_all_kswapds(unsigned int order, int highest)
  * Running out of memory is not misuse, so it is not a counted report. */
 static void warn_alloc(gfp_t gfp, unsigned int order)
 {
-	static long last_sec, burst;
-	struct timespec ts;
-	long sec;
+	static struct ratelimit rl = RATELIMIT_INIT(10);
 
 	count_event(EV_alloc_fail);
-	if (gfp & __GFP_NOWARN)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sec = ts.tv_sec;
-	if (atomic_load_relaxed(&last_sec) != sec) {
-		atomic_store_relaxed(&last_sec, sec);
-		atomic_store_relaxed(&burst, 0);
-	}
-	if (atomic_add_acq_rel(&burst, 1) > 10)
+	if ((gfp & __GFP_NOWARN) || !ratelimit_ok(&rl))
 		return;
 	kmm_pr_info("kmm: page allocation failure: order:%u, mode:%#x, nodemask=(null); "
 		    "free pages %lu, cpu %d%s", order, gfp, nr_free_pages(), cpu_id(),
 		    in_interrupt() ? " (in interrupt)" : "");
+}
+
+static unsigned long monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_sec * 1000000 + (unsigned long)ts.tv_nsec / 1000;
 }
 
 static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
@@ -199,7 +201,7 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
 	bool can_reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
-	unsigned long waited_us = 0, wait_us = 500;
+	unsigned long wait_us = 500, start_us;
 	int no_progress = 0;
 	struct page *page;
 
@@ -225,8 +227,9 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 		goto nopage;
 	}
 
+	start_us = monotonic_us();
 	for (;;) {
-		unsigned long progress;
+		unsigned long progress, waited_us;
 
 		count_event(EV_direct_reclaim);
 		progress = try_to_free_pages(gfp, order);
@@ -245,11 +248,14 @@ static noinline struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 			}
 			if (gfp & __GFP_RETRY_MAYFAIL)
 				goto nopage;
-			if (!(gfp & __GFP_NOFAIL) && waited_us >= OOM_WAIT_US)
-				goto nopage;
 		}
-		reclaim_wait_for_free(wait_us);
-		waited_us += wait_us;
+		waited_us = monotonic_us() - start_us;
+		if (gfp & __GFP_NOFAIL)
+			reclaim_wait_for_free(wait_us);
+		else if (waited_us >= ALLOC_WAIT_US)
+			goto nopage;
+		else
+			reclaim_wait_for_free(MIN(wait_us, ALLOC_WAIT_US - waited_us));
 		wait_us = MIN(wait_us * 2, 20000UL);
 	}
 nopage:
@@ -484,6 +490,10 @@ static noinline void free_pages_checked(struct page *page, unsigned int order, c
 {
 	uint32_t st;
 
+	if (!atomic_load_acquire(&kmm_mem.live)) {
+		kmm_bug("%s: %p: kmm is not booted", caller, (void *)page);
+		return;
+	}
 	if (!page_valid(page)) {
 		kmm_bug("%s: %p is not a kmm struct page (order %u)", caller, (void *)page, order);
 		return;
@@ -683,35 +693,4 @@ void free_pages_exact(void *virt, size_t size)
 	}
 	for (; addr < end; addr += PAGE_SIZE)
 		free_pages(addr, 0);
-}
-
-/* Chunks for the per-CPU allocator, which sits below and gets these
- * calls at boot: the first from memblock, later ones compound and zeroed. */
-static void *percpu_first_chunk(unsigned long bytes)
-{
-	return memblock_alloc(bytes, PAGE_SIZE);
-}
-
-static void *percpu_chunk_alloc(gfp_t gfp, unsigned int order, void **cookie)
-{
-	struct page *page = alloc_pages(gfp | __GFP_COMP | __GFP_ZERO, order);
-
-	*cookie = page;
-	return page ? page_address(page) : NULL;
-}
-
-static void percpu_chunk_free(void *cookie, unsigned int order)
-{
-	__free_pages(cookie, order);
-}
-
-const struct percpu_chunk_source buddy_percpu_chunks = {
-	.first_chunk = percpu_first_chunk,
-	.alloc = percpu_chunk_alloc,
-	.free = percpu_chunk_free,
-};
-
-unsigned long nr_free_pages(void)
-{
-	return (unsigned long)global_zone_page_state(NR_FREE_PAGES);
 }

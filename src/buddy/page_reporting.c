@@ -41,7 +41,7 @@
 #include "buddy/page_reporting.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 
 /* Blocks isolated at once (the kernel's PAGE_REPORTING_CAPACITY). */
 #define REPORT_CAPACITY		32

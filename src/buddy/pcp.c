@@ -10,8 +10,8 @@
  * nest inside (LOCK_RANK_ZONE). */
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 void pcp_init_zone(struct zone *z)
 {

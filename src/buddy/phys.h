@@ -1,4 +1,5 @@
-/* Simulated physical memory: set-up and helpers (phys.c). */
+/* Simulated physical memory: set-up and helpers (phys.c). No locks: set
+ * up and torn down while kmm is not booted. */
 #ifndef KMM_BUDDY_PHYS_H
 #define KMM_BUDDY_PHYS_H
 

@@ -6,10 +6,12 @@
  *
  * Lock order, outermost first:
  *   shrinker_lock (LOCK_RANK_SHRINKER)  the shrinker list and each
- *       shrinker's in_use count. It is dropped while a shrinker runs, so
+ *       shrinker's bookkeeping (struct shrinker_entry). It is dropped while a shrinker runs, so
  *       reclaimers run shrinkers concurrently (as the kernel's do);
  *       in_use pins a running shrinker and shrinker_free() waits for it.
- *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and condition.
+ *   reclaim_lock  (LOCK_RANK_RECLAIM)   kswapd's wake flag and condition;
+ *       a leaf taken by any allocation that wakes kswapd, so it ranks
+ *       inside every lock an allocation may be made under.
  * Allocations waiting for frees sleep on a futex event counter, not a
  * condition variable, so a free wakes them without taking any lock.
  * Shrinkers must not allocate with __GFP_DIRECT_RECLAIM. */
@@ -29,17 +31,28 @@
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
 #include "lib/list.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 
 #define SHRINK_BATCH 128
+
+/* A shrinker and kmm's bookkeeping of it: shrinker_alloc() hands out the
+ * public part, the kernel's fields. */
+struct shrinker_entry {
+	struct shrinker shrinker;
+	char name[32];
+	struct list_head list;		/* shrinker_list */
+	bool registered;
+	unsigned int in_use;		/* scans running without shrinker_lock */
+};
 
 static struct kmm_mutex shrinker_lock;
 static struct list_head shrinker_list = LIST_HEAD_INIT(shrinker_list);
 static pthread_once_t shrinker_once = PTHREAD_ONCE_INIT;
 
 static pthread_cond_t shrinker_idle = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex reclaim_lock = KMM_MUTEX_INIT("reclaim_lock", LOCK_RANK_RECLAIM);
 static pthread_cond_t kswapd_wait = PTHREAD_COND_INITIALIZER;
 static unsigned int free_event;	/* bumped by frees while someone waits */
 static pthread_t kswapd_thread;
@@ -51,55 +64,66 @@ static void shrinker_lock_init(void)
 	kmm_mutex_init(&shrinker_lock, "shrinker_lock", LOCK_RANK_SHRINKER);
 }
 
+static struct shrinker_entry *shrinker_entry_of(struct shrinker *s)
+{
+	return container_of(s, struct shrinker_entry, shrinker);
+}
+
 struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
 {
-	struct shrinker *s = calloc(1, sizeof(*s));
+	struct shrinker_entry *e = calloc(1, sizeof(*e));
 	va_list ap;
 
-	if (!s)
+	if (!e)
 		return NULL;
-	s->flags = flags;
-	s->seeks = DEFAULT_SEEKS;
-	INIT_LIST_HEAD(&s->list);
+	e->shrinker.flags = flags;
+	e->shrinker.seeks = DEFAULT_SEEKS;
+	INIT_LIST_HEAD(&e->list);
 	va_start(ap, fmt);
-	vsnprintf(s->name, sizeof(s->name), fmt, ap);
+	vsnprintf(e->name, sizeof(e->name), fmt, ap);
 	va_end(ap);
-	return s;
+	return &e->shrinker;
 }
 
 void shrinker_register(struct shrinker *s)
 {
+	struct shrinker_entry *e;
+
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	if (!s || !s->count_objects || !s->scan_objects) {
 		kmm_warn("shrinker_register: shrinker %s without count/scan callbacks",
-			 s ? s->name : "(null)");
+			 s ? shrinker_entry_of(s)->name : "(null)");
 		return;
 	}
+	e = shrinker_entry_of(s);
 	kmm_mutex_lock(&shrinker_lock);
-	if (s->registered) {
+	if (e->registered) {
 		kmm_mutex_unlock(&shrinker_lock);
-		kmm_warn("shrinker_register: %s registered twice", s->name);
+		kmm_warn("shrinker_register: %s registered twice", e->name);
 		return;
 	}
-	list_add_tail(&s->list, &shrinker_list);
-	s->registered = 1;
+	list_add_tail(&e->list, &shrinker_list);
+	e->registered = true;
 	kmm_mutex_unlock(&shrinker_lock);
 }
 
 void shrinker_free(struct shrinker *s)
 {
+	struct shrinker_entry *e;
+
 	if (!s)
 		return;
+	e = shrinker_entry_of(s);
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	kmm_mutex_lock(&shrinker_lock);
-	if (s->registered) {
-		s->registered = 0;
-		while (s->in_use)
+	if (e->registered) {
+		e->registered = false;
+		while (e->in_use)
 			pthread_cond_wait(&shrinker_idle, &shrinker_lock.mutex);
-		list_del(&s->list);
+		list_del(&e->list);
 	}
 	kmm_mutex_unlock(&shrinker_lock);
-	free(s);
+	free(e);
 }
 
 static unsigned long shrink_one(struct shrinker *s, gfp_t gfp, unsigned long nr_to_scan)
@@ -135,19 +159,19 @@ unsigned long shrink_slab(gfp_t gfp, unsigned long nr_to_scan)
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	kmm_mutex_lock(&shrinker_lock);
 	for (pos = shrinker_list.next; pos != &shrinker_list;) {
-		struct shrinker *s = container_of(pos, struct shrinker, list);
+		struct shrinker_entry *e = container_of(pos, struct shrinker_entry, list);
 
-		if (!s->registered) {
+		if (!e->registered) {
 			pos = pos->next;
 			continue;
 		}
-		s->in_use++;
+		e->in_use++;
 		kmm_mutex_unlock(&shrinker_lock);
-		freed += shrink_one(s, gfp, nr_to_scan);
+		freed += shrink_one(&e->shrinker, gfp, nr_to_scan);
 		kmm_mutex_lock(&shrinker_lock);
-		if (!--s->in_use)
+		if (!--e->in_use)
 			pthread_cond_broadcast(&shrinker_idle);
-		pos = s->list.next;	/* s stays listed while in_use */
+		pos = e->list.next;	/* e stays listed while in_use */
 	}
 	kmm_mutex_unlock(&shrinker_lock);
 	return freed;
@@ -158,10 +182,11 @@ void shrinkers_exit(void)
 	pthread_once(&shrinker_once, shrinker_lock_init);
 	kmm_mutex_lock(&shrinker_lock);
 	while (!list_empty(&shrinker_list)) {
-		struct shrinker *s = list_first_entry(&shrinker_list, struct shrinker, list);
+		struct shrinker_entry *e = list_first_entry(&shrinker_list, struct shrinker_entry,
+							    list);
 
-		list_del(&s->list);
-		s->registered = 0;
+		list_del(&e->list);
+		e->registered = false;
 	}
 	kmm_mutex_unlock(&shrinker_lock);
 }
@@ -214,10 +239,10 @@ void wakeup_kswapd(struct zone *z, unsigned int order)
 {
 	if (!atomic_load_relaxed(&kswapd_running) || atomic_load_relaxed(&kswapd_wakeup))
 		return;	/* kswapd clears the flag when it starts a round */
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	atomic_store_relaxed(&kswapd_wakeup, true);
 	pthread_cond_signal(&kswapd_wait);
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 }
 
 static bool zone_balanced(struct zone *z)
@@ -250,11 +275,11 @@ static void kswapd_rest(unsigned long us)
 	ts.tv_nsec += (long)us * 1000;
 	ts.tv_sec += ts.tv_nsec / 1000000000;
 	ts.tv_nsec %= 1000000000;
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	while (!atomic_load_relaxed(&kswapd_should_stop) &&
-	       pthread_cond_timedwait(&kswapd_wait, &reclaim_lock, &ts) == 0)
+	       pthread_cond_timedwait(&kswapd_wait, &reclaim_lock.mutex, &ts) == 0)
 		;
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 }
 
 /* kswapd: woken below a low watermark, reclaims until every zone is above
@@ -264,16 +289,16 @@ static void kswapd_rest(unsigned long us)
 static void *kswapd_main(void *arg)
 {
 	(void)arg;
-	kmm_cpu_bind(0);
+	cpu_bind_own_thread(0);
 	for (;;) {
 		unsigned long progress = 0;
 		int failures = 0;
 
-		pthread_mutex_lock(&reclaim_lock);
+		kmm_mutex_lock(&reclaim_lock);
 		while (!atomic_load_relaxed(&kswapd_wakeup) && !atomic_load_relaxed(&kswapd_should_stop))
-			pthread_cond_wait(&kswapd_wait, &reclaim_lock);
+			pthread_cond_wait(&kswapd_wait, &reclaim_lock.mutex);
 		atomic_store_relaxed(&kswapd_wakeup, false);
-		pthread_mutex_unlock(&reclaim_lock);
+		kmm_mutex_unlock(&reclaim_lock);
 		if (atomic_load_relaxed(&kswapd_should_stop))
 			break;
 		count_event(EV_kswapd_wake);
@@ -304,10 +329,10 @@ void kswapd_stop(void)
 {
 	if (!atomic_load_relaxed(&kswapd_running))
 		return;
-	pthread_mutex_lock(&reclaim_lock);
+	kmm_mutex_lock(&reclaim_lock);
 	atomic_store_relaxed(&kswapd_should_stop, true);
 	pthread_cond_signal(&kswapd_wait);
-	pthread_mutex_unlock(&reclaim_lock);
+	kmm_mutex_unlock(&reclaim_lock);
 	pthread_join(kswapd_thread, NULL);
 	atomic_store_relaxed(&kswapd_running, false);
 }

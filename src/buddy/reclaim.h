@@ -1,4 +1,6 @@
-/* Reclaim: kswapd, direct reclaim, shrinkers, waiting for frees. */
+/* Reclaim: kswapd, direct reclaim, shrinkers, waiting for frees. Locks:
+ * shrinker_lock and reclaim_lock, inside reclaim.c; waiting for frees
+ * takes none (a futex). */
 #ifndef KMM_BUDDY_RECLAIM_H
 #define KMM_BUDDY_RECLAIM_H
 

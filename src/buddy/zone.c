@@ -10,8 +10,7 @@
 #include "buddy/buddy.h"
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
-#include "percpu/percpu_internal.h"
-#include "percpu/vmstat.h"
+#include "buddy/vmstat.h"
 
 #define MAX_SHARDS_PER_ZONE 64
 
@@ -32,7 +31,11 @@ static void zone_span(enum zone_type t, unsigned long start, unsigned long end)
 	z->zone_start_pfn = start;
 	z->spanned_pages = end - start;
 	z->present_pages = end - start;
-	/* zone boundaries are max-order aligned */
+	/* Zone boundaries are max-order aligned; the end of memory need not
+	 * be, so the last block may be partial. An empty zone claims no
+	 * block: the partial one belongs to the zone below. */
+	if (start == end)
+		return;
 	for (unsigned long b = start >> MAX_PAGE_ORDER; b < (end + MAX_ORDER_NR_PAGES - 1) >> MAX_PAGE_ORDER; b++)
 		kmm_mem.block_zone[b] = (unsigned char)t;
 }
@@ -118,11 +121,6 @@ int zones_init(void)
 			continue;
 		if (zone_init_shards(z))
 			return -ENOMEM;
-		z->pcp = alloc_percpu(struct per_cpu_pages);
-		z->pcpstat = alloc_percpu(struct per_cpu_zonestat);
-		if (!z->pcp || !z->pcpstat)
-			return -ENOMEM;
-		pcp_init_zone(z);
 	}
 	build_zonelists();
 	return 0;
@@ -155,8 +153,6 @@ void zones_exit(void)
 		free(z->shards);
 		free(z->pageblock_mt);
 		free(z->deferred_map);
-		free_percpu(z->pcp);
-		free_percpu(z->pcpstat);
 	}
 	free(kmm_mem.block_zone);
 	kmm_mem.block_zone = NULL;

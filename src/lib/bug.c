@@ -1,5 +1,6 @@
-/* BUG/WARNING reports. One lock (LOCK_RANK_REPORT, innermost) keeps the
- * lines of concurrent reports from interleaving. */
+/* BUG/WARNING reports. One lock, report_lock (LOCK_RANK_REPORT, innermost),
+ * keeps the lines of concurrent reports from interleaving and guards the
+ * copy of the last report; the count is a relaxed atomic. */
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -11,8 +12,11 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cmdline.h"
+#include "lib/cpu.h"
+#include "lib/lock.h"
+#include "lib/stacktrace.h"
 
-static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmm_mutex report_lock = KMM_MUTEX_INIT("report_lock", LOCK_RANK_REPORT);
 static unsigned long bug_count;
 static char last_report[512];
 static bool quiet;
@@ -29,32 +33,39 @@ void kmm_report_quiet(bool q)
 
 void kmm_last_report(char *buf, unsigned long len)
 {
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	snprintf(buf, len, "%s", last_report);
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 }
 
-static void report(const char *prefix, const char *fmt, va_list ap)
+/* `from` is the return address into the function that reported: the
+ * trace starts there, whatever frames the reporting itself added (a
+ * sanitizer's interceptor of backtrace() adds one). */
+static noinline void report(const char *prefix, const char *fmt, va_list ap, void *from)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "%s", prefix);
 
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	snprintf(last_report, sizeof(last_report), "%s", line);
 	atomic_add_relaxed(&bug_count, 1);
 	if (!atomic_load_relaxed(&quiet)) {
 		void *frames[32];
-		int nr = backtrace(frames, 32);
+		int nr = backtrace(frames, 32), skip = 0;
+
+		while (skip < nr && frames[skip] != from)
+			skip++;
+		if (skip == nr)
+			skip = 0;
 
 		fprintf(stderr, "%s\n", line);
-		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", smp_processor_id(),
-			(long)syscall(SYS_gettid), in_interrupt() ? "(irq)" : "");
+		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", cpu_id(),
+			(long)syscall(SYS_gettid), cpu_in_irq() ? "(irq)" : "");
 		fprintf(stderr, "Call Trace:\n");
-		fflush(stderr);
-		backtrace_symbols_fd(frames + 2, nr > 2 ? nr - 2 : 0, 2);
+		stacktrace_print(stderr, frames + skip, nr - skip);
 	}
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 	if (kmm_config.panic_on_warn) {
 		fprintf(stderr, "Kernel panic - not syncing: panic_on_warn set\n");
 		abort();
@@ -66,7 +77,7 @@ void kmm_bug(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("BUG: ", fmt, ap);
+	report("BUG: ", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 
@@ -75,7 +86,7 @@ void kmm_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("WARNING: ", fmt, ap);
+	report("WARNING: ", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 
@@ -84,7 +95,7 @@ void kmm_report_raw(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("", fmt, ap);
+	report("", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 
@@ -95,10 +106,10 @@ void kmm_report_cont(const char *fmt, ...)
 	if (atomic_load_relaxed(&quiet))
 		return;
 	va_start(ap, fmt);
-	pthread_mutex_lock(&report_lock);
+	kmm_mutex_lock(&report_lock);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	pthread_mutex_unlock(&report_lock);
+	kmm_mutex_unlock(&report_lock);
 	va_end(ap);
 }
 

@@ -1,4 +1,6 @@
-/* BUG/WARNING reports: one clear, counted report per misuse. */
+/* BUG/WARNING reports: one clear, counted report per misuse. Lock:
+ * report_lock (bug.c, LOCK_RANK_REPORT), the innermost of all, so any
+ * code may report with any lock held. */
 #ifndef KMM_LIB_BUG_H
 #define KMM_LIB_BUG_H
 

@@ -1,4 +1,6 @@
-/* The boot command line: kernel-style "name=value" words. */
+/* The boot command line: kernel-style "name=value" words, parsed into
+ * kmm_config, which boot writes (under its lock, before anything runs)
+ * and everything else only reads. */
 #ifndef KMM_LIB_CMDLINE_H
 #define KMM_LIB_CMDLINE_H
 

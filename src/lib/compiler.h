@@ -1,4 +1,5 @@
-/* Compiler helpers shared by every part of kmm. */
+/* Compiler helpers shared by every part of kmm: branch hints, atomics with
+ * their memory order in the name, sanitizer hooks. No locks. */
 #ifndef KMM_LIB_COMPILER_H
 #define KMM_LIB_COMPILER_H
 
@@ -19,6 +20,8 @@
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
+/* The kernel's _RET_IP_: the caller's address, for reports. */
+#define RET_IP		((unsigned long)__builtin_return_address(0))
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 

@@ -1,9 +1,13 @@
 /* should_fail(): the kernel's fault-injection decision. Counters are
- * atomics; the random draw uses a per-thread xorshift state. */
+ * atomics; the random draw is the calling thread's (lib/random.h). No
+ * locks. */
 #include <stdio.h>
 #include <string.h>
 #include "lib/fault_inject.h"
 #include "lib/compiler.h"
+#include "lib/random.h"
+
+__thread unsigned long fault_injected_on_thread;
 
 void fault_attr_setup(struct fault_attr *attr, const char *spec)
 {
@@ -13,18 +17,6 @@ void fault_attr_setup(struct fault_attr *attr, const char *spec)
 	if (sscanf(spec, "%lu,%lu,%ld,%ld", &attr->interval, &attr->probability,
 		   &attr->space, &attr->times) == 4)
 		attr->enabled = true;
-}
-
-static unsigned int random_below_100(void)
-{
-	static __thread unsigned long state;
-
-	if (!state)
-		state = (unsigned long)&state ^ 0x9e3779b97f4a7c15UL;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return (unsigned int)(state % 100);
 }
 
 bool should_fail(struct fault_attr *attr, long size)
@@ -43,9 +35,10 @@ bool should_fail(struct fault_attr *attr, long size)
 	}
 	if (attr->interval > 1 && atomic_add_acq_rel(&attr->count, 1) % attr->interval)
 		return false;
-	if (attr->probability <= random_below_100())
+	if (attr->probability <= prandom_below(100))
 		return false;
 	if (times != -1)
 		atomic_sub_relaxed(&attr->times, 1);
+	fault_injected_on_thread++;
 	return true;
 }

@@ -1,9 +1,14 @@
-/* Doubly linked lists, as the kernel's <linux/list.h>. */
+/* Doubly linked lists, as the kernel's <linux/list.h>: kmm's own, not part
+ * of the public headers (a program's kernel code brings its own). No
+ * locks: each list's owner says which lock guards it. */
 #ifndef KMM_LIB_LIST_H
 #define KMM_LIB_LIST_H
 
-#include <kmm/types.h>
 #include "lib/compiler.h"
+
+struct list_head {
+	struct list_head *next, *prev;
+};
 
 #define LIST_HEAD_INIT(name) { &(name), &(name) }
 

@@ -1,4 +1,6 @@
-/* RCU internals shared by lib/rcu.c and slub/kfree_rcu.c.
+/* RCU's core (rcu.c) for the batching engine and its clients: thread
+ * registration, the hand-over of one batch to liburcu, the
+ * ThreadSanitizer edge. No locks.
  *
  * struct rcu_gp_head is the handle kmm gives liburcu for one whole batch:
  * liburcu's own struct rcu_head lives in its first bytes (rcu.c checks the
@@ -9,11 +11,12 @@
 
 #include <stdbool.h>
 #include <kmm/rcupdate.h>
+#include "lib/cmdline.h"
 #include "lib/compiler.h"
 
-/* nr_cpus= is at most this (cmdline.c); the per-CPU RCU state is static so
- * RCU works before boot and across reboots with other CPU counts. */
-#define RCU_MAX_CPUS	1024
+/* Every CPU nr_cpus= allows: the per-CPU RCU state is static so RCU works
+ * before boot and across reboots with other CPU counts. */
+#define RCU_MAX_CPUS	KMM_MAX_CPUS
 
 /* How long the monitor lets callbacks and kfree_rcu objects gather before
  * handing them to liburcu (the kernel's KFREE_DRAIN_JIFFIES). */
@@ -46,38 +49,22 @@ struct rcu_gp_head {
  * thread (kmm_rcu_register_thread()). */
 void rcu_gp_call(struct rcu_gp_head *gp, void (*func)(struct rcu_gp_head *gp));
 
-/* Wakes the monitor: something waits on a per-CPU list (cheap when it is
- * already awake). */
-void rcu_monitor_kick(void);
+/* Waits for every batch handed to liburcu so far to have run. */
+void rcu_gp_barrier(void);
 
-/* Highest CPU id that ever queued work, plus one (grows, never shrinks). */
-extern unsigned int rcu_cpus_seen;
-static inline void rcu_note_cpu(int cpu)
-{
-	unsigned int seen = atomic_load_relaxed(&rcu_cpus_seen);
+/* Whether a caller may sleep for RCU here: not inside a read-side
+ * section, not from a callback, not in atomic context (each reported). */
+bool rcu_may_wait(const char *caller);
 
-	while ((unsigned int)cpu >= seen &&
-	       !atomic_cas_relaxed(&rcu_cpus_seen, &seen, (unsigned int)cpu + 1))
-		;
-}
+/* The one address ThreadSanitizer's RCU edges go through (rcu.c). */
+extern char rcu_gp_edge KMM_HIDDEN;
+#define rcu_tsan_release()	tsan_release(&rcu_gp_edge)
+#define rcu_tsan_acquire()	tsan_acquire(&rcu_gp_edge)
 
-/* kfree_rcu.c's side of the monitor, the barrier and memory pressure. */
-void kvfree_rcu_cpus_init(void);
-/* Hands the CPU's waiting objects to RCU if a batch slot is free; true when
- * everything queued up to `seq` is in liburcu's hands. */
-bool kvfree_rcu_flush_cpu(int cpu, unsigned long seq);
-unsigned long kvfree_rcu_queued_seq(int cpu);
-/* Objects queued on the CPU and not yet handed over. */
-unsigned long kvfree_rcu_waiting(int cpu);
-
-/* call_rcu's side of the same. */
-bool rcu_flush_cpu(int cpu, unsigned long seq);
-unsigned long rcu_queued_seq(int cpu);
-unsigned long rcu_waiting(int cpu);
-
-/* Boot and exit (boot.c): the kfree_rcu shrinker; at exit every pending
- * callback and kfree_rcu object is run and freed. */
-int kvfree_rcu_init(void);
-void kvfree_rcu_exit(void);
+#ifdef KMM_RCU_NO_GRACE
+#define RCU_NO_GRACE 1		/* negative control: no grace period at all */
+#else
+#define RCU_NO_GRACE 0
+#endif
 
 #endif

@@ -32,7 +32,7 @@
 #include <kmm/kmm.h>
 #include <kmm/mempool.h>
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/context.h"
 
 /* How long a sleeper waits before it tries the source again (the kernel's
  * io_schedule_timeout(5*HZ)). */

@@ -7,7 +7,7 @@
  * unit size). Units are page multiples, so copies of different CPUs never
  * share a cache line. The first chunk comes from memblock at boot (kmm's own
  * per-CPU structures live there); later chunks are compound pages from the
- * buddy, through the calls it hands down at boot (percpu_chunk_source).
+ * buddy.
  *
  * Inside a chunk, space is 16-byte granules, tiled by extents: allocations
  * and maximal runs of free granules. Every extent carries its length at its
@@ -34,9 +34,12 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "lib/bug.h"
+#include "lib/context.h"
+#include "buddy/buddy.h"
+#include "lib/context.h"
+#include "lib/cpu.h"
 #include "lib/list.h"
 #include "lib/lock.h"
-#include "percpu/cpu.h"
 #include "percpu/percpu_internal.h"
 
 #define PCPU_GRANULE		16
@@ -50,7 +53,7 @@
 struct pcpu_chunk {
 	struct list_head slot_list;	/* on pcpu_slots[slot] unless full */
 	char *base;			/* CPU 0's unit */
-	void *cookie;			/* the source's, to free; NULL: the first chunk */
+	struct page *page;		/* NULL for the first (memblock) chunk */
 	unsigned int order;
 	unsigned int nr_granules;
 	unsigned int free_granules;
@@ -68,7 +71,6 @@ static uint64_t pcpu_slot_map;			/* bit s: pcpu_slots[s] not empty */
 static struct pcpu_chunk **pcpu_index;		/* by base address */
 static unsigned int pcpu_nr_index, pcpu_index_cap;
 static unsigned long pcpu_nr_chunks;
-static const struct percpu_chunk_source *pcpu_source;
 
 _Static_assert((64UL << 10) / PCPU_GRANULE <= PCPU_TAG_LEN, "a unit's length fits a tag");
 
@@ -315,7 +317,7 @@ static void chunk_free(struct pcpu_chunk *c)
 	free(c);
 }
 
-static struct pcpu_chunk *chunk_new_locked(char *base, void *cookie, unsigned int order)
+static struct pcpu_chunk *chunk_new_locked(char *base, struct page *page, unsigned int order)
 {
 	struct pcpu_chunk *c = calloc(1, sizeof(*c));
 	unsigned int n = (unsigned int)(pcpu_unit_size / PCPU_GRANULE);
@@ -335,7 +337,7 @@ static struct pcpu_chunk *chunk_new_locked(char *base, void *cookie, unsigned in
 	c->next = c->tag + n;
 	c->prev = c->next + n;
 	c->starts = (unsigned long *)ALIGN_UP((unsigned long)(c->prev + n), sizeof(long));
-	c->cookie = cookie;
+	c->page = page;
 	c->order = order;
 	c->nr_granules = n;
 	c->free_granules = n;
@@ -360,19 +362,18 @@ static void chunk_unlink_locked(struct pcpu_chunk *c)
 	pcpu_nr_chunks--;
 }
 
-int percpu_init(const struct percpu_chunk_source *src)
+int percpu_init(void)
 {
 	char *base;
 	int err = percpu_space_init(nr_cpu_ids);
 
 	if (err)
 		return err;
-	pcpu_source = src;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
 	for (unsigned int s = 0; s < PCPU_NR_CLASSES; s++)
 		INIT_LIST_HEAD(&pcpu_slots[s]);
 	pcpu_slot_map = 0;
-	base = pcpu_source->first_chunk(chunk_bytes());
+	base = memblock_alloc(chunk_bytes(), PAGE_SIZE);
 	if (!base)
 		return -ENOMEM;
 	kmm_spin_lock(&pcpu_lock);
@@ -391,8 +392,8 @@ unsigned long percpu_exit(void)
 		/* The first chunk's memblock memory goes with the memfd. */
 		leaked += (unsigned long)(c->nr_granules - c->free_granules) * PCPU_GRANULE;
 		chunk_unlink_locked(c);
-		if (c->cookie)
-			pcpu_source->free(c->cookie, c->order);
+		if (c->page)
+			__free_pages(c->page, c->order);
 		chunk_free(c);
 	}
 	free(pcpu_index);
@@ -474,6 +475,10 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	unsigned int n, a;
 	char *ptr;
 
+	if (!might_alloc(gfp, "alloc_percpu"))
+		return NULL;
+	if (!might_alloc(gfp, "alloc_percpu"))
+		return NULL;
 	if (!pcpu_unit_size || !size || size > pcpu_unit_size || (align & (align - 1)) ||
 	    align > PAGE_SIZE) {
 		kmm_warn("alloc_percpu: illegal size (%zu) or align (%zu) for percpu allocation",
@@ -488,14 +493,14 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	if (!find_fit_locked(n, a, PCPU_FIT_TRIES, &fit) && !find_fit_locked(n, a, ~0u, &fit)) {
 		unsigned int order = get_order(chunk_bytes()), tries = ~0u;
 		struct pcpu_chunk *c;
-		void *base, *cookie;
+		struct page *page;
 
 		kmm_spin_unlock(&pcpu_lock);
-		base = pcpu_source->alloc(gfp & ~__GFP_HIGHMEM, order, &cookie);
-		if (!base)
+		page = alloc_pages((gfp & ~__GFP_HIGHMEM) | __GFP_COMP | __GFP_ZERO, order);
+		if (!page)
 			return NULL;
 		kmm_spin_lock(&pcpu_lock);
-		c = chunk_new_locked(base, cookie, order);
+		c = chunk_new_locked(page_address(page), page, order);
 		/* one free extent, or two around the NULL granule: any fits */
 		if (!c || !chunk_fit(c, 0, n, a, &tries, &fit)) {
 			if (c) {
@@ -503,7 +508,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 				chunk_free(c);
 			}
 			kmm_spin_unlock(&pcpu_lock);
-			pcpu_source->free(cookie, order);
+			__free_pages(page, order);
 			return NULL;
 		}
 	}
@@ -560,7 +565,7 @@ unsigned long percpu_release_empty_chunks(void)
 		for (unsigned int i = pcpu_nr_index; i-- > 0 && n < ARRAY_SIZE(empty);) {
 			struct pcpu_chunk *c = pcpu_index[i];
 
-			if (c->cookie && c->free_granules == c->nr_granules) {
+			if (c->page && c->free_granules == c->nr_granules) {
 				chunk_unlink_locked(c);
 				empty[n++] = c;
 			}
@@ -568,7 +573,7 @@ unsigned long percpu_release_empty_chunks(void)
 		kmm_spin_unlock(&pcpu_lock);
 		for (unsigned int i = 0; i < n; i++) {
 			pages += 1UL << empty[i]->order;
-			pcpu_source->free(empty[i]->cookie, empty[i]->order);
+			__free_pages(empty[i]->page, empty[i]->order);
 			chunk_free(empty[i]);
 		}
 	} while (n == ARRAY_SIZE(empty));

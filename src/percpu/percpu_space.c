@@ -36,7 +36,8 @@
  * Lock: pcpu_sections_lock (LOCK_RANK_PERCPU_SECTIONS, a mutex ready before
  * boot, since module constructors register) protects the section list, the
  * shift and the mappings; boot_lock is taken outside it. The offset table
- * is written only at boot and exit, when nothing else runs in kmm. */
+ * (lib/cpu.c) is written only at boot and exit, when nothing else runs in
+ * kmm. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
@@ -44,21 +45,12 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/lock.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "percpu/percpu_internal.h"
 
 #define PCPU_UNIT_MAX		(64UL << 10)
 #define PCPU_CHUNK_MAX		(PAGE_SIZE << MAX_PAGE_ORDER)
 #define PCPU_MAX_SECTIONS	64
-
-/* The offset table lives in the library and is only ever written here.
- * Programs reach it through kmm_per_cpu_offset, a constant pointer set at
- * load time: an executable that reads it gets a copy relocation of the
- * pointer (non-PIC and PIE code reading a shared library's variable), and
- * that copy holds the same address as the library's own, because nothing
- * writes the pointer after load. */
-unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1];
-unsigned long *const kmm_per_cpu_offset = kmm_cpu_offsets;
 
 unsigned long pcpu_unit_size;
 
@@ -70,7 +62,7 @@ struct pcpu_section {
 };
 
 static struct kmm_mutex pcpu_sections_lock =
-	KMM_MUTEX_INITIALIZER("pcpu_sections_lock", LOCK_RANK_PERCPU_SECTIONS);
+	KMM_MUTEX_INIT("pcpu_sections_lock", LOCK_RANK_PERCPU_SECTIONS);
 static struct pcpu_section pcpu_sections[PCPU_MAX_SECTIONS];
 static unsigned int pcpu_nr_sections;
 static unsigned int pcpu_nr_units;	/* nr_cpu_ids while booted, else 0 */

@@ -6,11 +6,12 @@
  * (LOCK_RANK_DEVICE) guards the device's list; release callbacks and
  * kfree run after the nodes are off the list, outside the lock, so a
  * release may itself use devm_* on other devices. */
+#include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
 #include "lib/bug.h"
 #include "lib/list.h"
+#include "lib/lock.h"
 
 struct device {
 	struct kmm_spinlock lock;
@@ -184,11 +185,11 @@ int devm_add_action(struct device *dev, void (*action)(void *), void *data)
 
 	if (!dev || !action) {
 		kmm_warn("devm_add_action: %s", dev ? "no action" : "no device");
-		return -22;
+		return -EINVAL;
 	}
 	dr = devres_alloc(0, GFP_KERNEL);
 	if (!dr)
-		return -12;
+		return -ENOMEM;
 	dr->action = action;
 	dr->action_data = data;
 	devres_add(dev, dr);

@@ -1,5 +1,6 @@
 /* kfree_rcu()/kvfree_rcu(): objects freed after a grace period, in bulk
- * (DESIGN.md §6), as the kernel's kfree_rcu_cpu.
+ * (DESIGN.md §6), as the kernel's kfree_rcu_cpu; a client of RCU's
+ * batching engine (lib/rcu_batch.h).
  *
  * Each CPU gathers pointers in page-sized arrays (struct kvfree_bulk), one
  * chain per channel: slab and kmalloc objects, freed with
@@ -8,41 +9,31 @@
  * alloc_page(GFP_NOWAIT); when none can be had the object is chained
  * through its own rcu_head instead (rcu_head.func holds the object's
  * address, as in the kernel). What a CPU has gathered goes to liburcu as
- * one batch per grace period, in one of KFREE_N_BATCHES work slots: when an
- * array page fills, when the monitor (lib/rcu.c) runs RCU_MONITOR_DELAY_US
- * after the first object, when the "kfree_rcu" shrinker is asked to scan,
- * and in rcu_barrier(). While every slot waits for its grace period the
- * CPU keeps gathering, and the monitor retries.
+ * one batch: when an array page fills, and whenever the engine flushes
+ * (its monitor, rcu_barrier(), and the "kfree_rcu" shrinker here, which
+ * flushes every client under memory pressure).
  *
- * Lock (one per CPU, LOCK_RANK_KFREE_RCU; alloc_page() is called under it,
- * so pcp and zone locks nest inside):
- *   kfree_rcu_cpu.lock  the CPU's arrays and fallback chain, its counters,
- *                       taking a free work slot
- * A slot is taken under the lock and freed (busy = false, release) by its
- * callback once it has taken the batch. `queued` and `handed` serve
- * rcu_barrier() as in lib/rcu.c; `freed` counts what callbacks freed, for
- * kmm_kfree_rcu_pending().
+ * Lock: the CPU's queue lock, LOCK_RANK_KFREE_RCU; alloc_page() is called
+ * under it, so pcp and zone locks nest inside. It guards the CPU's arrays
+ * and fallback chain. The engine's counters give
+ * kmm_kfree_rcu_pending() (queued - done).
  *
  * Callable from any context, interrupts included: nothing here sleeps. */
+#include <errno.h>
+#include <pthread.h>
 #include <kmm/kmm.h>
 #include "buddy/mmzone.h"
 #include "buddy/page.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
-#include "lib/lock.h"
-#include "lib/rcu.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/context.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
+#include "lib/rcu_batch.h"
+#include "slub/kfree_rcu.h"
 #include "vmalloc/space.h"
 
-#ifdef KMM_RCU_NO_GRACE
-#define RCU_NO_GRACE 1		/* negative control: free at once */
-#else
-#define RCU_NO_GRACE 0
-#endif
-
 enum { KFREE_CH_SLAB, KFREE_CH_VMALLOC, KFREE_N_CHANNELS };
-#define KFREE_N_BATCHES		2
 #define KVFREE_BULK_MAX_ENTR	((PAGE_SIZE - 2 * sizeof(void *)) / sizeof(void *))
 
 struct kvfree_bulk {
@@ -52,74 +43,87 @@ struct kvfree_bulk {
 };
 _Static_assert(sizeof(struct kvfree_bulk) == PAGE_SIZE, "one array per page");
 
-struct kfree_rcu_cpu;
-
 struct kfree_rcu_work {
-	struct rcu_gp_head gp;
-	struct kfree_rcu_cpu *krcp;
+	struct rcu_batch b;
 	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];
 	struct rcu_head *head;
-	unsigned long nr;
-	bool busy;			/* atomic: handed to liburcu, not yet freed */
 };
 
 struct kfree_rcu_cpu {
-	struct kmm_spinlock lock;
+	struct rcu_queue q;
 	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];	/* newest (filling) first */
 	struct rcu_head *head;		/* fallback chain, no array page */
-	unsigned long nr;		/* objects gathered, not handed over */
-	unsigned long queued;		/* atomic stores: ever queued here */
-	unsigned long handed;		/* atomic stores: of those, given to liburcu */
-	unsigned long freed;		/* atomic: freed by this CPU's callbacks */
-	struct kfree_rcu_work work[KFREE_N_BATCHES];
+	struct kfree_rcu_work work[RCU_BATCH_SLOTS];
 } cacheline_aligned;
 
 static struct kfree_rcu_cpu krc[RCU_MAX_CPUS];
 static unsigned long kfree_rcu_peak;	/* atomic: most objects waiting at once */
 static struct shrinker *kfree_rcu_shrinker;
 
-void kvfree_rcu_cpus_init(void)
+static void kfree_rcu_init_cpu(struct rcu_queue *q);
+static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b);
+static void kfree_rcu_work_fn(struct rcu_batch *b);
+
+static struct rcu_batcher kfree_rcu_batcher = {
+	.name = "kfree_rcu_cpu",
+	.rank = LOCK_RANK_KFREE_RCU,
+	.cpus = krc,
+	.stride = sizeof(krc[0]),
+	.init_cpu = kfree_rcu_init_cpu,
+	.detach = kfree_rcu_detach,
+	.run = kfree_rcu_work_fn,
+};
+
+static pthread_once_t kfree_rcu_once = PTHREAD_ONCE_INIT;
+
+static void kfree_rcu_register(void)
 {
-	for (int i = 0; i < RCU_MAX_CPUS; i++) {
-		kmm_spin_init(&krc[i].lock, "kfree_rcu_cpu", LOCK_RANK_KFREE_RCU);
-		for (int j = 0; j < KFREE_N_BATCHES; j++)
-			krc[i].work[j].krcp = &krc[i];
-	}
+	rcu_batcher_register(&kfree_rcu_batcher);
+}
+
+static void kfree_rcu_init_cpu(struct rcu_queue *q)
+{
+	struct kfree_rcu_cpu *krcp = container_of(q, struct kfree_rcu_cpu, q);
+
+	for (int i = 0; i < RCU_BATCH_SLOTS; i++)
+		q->slot[i] = &krcp->work[i].b;
 }
 
 /* --- accounting ------------------------------------------------------------ */
 
+static unsigned long kfree_rcu_count_pending(void)
+{
+	return rcu_batcher_pending(&kfree_rcu_batcher);
+}
+
+/* Sampled at every hand-over and before every batch is freed, the two
+ * moments the count of waiting objects peaks, and whenever the count is
+ * read: the peak is never below a count anyone saw before it. Returns
+ * the count. */
+static unsigned long kfree_rcu_note_peak(void)
+{
+	unsigned long now = kfree_rcu_count_pending();
+	unsigned long peak = atomic_load_relaxed(&kfree_rcu_peak);
+
+	while (now > peak && !atomic_cas_relaxed(&kfree_rcu_peak, &peak, now))
+		;
+	return now;
+}
+
 unsigned long kmm_kfree_rcu_pending(void)
 {
-	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
-	unsigned long queued = 0, freed = 0;
-
-	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		queued += atomic_load_relaxed(&krc[cpu].queued);
-		freed += atomic_load_relaxed(&krc[cpu].freed);
-	}
-	return queued > freed ? queued - freed : 0;
+	return kfree_rcu_note_peak();
 }
 
 unsigned long kmm_kfree_rcu_peak(void)
 {
+	kfree_rcu_note_peak();
 	return atomic_load_relaxed(&kfree_rcu_peak);
 }
 
 void kmm_kfree_rcu_peak_reset(void)
 {
-	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
-}
-
-/* Sampled at every hand-over and before every batch is freed, the two
- * moments the count of waiting objects peaks. */
-static void kfree_rcu_note_peak(void)
-{
-	unsigned long now = kmm_kfree_rcu_pending();
-	unsigned long peak = atomic_load_relaxed(&kfree_rcu_peak);
-
-	while (now > peak && !atomic_cas_relaxed(&kfree_rcu_peak, &peak, now))
-		;
+	atomic_store_relaxed(&kfree_rcu_peak, kfree_rcu_count_pending());
 }
 
 /* --- freeing after the grace period ------------------------------------------ */
@@ -168,20 +172,18 @@ static void kfree_rcu_free_bulk(struct kvfree_bulk *b, int ch)
 }
 
 /* One CPU's batch, after its grace period, on a liburcu thread. */
-static void kfree_rcu_work_fn(struct rcu_gp_head *gp)
+static void kfree_rcu_work_fn(struct rcu_batch *b)
 {
-	struct kfree_rcu_work *w = container_of(gp, struct kfree_rcu_work, gp);
+	struct kfree_rcu_work *w = container_of(b, struct kfree_rcu_work, b);
 	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];
 	struct rcu_head *head = w->head, *next;
-	unsigned long nr = w->nr;
 
 	for (int ch = 0; ch < KFREE_N_CHANNELS; ch++) {
 		bulk[ch] = w->bulk[ch];
 		w->bulk[ch] = NULL;
 	}
 	w->head = NULL;
-	w->nr = 0;
-	atomic_store_release(&w->busy, false);
+	rcu_batch_release(b);
 
 	kfree_rcu_note_peak();
 	for (int ch = 0; ch < KFREE_N_CHANNELS; ch++)
@@ -190,47 +192,25 @@ static void kfree_rcu_work_fn(struct rcu_gp_head *gp)
 		next = head->next;
 		kvfree((void *)(uintptr_t)head->func);
 	}
-	atomic_add_relaxed(&w->krcp->freed, nr);
 }
 
 /* --- gathering and handing over ---------------------------------------------- */
 
-/* Hands what the CPU gathered to liburcu in a free work slot; false when
- * both slots still wait for their grace period. */
-static bool kfree_rcu_flush_locked(struct kfree_rcu_cpu *krcp)
+/* What the CPU gathered goes into a free work slot (the engine hands it
+ * to liburcu). */
+static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b)
 {
-	lock_assert_held(&krcp->lock);
-	if (!krcp->nr)
-		return true;
-	for (int i = 0; i < KFREE_N_BATCHES; i++) {
-		struct kfree_rcu_work *w = &krcp->work[i];
+	struct kfree_rcu_cpu *krcp = container_of(q, struct kfree_rcu_cpu, q);
+	struct kfree_rcu_work *w = container_of(b, struct kfree_rcu_work, b);
 
-		if (atomic_load_acquire(&w->busy))
-			continue;
-		for (int ch = 0; ch < KFREE_N_CHANNELS; ch++) {
-			w->bulk[ch] = krcp->bulk[ch];
-			krcp->bulk[ch] = NULL;
-		}
-		w->head = krcp->head;
-		w->nr = krcp->nr;
-		krcp->head = NULL;
-		krcp->nr = 0;
-		atomic_store_relaxed(&w->busy, true);
-		rcu_gp_call(&w->gp, kfree_rcu_work_fn);
-		atomic_store_relaxed(&krcp->handed, krcp->queued);
-		count_event(EV_kfree_rcu_batches);
-		kfree_rcu_note_peak();
-		return true;
+	for (int ch = 0; ch < KFREE_N_CHANNELS; ch++) {
+		w->bulk[ch] = krcp->bulk[ch];
+		krcp->bulk[ch] = NULL;
 	}
-	return false;
-}
-
-/* The calling CPU's state, locked; another CPU's when another thread on
- * this CPU holds it. */
-static always_inline struct kfree_rcu_cpu *krc_lock(int cpu)
-{
-	return &krc[kmm_spin_lock_slot(&krc[0].lock, sizeof(krc[0]), nr_cpu_ids,
-				       (unsigned int)cpu)];
+	w->head = krcp->head;
+	krcp->head = NULL;
+	count_event(EV_kfree_rcu_batches);
+	kfree_rcu_note_peak();
 }
 
 /* The channel's array is full or missing: start a new array page, else
@@ -242,10 +222,10 @@ static noinline bool kfree_rcu_add_slow(struct kfree_rcu_cpu *krcp, int ch,
 	struct page *page;
 	struct kvfree_bulk *b;
 
-	lock_assert_held(&krcp->lock);
+	lock_assert_held(&krcp->q.lock);
 	/* A full array is a batch worth handing over. */
 	if (krcp->bulk[ch])
-		kfree_rcu_flush_locked(krcp);
+		rcu_queue_flush_locked(&krcp->q);
 	page = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
 	if (page) {
 		b = page_address(page);
@@ -320,56 +300,33 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		return;
 	}
 	rcu_register();
+	if (unlikely(!atomic_load_acquire(&kfree_rcu_batcher.registered)))
+		pthread_once(&kfree_rcu_once, kfree_rcu_register);
 	ch = unlikely(addr_in_vmalloc_space(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
-	krcp = krc_lock(cpu_id());
+	krcp = container_of(rcu_queue_lock(&kfree_rcu_batcher, cpu_id()), struct kfree_rcu_cpu, q);
 	b = krcp->bulk[ch];
 	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR)) {
 		b->ptrs[b->nr++] = ptr;
 	} else if (unlikely(!kfree_rcu_add_slow(krcp, ch, head, ptr))) {
-		kmm_spin_unlock(&krcp->lock);
+		kmm_spin_unlock(&krcp->q.lock);
 		kvfree_rcu_wait_and_free(ptr);
 		return;
 	}
-	nr = ++krcp->nr;
-	atomic_store_relaxed(&krcp->queued, krcp->queued + 1);
-	kmm_spin_unlock(&krcp->lock);
+	nr = rcu_queue_added_locked(&krcp->q);
 	if (unlikely(nr == 1)) {
-		rcu_note_cpu((int)(krcp - krc));
-		rcu_monitor_kick();
+		rcu_queue_unlock_slow(&krcp->q, nr, false);
+		return;
 	}
-}
-
-bool kvfree_rcu_flush_cpu(int cpu, unsigned long seq)
-{
-	struct kfree_rcu_cpu *krcp = &krc[cpu];
-	bool done;
-
-	kmm_spin_lock(&krcp->lock);
-	kfree_rcu_flush_locked(krcp);
-	done = krcp->handed >= seq;
-	kmm_spin_unlock(&krcp->lock);
-	return done;
-}
-
-unsigned long kvfree_rcu_queued_seq(int cpu)
-{
-	return atomic_load_relaxed(&krc[cpu].queued);
-}
-
-unsigned long kvfree_rcu_waiting(int cpu)
-{
-	return atomic_load_relaxed(&krc[cpu].queued) - atomic_load_relaxed(&krc[cpu].handed);
+	kmm_spin_unlock(&krcp->q.lock);
 }
 
 /* --- memory pressure, boot and exit ---------------------------------------------- */
 
+/* What every RCU client gathered and has not handed over. */
 static unsigned long kfree_rcu_shrink_count(struct shrinker *s, struct shrink_control *sc)
 {
-	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
-	unsigned long count = 0;
+	unsigned long count = rcu_batchers_waiting();
 
-	for (unsigned int cpu = 0; cpu < n; cpu++)
-		count += kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu);
 	return count ? count : SHRINK_EMPTY;
 }
 
@@ -377,16 +334,8 @@ static unsigned long kfree_rcu_shrink_count(struct shrinker *s, struct shrink_co
  * later, which reclaim waits for. */
 static unsigned long kfree_rcu_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
-	unsigned int n = atomic_load_relaxed(&rcu_cpus_seen);
-	unsigned long handed = 0;
+	unsigned long handed = rcu_batchers_flush();
 
-	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		unsigned long before = kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu);
-
-		kvfree_rcu_flush_cpu((int)cpu, 0);
-		rcu_flush_cpu((int)cpu, 0);
-		handed += before - MIN(before, kvfree_rcu_waiting((int)cpu) + rcu_waiting((int)cpu));
-	}
 	sc->nr_scanned = sc->nr_to_scan;
 	return handed ? handed : SHRINK_STOP;
 }
@@ -395,12 +344,12 @@ int kvfree_rcu_init(void)
 {
 	kfree_rcu_shrinker = shrinker_alloc(0, "kfree_rcu");
 	if (!kfree_rcu_shrinker)
-		return -12;
+		return -ENOMEM;
 	kfree_rcu_shrinker->count_objects = kfree_rcu_shrink_count;
 	kfree_rcu_shrinker->scan_objects = kfree_rcu_shrink_scan;
 	kfree_rcu_shrinker->batch = 0;
 	shrinker_register(kfree_rcu_shrinker);
-	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
+	atomic_store_relaxed(&kfree_rcu_peak, kfree_rcu_count_pending());
 	return 0;
 }
 

@@ -14,12 +14,18 @@
  *
  * No locks of its own: the caches are created at boot and only read
  * afterwards. */
+#include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
-#include "slub/slub_fast.h"
+#include "buddy/vmstat.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
-#include "percpu/vmstat.h"
+#include "lib/context.h"
+#include "slub/cache.h"
+#include "slub/kmalloc.h"
+#include "slub/slab_check.h"
+#include "slub/slub.h"
+#include "slub/slub_debug.h"
 
 enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
 
@@ -35,8 +41,6 @@ static const uint8_t size_index[24] = {
 	2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-#define RET_IP	((unsigned long)__builtin_return_address(0))
-
 static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
 {
 	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
@@ -49,7 +53,7 @@ static always_inline unsigned int kmalloc_index_of(size_t size)
 {
 	if (size <= 192)
 		return size_index[(size - 1) / 8];
-	return 64 - (unsigned int)__builtin_clzl(size - 1);
+	return fls_ul(size - 1);
 }
 
 static unsigned int kmalloc_size_of(unsigned int idx)
@@ -78,7 +82,7 @@ static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 		align = size;
 	kmalloc_caches[type][idx] = slab_create_cache(name, size, align,
 						      SLAB_KMALLOC | tflags[type], NULL);
-	return kmalloc_caches[type][idx] ? 0 : -12;
+	return kmalloc_caches[type][idx] ? 0 : -ENOMEM;
 }
 
 /* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128. */
@@ -87,10 +91,10 @@ int kmalloc_init(void)
 	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 			if (new_kmalloc_cache(i, type))
-				return -12;
+				return -ENOMEM;
 			if ((i == 6 && new_kmalloc_cache(1, type)) ||
 			    (i == 7 && new_kmalloc_cache(2, type)))
-				return -12;
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -99,49 +103,6 @@ int kmalloc_init(void)
 void kmalloc_exit(void)
 {
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
-}
-
-/* ---- bad pointers ---- */
-
-const char *slab_describe_bad_pointer(const void *x)
-{
-	struct page *page;
-
-	if (is_vmalloc_addr(x))
-		return "a vmalloc address (free it with vfree or kvfree)";
-	page = object_head_page(x);
-	if (!page)
-		return "not memory kmm handed out";
-	if (PageSlab(page))
-		return "not the start of a slab object";
-	if (PageLargeKmalloc(page))
-		return "inside a large kmalloc block, not at its start";
-	return "a page that is neither slab nor kmalloc memory";
-}
-
-static noinline void report_bad_pointer(const char *caller, const void *x)
-{
-	kmm_bug("%s: %p is %s", caller, x, slab_describe_bad_pointer(x));
-}
-
-/* kmem_cache_free() and kfree() of something that is not an object start
- * of the expected cache: one report, nothing changes. */
-noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page,
-			    const char *caller)
-{
-	if (page && PageSlab(page)) {
-		struct kmem_cache *owner = atomic_load_relaxed(&page->slab_cache);
-
-		if (s && owner != s) {
-			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, s->name,
-				 owner->name);
-			return;
-		}
-		slab_err(owner, page, "Invalid object pointer %p", x);
-		kmm_report_cont("INFO: %s(%p): not the start of an object", caller, x);
-		return;
-	}
-	report_bad_pointer(caller, x);
 }
 
 /* ---- large kmalloc ---- */
@@ -181,13 +142,13 @@ static void free_large_kmalloc(struct page *page, const void *x, const char *cal
 	unsigned long old;
 
 	if (x != page_address(page)) {
-		report_bad_pointer(caller, x);
+		slab_report_bad_pointer(caller, x);
 		return;
 	}
 	/* Claim the block: of two racing frees only one sees the flag. */
 	old = __atomic_fetch_and(&page->flags, ~(1UL << PG_large_kmalloc), __ATOMIC_ACQ_REL);
 	if (!(old & (1UL << PG_large_kmalloc))) {
-		report_bad_pointer(caller, x);
+		slab_report_bad_pointer(caller, x);
 		return;
 	}
 	mod_zone_page_state(page_zone(page), NR_SLAB_UNRECLAIMABLE, -(1L << order));

@@ -1,19 +1,21 @@
 /* Per-CPU sheaves of free objects and each cache's barn (mm/slub.c of
- * kernels 6.18+).
+ * kernels 6.18+; docs/design.md §2.4).
  *
  * A sheaf is an array of free objects. Each CPU of a cache has a main
- * sheaf and a spare. The fast paths (slub_fast.h) pop from and push onto
- * the main sheaf, with plain stores, when the calling thread owns the CPU;
- * so a free costs the same whichever slab the object came from, and a
- * batch of frees needs no compare-and-swap per object. The slow paths here
- * swap main and spare, trade a full or an empty sheaf with the barn, fill
- * a sheaf from the CPU slab, or flush one back to its slabs.
+ * sheaf and a spare. The fast paths (sheaf.h) pop from and push onto the
+ * main sheaf, with plain stores, when the calling thread owns the CPU's
+ * sheaves (cpu_owner.c); so a free costs the same whichever slab the
+ * object came from, and a batch of frees needs no compare-and-swap per
+ * object. The slow paths here swap main and spare, trade a full or an
+ * empty sheaf with the barn, fill a sheaf from the CPU slab, or flush one
+ * back to its slabs; a thread that does not own the CPU goes on to the
+ * CPU slab's paths (cpu_slab.h).
  *
  * Lock order (ranks in lib/lock.h):
  *   c->lock (LOCK_RANK_SLAB_CPU)  c->main and c->spare for anyone but the
  *       CPU's owner thread; the owner takes it for every change of which
- *       sheaf is main or spare, so a revoke (slub.c) always finds them
- *       whole
+ *       sheaf is main or spare, so a revoke (cpu_owner.c) always finds
+ *       them whole
  *   barn->lock (LOCK_RANK_SLAB_BARN)  the barn's two lists and counts
  *   n->list_lock and the page allocator's locks, when a sheaf is flushed
  *
@@ -38,9 +40,9 @@
  * recurses into a cache. */
 #include <stdlib.h>
 #include <string.h>
-#include "slub/slab.h"
-#include "slub/slub_fast.h"
 #include "lib/bug.h"
+#include "slub/cpu_slab.h"
+#include "slub/sheaf.h"
 
 /* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY.
  * For small objects one sheaf holds a burst of a thousand, so a CPU that
@@ -88,7 +90,7 @@ static void sheaf_pending(const struct slab_sheaf *sheaf, unsigned long *pops,
 }
 
 /* The fast paths' operations on `sheaf` go to `cpu`'s event counters. */
-void sheaf_settle(struct slab_sheaf *sheaf, int cpu)
+static void sheaf_settle(struct slab_sheaf *sheaf, int cpu)
 {
 	unsigned long pops, pushes;
 
@@ -222,14 +224,14 @@ static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 			head = object;
 			cnt++;
 		}
-		slab_free_slow(s, slab, head, tail, cnt, 0);
+		cpu_free_slow(s, slab, head, tail, cnt);
 	}
 	sheaf_set_size(sheaf, 0);
 }
 
-/* A sheaf taken off a CPU (flush_cpu_slab) and settled: its objects and
- * itself go. */
-void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf)
+/* A sheaf taken off a CPU (sheaf_flush_cpu()) and settled: its objects
+ * and itself go. */
+static void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	if (!sheaf)
 		return;
@@ -279,12 +281,12 @@ static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	unsigned long tid;
 	void *fl, *object;
 
-	fl = cpu_claim_locked(c, &tid, true);
+	fl = cpu_claim_locked(c, &tid);
 	while (n < cap && (object = cpu_take_locked(s, c, &fl))) {
 		clear_freepointer(s, object);
 		sheaf->slots[++n] = object;
 	}
-	cpu_release_locked(c, fl, tid, true);
+	cpu_release_locked(c, fl, tid);
 	if (n != sheaf_size(sheaf)) {
 		sheaf_set_size(sheaf, n);
 		count_event(EV_sheaf_refill);
@@ -320,7 +322,7 @@ static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
  * objects, else a full sheaf from the barn, else a refill from the slabs.
  * Returns an object, or NULL when the caller must take the slab paths (not
  * the CPU's owner, CPU busy, a new slab needed, no memory for a sheaf). */
-void *sheaf_alloc_slow(struct kmem_cache *s)
+static void *sheaf_alloc_slow(struct kmem_cache *s)
 {
 	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
 	struct slab_sheaf *main, *spare, *full;
@@ -365,7 +367,7 @@ void *sheaf_alloc_slow(struct kmem_cache *s)
  * else (barn full) it is flushed to its slabs after c->lock is dropped.
  * Then `object` (checked) goes on the main sheaf. False: the
  * caller frees it to its slab. */
-bool sheaf_free_slow(struct kmem_cache *s, void *object)
+static bool sheaf_free_slow(struct kmem_cache *s, void *object)
 {
 	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
 	struct slab_sheaf *main, *spare, *empty, *flush = NULL;
@@ -417,39 +419,87 @@ out:
 	return done;
 }
 
-/* For kmm_stats: the fast-path operations not yet settled, of every CPU's
- * main sheaf of every cache, added to `counts`; with `reset`
- * (kmm_stats_reset()) they are dropped instead. c->lock keeps each main
- * sheaf in place while it is read; its owner may go on meanwhile. */
-void slab_stats_pending(unsigned long *counts, bool reset)
+/* ---- kmm_stats ---- */
+
+void sheaf_cpu_pending(struct kmem_cache *s, int cpu, unsigned long *counts, bool reset)
 {
-	struct list_head *pos;
-	int cpu;
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+	struct slab_sheaf *main;
+	unsigned long pops, pushes;
 
-	if (!atomic_load_acquire(&slab_up) || cpu_in_atomic())
-		return;
-	kmm_mutex_lock(&slab_mutex);
-	list_for_each(pos, &slab_caches) {
-		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+	/* c->lock keeps the main sheaf in place while it is read; its owner
+	 * may go on meanwhile. */
+	kmm_spin_lock(&c->lock);
+	main = atomic_load_relaxed(&c->main);
+	if (main && reset) {
+		main->base = atomic_load_relaxed(&main->word);
+	} else if (main) {
+		sheaf_pending(main, &pops, &pushes);
+		counts[EV_slab_alloc_fast] += pops;
+		counts[EV_slab_free_fast] += pushes;
+	}
+	kmm_spin_unlock(&c->lock);
+}
 
-		if (!s->sheaf_capacity)
-			continue;
-		for_each_possible_cpu(cpu) {
-			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
-			struct slab_sheaf *main;
-			unsigned long pops, pushes;
+/* ---- flushing a CPU ---- */
 
-			kmm_spin_lock(&c->lock);
-			main = atomic_load_relaxed(&c->main);
-			if (main && reset) {
-				main->base = atomic_load_relaxed(&main->word);
-			} else if (main) {
-				sheaf_pending(main, &pops, &pushes);
-				counts[EV_slab_alloc_fast] += pops;
-				counts[EV_slab_free_fast] += pushes;
-			}
-			kmm_spin_unlock(&c->lock);
+void sheaf_flush_cpu(struct kmem_cache *s, int cpu)
+{
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+	struct slab_sheaf *main, *spare;
+
+	kmm_spin_lock(&c->lock);
+	cpu_disown_locked(c);
+	main = atomic_load_relaxed(&c->main);
+	spare = atomic_load_relaxed(&c->spare);
+	atomic_store_relaxed(&c->main, NULL);
+	atomic_store_relaxed(&c->spare, NULL);
+	sheaf_settle(main, cpu);
+	sheaf_settle(spare, cpu);
+	kmm_spin_unlock(&c->lock);
+	sheaf_discard(s, main);
+	sheaf_discard(s, spare);
+}
+
+/* ---- the paths of everyone but an owner with a usable main sheaf ---- */
+
+/* Whether the sheaves' slow paths may serve this thread on CPU part `c`. */
+static always_inline bool sheaves_usable(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	return s->sheaf_capacity && cpu_may_own(c);
+}
+
+noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	slab_thread_ensure();
+	if (sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id()))) {
+		void *object = sheaf_alloc_slow(s);
+
+		if (object) {
+			count_event(EV_slab_alloc_slow);
+			return slab_post_alloc(s, gfp, object);
 		}
 	}
-	kmm_mutex_unlock(&slab_mutex);
+	return slab_alloc_any(s, gfp, addr);
+}
+
+noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
+			       unsigned long addr)
+{
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
+	slab_thread_ensure();
+	if (sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id())) &&
+	    sheaf_free_slow(s, object)) {
+		count_event(EV_slab_free_slow);
+		return;
+	}
+	slab_free_any(s, slab, object);
+}
+
+noinline void *slab_zero_object(struct kmem_cache *s, void *object)
+{
+	clear_freepointer(s, object);
+	kasan_unpoison(object, s->object_size);
+	return memset(object, 0, s->object_size);
 }

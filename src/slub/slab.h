@@ -1,4 +1,21 @@
-/* SLUB's internal interface (src/slub): struct kmem_cache and its parts.
+/* SLUB's shared vocabulary (src/slub): struct kmem_cache and its parts,
+ * and the inline helpers on slots, free pointers and slab pages that every
+ * layer of the folder uses. No code takes a lock here; which lock guards
+ * which field is written beside each structure, and the protocols are in
+ * docs/design.md §2.
+ *
+ * The folder, from the top down (each file opens with its concern and its
+ * locks; calls run down this list, never up):
+ *   kmalloc.c kvmalloc.c devres.c kfree_rcu.c slabinfo.c   users of caches
+ *   slub.c (slub.h)       entry points and the hook chain
+ *   cache.c (cache.h)     lifecycle: sizing, create/destroy, flush, shrink,
+ *                         the shrinker, boot and exit; slab_verify.c
+ *   sheaf.c (sheaf.h)     the owner's sheaves and the barn
+ *   cpu_slab.c (cpu_slab.h)  the per-CPU slab: freelist+tid, c->slab,
+ *                         per-CPU partial slabs
+ *   cpu_owner.c (cpu_owner.h)  who owns a CPU's sheaves
+ *   slab_page.c (slab_page.h)  slab pages and the node partial list
+ *   slub_debug.c slab_check.c  slub_debug, reports and checks
  *
  * Glossary (the kernel's words, mm/slub.c):
  *   slab        a compound page of order oo.order carved into oo.objects
@@ -23,6 +40,8 @@
  *               main and a spare sheaf, the cache a barn of full and empty
  *               ones (sheaf.c); objects in sheaves count as in use in
  *               their slabs, like a CPU freelist
+ *   owner       the one thread that may use a CPU's sheaves without a lock
+ *               (cpu_owner.c)
  *   debug cache any of slub_debug's F/Z/P/U (or failslab): every operation
  *               takes the locked single-object path, as the kernel does
  * Free pointers are stored obfuscated (SLAB_FREELIST_HARDENED):
@@ -31,6 +50,8 @@
 #define KMM_SLUB_SLAB_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <kmm/slab.h>
 #include "buddy/mmzone.h"
 #include "lib/compiler.h"
@@ -74,10 +95,8 @@ enum track_item { TRACK_ALLOC, TRACK_FREE };
  * while PG_slab is set; the buddy clears all flags on alloc and free. */
 #define PG_slab_node_partial	16
 
-/* c->freelist while a slow path owns the CPU's slab state. */
+/* c->freelist while a slow path holds the CPU slab (cpu_slab.c). */
 #define CPU_SLAB_BUSY		((void *)1)
-/* c->owner while a slow path takes ownership away (never a token). */
-#define CPU_OWNER_REVOKING	1UL
 
 union slab_counters {
 	unsigned long counters;
@@ -93,11 +112,18 @@ struct kmem_cache_order_objects {
 	unsigned int objects;
 };
 
-/* The per-CPU part (alloc_percpu). freelist+tid change together by one
- * double-word compare-and-swap, or by plain stores of the owner thread
- * (see slub_fast.h); slab changes only while a slow path holds `lock` and
- * has swapped freelist for CPU_SLAB_BUSY; partial, refills and
- * claim_after only under `lock`. */
+/* The per-CPU part (alloc_percpu): two layers, each with its protocol
+ * (docs/design.md has the state table of every field).
+ *   the CPU slab (cpu_slab.c): freelist+tid change together by one
+ *     double-word compare-and-swap, by any thread; slab changes only while
+ *     a slow path holds `lock` and has swapped freelist for CPU_SLAB_BUSY;
+ *     partial only under `lock`
+ *   the sheaves (sheaf.c, cpu_owner.c): main and spare belong to the
+ *     thread named by owner, which uses them without `lock`; anyone else
+ *     touches them only under `lock` after taking ownership away; owner,
+ *     refills, claim_after and last_revoke_ns change only under `lock`
+ * The owner's fast path reads owner and main, the others' freelist, tid
+ * and slab: all in the first cache line. */
 struct kmem_cache_cpu {
 	union {
 		struct {
@@ -107,30 +133,24 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
-	unsigned long owner;		/* atomic: owning struct slab_thread, 0: shared */
-	unsigned int refills;		/* slow-path refills since the last revoke */
-	unsigned int claim_after;	/* refills before a thread may own the CPU */
-	unsigned long last_revoke_ns;	/* when ownership was last taken away */
+	unsigned long owner;		/* atomic: owning struct slab_thread, 0: none */
+	struct slab_sheaf *main;	/* atomic: the owner reads it without `lock` */
+	struct slab_sheaf *spare;	/* atomic, as main */
 	struct page *partial;
-	/* Atomic pointers: the owner thread uses them without c->lock,
-	 * anyone else only under c->lock with no owner (sheaf.c). */
-	struct slab_sheaf *main;
-	struct slab_sheaf *spare;
+	unsigned int refills;		/* atomic stores: non-owners' slow paths since
+					 * ownership last changed */
+	unsigned int claim_after;	/* atomic stores: those a claim needs */
+	unsigned long last_revoke_ns;	/* when ownership was last taken away */
 	struct kmm_spinlock lock;
-};
+} cacheline_aligned;
 
-/* A thread that may own CPUs' slab state (slub_fast.h): its address is
- * the owner token. Records are never freed, only recycled when their
- * thread exits, so a token a CPU still names stays valid memory. */
+/* A thread that may own CPUs' sheaves (cpu_owner.c): its address is the
+ * owner token. Records are never freed, only recycled when their thread
+ * exits, so a token a CPU still names stays valid memory. */
 struct slab_thread {
 	int busy;			/* atomic: inside an owner fast path */
 	struct slab_thread *next;	/* the free records */
 } cacheline_aligned;
-
-/* The record of a thread that has none yet: never an owner. */
-extern struct slab_thread slab_thread_none KMM_HIDDEN;
-extern __thread struct slab_thread *slab_self __attribute__((tls_model("initial-exec")));
-void slab_thread_register(void);
 
 /* Free objects of one cache, stacked: slots[1..size], slots[size] is the
  * next one handed out. slots[0] stays NULL, so the free fast path's naive
@@ -351,12 +371,6 @@ static always_inline struct page *direct_map_head_page(unsigned long doff)
 	return page_compound_head(pfn_page(doff >> PAGE_SHIFT));
 }
 
-/* Is `object` on a freelist? Its free pointer decodes to NULL or to an
- * object of its own slab (so within a max-order block of it). Any other
- * object's slot was cleared when it left a freelist and then holds the
- * caller's data, which the per-cache random value scrambles, so it decodes
- * that close only by a 1-in-2^42 accident. The slow free paths and sheaf
- * flushes check this; the owner's fast path leaves it to them (slub_fast.h). */
 /* What a free pointer slot at `slot` holds XORed with the pointer it
  * encodes; an encoded NULL is the key itself. */
 static always_inline unsigned long freeptr_key(const struct kmem_cache *s, unsigned long slot)
@@ -386,6 +400,12 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
+/* Is `object` on a freelist? Its free pointer decodes to NULL or to an
+ * object of its own slab (so within a max-order block of it). Any other
+ * object's slot was cleared when it left a freelist and then holds the
+ * caller's data, which the per-cache random value scrambles, so it decodes
+ * that close only by a 1-in-2^42 accident. The slow free paths and sheaf
+ * flushes check this; the owner's fast path leaves it to them (sheaf.h). */
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
@@ -411,6 +431,25 @@ static always_inline struct page *object_head_page(const void *x)
 	return direct_map_head_page(off);
 }
 
+/* After an object is taken, on every path: the hooks the kernel runs in
+ * slab_post_alloc_hook (the free pointer slot cleared, ASan, zeroing). */
+static always_inline void *slab_post_alloc(struct kmem_cache *s, gfp_t gfp, void *object)
+{
+	clear_freepointer(s, object);
+	kasan_unpoison(object, s->object_size);
+	if (unlikely(s->zero_on_alloc || (gfp & __GFP_ZERO)))
+		memset(object, 0, s->object_size);
+	return object;
+}
+
+/* Before an object becomes free: init_on_free and ASan poisoning. */
+static always_inline void slab_pre_free(struct kmem_cache *s, void *object)
+{
+	if (unlikely(s->zero_on_free))
+		memset(object, 0, s->object_size);
+	kasan_poison(object, s->object_size);
+}
+
 static inline bool kmem_cache_debug(const struct kmem_cache *s)
 {
 	return (s->flags & SLAB_DEBUG_FLAGS) != 0;
@@ -424,78 +463,5 @@ static inline bool slub_debug_orig_size(const struct kmem_cache *s)
 {
 	return (s->flags & SLAB_KMALLOC) && (s->flags & (SLAB_STORE_USER | SLAB_RED_ZONE));
 }
-
-/* slub.c */
-extern struct list_head slab_caches;
-extern struct kmm_mutex slab_mutex;
-extern bool slab_up;
-int slab_init(void);
-long slab_exit(void);
-struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
-				     slab_flags_t flags, void (*ctor)(void *));
-void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
-void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
-void *slab_zero_object(struct kmem_cache *s, void *object);
-void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
-			    const char *caller);
-void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, unsigned long addr);
-void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
-void slab_free_slow(struct kmem_cache *s, struct page *slab, void *head, void *tail,
-		    unsigned int cnt, unsigned long addr);
-void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *object,
-		      unsigned long addr);
-void *slab_alloc_hooked(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
-void slab_free_bad(struct kmem_cache *s, const void *x, struct page *page, const char *caller);
-void slab_report_double_free(struct kmem_cache *s, struct page *slab, void *object);
-unsigned long count_partial_free(struct kmem_cache_node *n);
-void add_full_locked(struct kmem_cache_node *n, struct page *slab);
-void remove_full_locked(struct kmem_cache_node *n, struct page *slab);
-void add_partial_locked(struct kmem_cache_node *n, struct page *slab, bool tail);
-void remove_partial_locked(struct kmem_cache_node *n, struct page *slab);
-struct page *new_slab(struct kmem_cache *s, gfp_t gfp);
-void discard_slab(struct kmem_cache *s, struct page *slab);
-bool cpu_own_locked(struct kmem_cache_cpu *c);
-void *cpu_claim_locked(struct kmem_cache_cpu *c, unsigned long *tidp, bool contended);
-void cpu_release_locked(struct kmem_cache_cpu *c, void *fl, unsigned long tid, bool may_own);
-void *cpu_take_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, void **flp);
-
-/* sheaf.c */
-void sheaf_cache_init(struct kmem_cache *s);
-void *sheaf_alloc_slow(struct kmem_cache *s);
-bool sheaf_free_slow(struct kmem_cache *s, void *object);
-void sheaf_settle(struct slab_sheaf *sheaf, int cpu);
-void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf);
-void slab_stats_pending(unsigned long *counts, bool reset);
-void barn_shrink(struct kmem_cache *s);
-
-/* slub_debug.c */
-void slub_debug_parse(void);
-slab_flags_t slub_debug_flags(const char *name, slab_flags_t flags);
-void slab_debug_init_slab(struct kmem_cache *s, struct page *slab);
-bool slab_debug_alloc_checks(struct kmem_cache *s, struct page *slab, void *object,
-			     unsigned long addr);
-bool slab_debug_free_checks(struct kmem_cache *s, struct page *slab, void *object,
-			    unsigned long addr);
-void slab_debug_poison_slot(struct kmem_cache *s, void *object, bool allocated);
-void slab_err(struct kmem_cache *s, struct page *slab, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void slab_print_object_tracks(struct kmem_cache *s, void *object);
-unsigned int slab_info_end(const struct kmem_cache *s);
-void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *shown,
-		       unsigned int max_shown);
-unsigned int slab_get_orig_size(struct kmem_cache *s, const void *object);
-void slab_debug_set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size,
-			      bool poison_end);
-void slab_debug_discard(struct kmem_cache *s, struct page *slab);
-void slab_debug_validate_slab(struct kmem_cache *s, struct page *slab);
-
-/* slab_verify.c */
-unsigned long slab_verify(struct kmem_cache *s);
-unsigned long slab_validate(struct kmem_cache *s);
-
-/* kmalloc.c */
-int kmalloc_init(void);
-void kmalloc_exit(void);
-const char *slab_describe_bad_pointer(const void *x);
 
 #endif

@@ -24,9 +24,10 @@
  * One report per damaged slab (the first thing found wrong), each through
  * kmm_bug("slab_verify: ..."). */
 #include <kmm/kmm.h>
-#include "slub/slab.h"
 #include "lib/bug.h"
 #include "lib/list.h"
+#include "slub/slab_verify.h"
+#include "slub/slub_debug.h"
 
 static void *slab_snapshot(struct page *slab, union slab_counters *c)
 {

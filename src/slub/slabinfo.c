@@ -3,10 +3,14 @@
  * all objects minus the free ones on node partial slabs (objects on CPU
  * slabs count as active, as in the kernel); SLUB has no tunables, so those
  * columns are 0, and active_slabs equals num_slabs. Caches are never
- * merged, so there are no aliases to show. */
+ * merged, so there are no aliases to show. Locks: slab_mutex for the list
+ * of caches, each cache's list_lock while its partial slabs are counted. */
+#include <errno.h>
 #include <kmm/kmm.h>
-#include "slub/slab.h"
 #include "lib/list.h"
+#include "slub/cache.h"
+#include "slub/slab_page.h"
+#include "slub/slabinfo.h"
 
 static void print_slabinfo_header(FILE *m)
 {
@@ -22,7 +26,7 @@ int slabinfo_show(FILE *m)
 	struct list_head *pos;
 
 	if (!atomic_load_acquire(&slab_up))
-		return -19;
+		return -ENODEV;
 	print_slabinfo_header(m);
 	kmm_mutex_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {

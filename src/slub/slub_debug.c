@@ -1,6 +1,6 @@
-/* slub_debug (mm/slub.c's CONFIG_SLUB_DEBUG part): the boot parameter, red
- * zones, poisoning, owner tracking, the checks, and reports in the
- * kernel's shape:
+/* slub_debug (mm/slub.c's CONFIG_SLUB_DEBUG part) and failslab
+ * (mm/failslab.c): the boot parameters, red zones, poisoning, owner
+ * tracking, the checks, and reports in the kernel's shape:
  *
  *   BUG kmalloc-64 (Not tainted): Right Redzone overwritten
  *   0x...-0x... @offset=64. First byte 0x0 instead of 0xcc
@@ -10,8 +10,9 @@
  *   ... hex dumps ...
  *   FIX kmalloc-64: Restoring Right Redzone 0x...-0x...=0xcc
  *
- * Debug caches take the locked single-object path (slub.c), so everything
- * here runs under the cache's list_lock. Where the kernel leaks an object
+ * Debug caches take the locked single-object path (slab_page.c), so the
+ * checks here run under the cache's list_lock (LOCK_RANK_SLAB_NODE); this
+ * file takes no other lock. Where the kernel leaks an object
  * whose red zone was overwritten, kmm restores the bytes and completes the
  * free, and a poison overwrite found at allocation is restored and the
  * object handed out: the report is the signal, and the memory stays
@@ -38,10 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include "slub/slab.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
+#include "lib/fault_inject.h"
+#include "slub/slub_debug.h"
 
 #define MAX_DEBUG_BLOCKS	8
 #define NO_ASAN		__attribute__((no_sanitize("address")))
@@ -52,6 +54,27 @@ static struct {
 	char names[256];	/* comma-separated, '*' suffix globs */
 } debug_blocks[MAX_DEBUG_BLOCKS];
 static int nr_debug_blocks;
+
+static struct fault_attr failslab;
+
+/* ---- failslab ---- */
+
+bool failslab_applies(const struct kmem_cache *s)
+{
+	return failslab.enabled && (!kmm_config.failslab_cache_filter ||
+				    (s->flags & SLAB_FAILSLAB));
+}
+
+bool should_failslab(struct kmem_cache *s, gfp_t gfp)
+{
+	if (!failslab.enabled || (gfp & __GFP_NOFAIL))
+		return false;
+	if (kmm_config.failslab_ignore_gfp_wait && (gfp & __GFP_DIRECT_RECLAIM))
+		return false;
+	if (kmm_config.failslab_cache_filter && !(s->flags & SLAB_FAILSLAB))
+		return false;
+	return should_fail(&failslab, s->object_size);
+}
 
 /* ---- the slub_debug= parameter ---- */
 
@@ -78,12 +101,14 @@ static slab_flags_t parse_debug_flags(const char *str, size_t len)
 	return flags;
 }
 
-/* slub_debug=<flags>[,<cache>[,<cache>...]][;<flags>[,<cache>...]]...:
+/* failslab= sets the fault attributes; slub_debug=<flags>[,<cache>[,<cache>...]]
+ * [;<flags>[,<cache>...]]...:
  * a block without caches sets the flags of every cache. */
 void slub_debug_parse(void)
 {
 	const char *p = kmm_config.slub_debug;
 
+	fault_attr_setup(&failslab, kmm_config.failslab);
 	debug_global = 0;
 	nr_debug_blocks = 0;
 	if (!kmm_config.slub_debug_set)

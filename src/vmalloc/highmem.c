@@ -30,8 +30,9 @@
 #include <kmm/preempt.h>
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
+#include "lib/context.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
 #include "vmalloc/vmalloc.h"
 
 #define LAST_PKMAP	512

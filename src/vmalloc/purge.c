@@ -26,8 +26,9 @@
 #include <kmm/kmm.h>
 #include <kmm/shrinker.h>
 #include "buddy/mmzone.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 
@@ -41,9 +42,7 @@ static struct shrinker *vmap_shrinker;
  * fls(num_online_cpus()) * (32 MiB / PAGE_SIZE). */
 unsigned long lazy_max_pages(void)
 {
-	unsigned int fls = 32 - (unsigned int)__builtin_clz(MAX(nr_cpu_ids, 1u));
-
-	return fls * ((32UL << 20) >> PAGE_SHIFT);
+	return fls_ul(MAX(nr_cpu_ids, 1u)) * ((32UL << 20) >> PAGE_SHIFT);
 }
 
 void vmap_lazy_account(unsigned long nr_pages)
@@ -111,16 +110,6 @@ static int cmp_va(const void *a, const void *b)
 	const struct vmap_area *y = *(struct vmap_area *const *)b;
 
 	return x->va_start < y->va_start ? -1 : x->va_start > y->va_start;
-}
-
-static bool purge_trylock(void)
-{
-	if (pthread_mutex_trylock(&vmap_purge_lock.mutex))
-		return false;
-#if KMM_DEBUG_ON
-	lockdep_acquire(&vmap_purge_lock, vmap_purge_lock.name, vmap_purge_lock.rank);
-#endif
-	return true;
 }
 
 /* Takes every node's lazy list into an array sorted by address. */
@@ -237,7 +226,7 @@ unsigned long vmap_purge(bool wait)
 
 	if (wait)
 		kmm_mutex_lock(&vmap_purge_lock);
-	else if (!purge_trylock())
+	else if (!kmm_mutex_trylock(&vmap_purge_lock))
 		return 0;	/* another thread is purging right now */
 	freed = purge_locked();
 	kmm_mutex_unlock(&vmap_purge_lock);

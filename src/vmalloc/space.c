@@ -1,7 +1,8 @@
 /* The bounds of the vmalloc space, read by every part that must tell a
  * vmalloc address from a direct-map one (kfree's checks, kvfree), and the
  * reservation behind them: PROT_NONE and MAP_NORESERVE, so the default
- * 1 TiB costs page-table space only where something is mapped. */
+ * 1 TiB costs page-table space only where something is mapped. No locks:
+ * the bounds are written only while kmm is not booted. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <kmm/vmalloc.h>

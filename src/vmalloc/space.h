@@ -1,4 +1,5 @@
-/* The vmalloc space: one PROT_NONE reservation, [vmalloc_start, vmalloc_end). */
+/* The vmalloc space: one PROT_NONE reservation, [vmalloc_start, vmalloc_end).
+ * No locks (space.c). */
 #ifndef KMM_VMALLOC_SPACE_H
 #define KMM_VMALLOC_SPACE_H
 

@@ -43,7 +43,7 @@
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

@@ -30,7 +30,7 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/vmalloc.h"
 
 #define VCACHE_MAX_AREAS	32

@@ -37,16 +37,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <kmm/kmm.h>
 #include <kmm/preempt.h>
 #include "buddy/mmzone.h"
+#include "lib/bitops.h"
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "lib/cmdline.h"
-#include "percpu/cpu.h"
-#include "percpu/events.h"
-#include "percpu/vmstat.h"
+#include "lib/ratelimit.h"
+#include "lib/cpu.h"
+#include "lib/events.h"
+#include "buddy/vmstat.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 
@@ -61,18 +63,10 @@ const struct vmap_where vmap_where_default = {
 
 void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
 {
-	static long last_sec, burst;
-	struct timespec ts;
+	static struct ratelimit rl = RATELIMIT_INIT(10);
 
 	count_event(EV_alloc_fail);
-	if (gfp & __GFP_NOWARN)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (atomic_load_relaxed(&last_sec) != ts.tv_sec) {
-		atomic_store_relaxed(&last_sec, ts.tv_sec);
-		atomic_store_relaxed(&burst, 0);
-	}
-	if (atomic_add_acq_rel(&burst, 1) > 10)
+	if ((gfp & __GFP_NOWARN) || !ratelimit_ok(&rl))
 		return;
 	kmm_pr_info("kmm: vmalloc error: size %lu, %s, mode:%#x, cpu %d", size, why, gfp, cpu_id());
 }
@@ -85,11 +79,6 @@ noinline void *vmalloc_not_ready(const char *fn)
 
 /* ---- pages ---- */
 
-static unsigned int order_floor(unsigned long n)
-{
-	return (unsigned int)(63 - __builtin_clzl(n));
-}
-
 /* High orders are opportunistic: no reclaim, no reserves, no warning;
  * order 0 uses the caller's gfp. */
 unsigned long vmap_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp)
@@ -101,7 +90,7 @@ unsigned long vmap_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp)
 	while (done < nr) {
 		struct page *page;
 
-		order = MIN(order, order_floor(nr - done));
+		order = MIN(order, ilog2_ul(nr - done));
 		page = alloc_pages(order ? high_gfp : gfp, order);
 		if (!page) {
 			if (!order)

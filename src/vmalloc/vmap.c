@@ -7,7 +7,8 @@
  * kernel, and a count that does not match is reported. vmallocinfo shows
  * "vmap" or "vm_map_ram". The caller owns the pages and may free them as
  * soon as the unmap returns, so the mapping goes at once; only the address
- * range waits for the purge. */
+ * range waits for the purge. Locks: none of its own; the vmap areas' own
+ * (vmap_area.c, purge.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,7 +16,8 @@
 #include <kmm/preempt.h>
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/context.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "lib/bug.h"
-#include "percpu/cpu.h"
+#include "lib/cpu.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

@@ -2,7 +2,8 @@
  * red-black tree with parent pointers; an AVL tree without them gives the
  * same O(log n) bounds with short recursive code, and its rebalancing
  * touches only the nodes on the search path, which is where the
- * augmentation must be recomputed anyway. */
+ * augmentation must be recomputed anyway. No locks of its own: a tree
+ * belongs to its vmap node, under that node's lock. */
 #include <stddef.h>
 #include "lib/compiler.h"
 #include "vmalloc/vtree.h"

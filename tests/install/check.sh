@@ -19,7 +19,8 @@ missing=$(grep -ho '^#define [A-Za-z_][A-Za-z0-9_]*' "$prefix"/include/kmm/*.h |
 [ -z "$missing" ] || { echo "macros.c does not use: $missing"; exit 1; }
 # ... and runs however a program links kmm: the shared library from PIE,
 # non-PIE and -fPIC code, the static library, and a fully static program.
-deps="$(pkg-config --static --libs-only-l liburcu-memb) -lck -latomic -lpthread"
+# the static library's own dependencies: kmm's static link line without -lkmm
+deps=$(pkg-config --static --libs kmm | sed -e 's/ -lkmm / /')
 for mode in pie nopie fpic static-lib static-lib-nopie static; do
 	case $mode in
 	pie)	flags=(-pie -fPIE); libs=$(pkg-config --libs kmm) ;;
@@ -71,6 +72,11 @@ if [ "$(id -u)" -eq 0 ] && command -v slabtop >/dev/null && command -v unshare >
 else
 	echo "slabtop: skipped (needs root, procps and util-linux)"
 fi
+# kmm-replay, installed beside the library, finds it on its own (RUNPATH).
+"$prefix/bin/kmm-replay" --quiet --limit 20000 --json "$src/../../bench/traces/kmem-build.trace.zst" \
+	> "$prefix/replay.json"
+grep -q '"verdict": "ok"' "$prefix/replay.json" || { cat "$prefix/replay.json"; exit 1; }
+echo "kmm-replay: $(grep -o '"ops": [0-9]*' "$prefix/replay.json") of the trace's start, verdict ok"
 mkdir "$prefix/cm"
 cat > "$prefix/cm/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.25)
@@ -85,3 +91,9 @@ cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/
 cmake --build "$prefix/cm/build" >/dev/null
 LD_LIBRARY_PATH=$libdir "$prefix/cm/build/consumer_cmake" | tail -1
 LD_LIBRARY_PATH=$libdir "$prefix/cm/build/kernel_style_cmake"
+
+# liburcu's ThreadSanitizer suppressions come with kmm into both programs.
+for prog in "$prefix/consumer" "$prefix/cm/build/consumer_cmake"; do
+	nm "$prog" | grep -q ' T __tsan_default_suppressions$' ||
+		{ echo "$prog lacks kmm's TSan suppressions"; exit 1; }
+done
