@@ -1,8 +1,9 @@
 # Sourced by ci/test and ci/bench: installs the Debian packages kmm needs
 # when any is missing (as root), or says which to install.
 KMM_PACKAGES=(cmake ninja-build gcc g++ clang libclang-rt-14-dev pkg-config binutils
-	liburcu-dev libck-dev libcmocka-dev libbenchmark-dev
-	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev)
+	liburcu-dev libck-dev libcmocka-dev libbenchmark-dev libdw-dev
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
+	liblzma-dev zlib1g-dev libzstd-dev)
 
 kmm_ensure_packages() {
 	local missing=() p

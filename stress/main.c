@@ -22,6 +22,8 @@
 #include "percpu/percpu_internal.h"
 /* The invariant walks: periodically in debug builds, once at teardown. */
 #include "buddy/buddy.h"
+/* Which allocation failures fault injection made. */
+#include "lib/fault_inject.h"
 
 struct stress_opts opts = {
 	.cpus = 4, .irqs = 1, .irq_rate = 1000, .seconds = 10, .thread_life = 2,
@@ -31,7 +33,7 @@ bool stress_layout32;
 int stress_stop;
 
 static const char *extra_cmdline = "";
-static unsigned long nr_violations, nr_atomic_fail, nr_atomic_floor_checks;
+static unsigned long nr_violations, nr_atomic_fail, nr_atomic_floor_checks, nr_injected;
 static unsigned long case_fails[STRESS_MAX_CASES];
 static unsigned long irq_firings;
 
@@ -208,20 +210,36 @@ static long atomic_headroom(gfp_t gfp, char *why, size_t len)
 	return best;
 }
 
+unsigned long injected_mark(void)
+{
+	return fault_injected_on_thread;
+}
+
+bool injected_since(unsigned long mark)
+{
+	if (fault_injected_on_thread == mark)
+		return false;
+	stat_add(&nr_injected, 1);
+	return true;
+}
+
 /* Two looks, with a retry between them, so a zone that was only briefly
  * above the floor (pcp refills, other CPUs' frees) is not blamed. */
-struct page *atomic_fail_check(gfp_t gfp)
+struct page *atomic_fail_check(gfp_t gfp, unsigned long mark)
 {
 	const long slack = 64;
 	char why[256] = "";
 	struct page *page;
 
 	count_atomic_fail();
+	if (injected_since(mark))
+		return NULL;
 	stat_add(&nr_atomic_floor_checks, 1);
 	if (atomic_headroom(gfp, why, sizeof(why)) <= slack)
 		return NULL;
+	mark = injected_mark();
 	page = alloc_pages(gfp | __GFP_NOWARN, 0);
-	if (page)
+	if (page || injected_since(mark))
 		return page;
 	if (atomic_headroom(gfp, why, sizeof(why)) > slack)
 		violation("GFP_ATOMIC order-0 allocation (gfp %#x) failed above the reserve floor: %s",
@@ -489,9 +507,10 @@ static void summary(double seconds)
 		printf("%-12s %14lu %12.0f %10lu\n", stress_cases[c]->name, n,
 		       (double)n / seconds, stat_get(&case_fails[c]));
 	}
-	printf("irq firings %lu, GFP_ATOMIC failures %lu (floor checks %lu), violations %lu, "
-	       "kmm reports %lu\n", stat_get(&irq_firings), stat_get(&nr_atomic_fail),
-	       stat_get(&nr_atomic_floor_checks), violations(), kmm_bug_count());
+	printf("irq firings %lu, GFP_ATOMIC failures %lu (floor checks %lu), injected failures "
+	       "seen %lu, violations %lu, kmm reports %lu\n", stat_get(&irq_firings),
+	       stat_get(&nr_atomic_fail), stat_get(&nr_atomic_floor_checks),
+	       stat_get(&nr_injected), violations(), kmm_bug_count());
 	kmm_stats_read(&st);
 	printf("paths: pgalloc pcp %lu refill %lu buddy %lu | pgfree pcp %lu buddy %lu | "
 	       "pcp drain %lu trylock-fail %lu zone-lock %lu | slab alloc fast %lu slow %lu free fast %lu slow %lu "

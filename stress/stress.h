@@ -133,11 +133,19 @@ struct zone_view {
 };
 int parse_zones(struct zone_view *zv, int max, bool usable);
 
-/* Called when an order-0 GFP_ATOMIC page allocation failed: checks the
- * zones' free pages against the atomic reserve floor (main.c). `retry` is
- * a second attempt the check may make. Returns the page if the retry
+/* Fault injection (fail_page_alloc=, failslab=): a failure is injected
+ * when this thread's count of injected failures moved since a mark taken
+ * before the allocation. Such a failure is counted (apart), never a
+ * violation. */
+unsigned long injected_mark(void);
+bool injected_since(unsigned long mark);
+
+/* Called when an order-0 GFP_ATOMIC page allocation failed: unless the
+ * failure was injected (mark from before the allocation), checks the
+ * zones' free pages against the atomic reserve floor (main.c), with a
+ * second attempt between two looks. Returns the page if that attempt
  * succeeded, else NULL. */
-struct page *atomic_fail_check(gfp_t gfp);
+struct page *atomic_fail_check(gfp_t gfp, unsigned long mark);
 
 /* ---- objects (obj.c) ---- */
 

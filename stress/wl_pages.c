@@ -214,12 +214,14 @@ static void pages_irq_step(struct worker *w, void *arg)
 		gfp_t gfp = GFP_ATOMIC | __GFP_NOWARN;
 		struct obj o = { .kind = OBJ_PAGES, .cpu = (uint16_t)w->cpu,
 				 .order = (uint16_t)order, .size = PAGE_SIZE << order };
+		unsigned long mark;
 
 		if (!stress_layout32 && rnd_chance(&w->rng, 10))
 			gfp |= __GFP_DMA32;
+		mark = injected_mark();
 		o.page = alloc_pages(gfp, order);
 		if (!o.page && !order)
-			o.page = atomic_fail_check(gfp);
+			o.page = atomic_fail_check(gfp, mark);
 		else if (!o.page)
 			count_atomic_fail();
 		stat_add(&w->ops[st->idx], 1);

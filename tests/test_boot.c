@@ -1,5 +1,6 @@
 /* Boot, the command line, zone layouts and teardown. */
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include "kmm_test.h"
@@ -15,11 +16,20 @@ static void test_bad_parameters_boot_nothing(void **state)
 		"fail_page_alloc=1,2,3", "fail_page_alloc=1,200,0,1", "panic_on_warn=maybe",
 		"init_on_alloc", "pcp=sometimes", "populate=sometimes", "page_reporting=2",
 		"vmalloc_cache=lots",
+		/* an empty field is malformed, not skipped */
+		"failslab=1,,100,0,-1", "failslab=,1,100,0", "failslab=1,100,0,",
+		"fail_page_alloc=1,100,,0,-1", "fail_page_alloc=1,100,0,-1,",
+		"fail_page_alloc=,,,", "lowmem_reserve_ratio=256,,32",
+		"lowmem_reserve_ratio=256,", "lowmem_reserve_ratio=,256",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(kmm_init(bad[i]), -EINVAL);
+		if (kmm_init(bad[i]) != -EINVAL) {
+			if (kmm_mem.live)
+				kmm_exit();
+			fail_msg("'%s' is not -EINVAL", bad[i]);
+		}
 		/* nothing booted: a good boot still works */
 		assert_false(kmm_mem.live);
 	}
@@ -281,6 +291,127 @@ static void test_empty_zone_absent(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* Every size the parser accepts boots, whatever its alignment: the last
+ * max-order block may be partial, with or without a zone above it. Each
+ * boot is sparse (populate=0), so the sweep takes a moment. */
+static void test_odd_sizes_boot(void **state)
+{
+	static const char *const sizes[] = {
+		"16777217", "16781311", "16M", "17M", "18M", "19M", "20484K", "65M",
+		"127M", "1001M", "1500000K", "895M", "897M", "899M", "900M", "4095M",
+		"4097M", "4099M", "4294971392", "5000M",
+	};
+	static const char *const layouts[] = { "64bit", "32bit" };
+	char cmd[128];
+
+	(void)state;
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			unsigned long spanned = 0, managed = 0;
+			struct zone *z;
+
+			snprintf(cmd, sizeof(cmd), "mem=%s layout=%s nr_cpus=2 populate=0 kswapd=off",
+				 sizes[i], layouts[l]);
+			if (kmm_init(cmd))
+				fail_msg("'%s' did not boot", cmd);
+			/* the zones tile the memory and own every page of it */
+			for_each_zone(z) {
+				spanned += z->spanned_pages;
+				managed += z->managed_pages;
+				if (z->spanned_pages)
+					assert_true(z->zone_start_pfn + z->spanned_pages <= kmm_mem.nr_pages);
+			}
+			assert_int_equal(spanned, kmm_mem.nr_pages);
+			assert_true(managed > 0 && managed <= spanned);
+			struct page *p = alloc_pages(GFP_KERNEL, 0);
+			assert_non_null(p);
+			__free_pages(p, 0);
+			if (kmm_exit() != 0)
+				fail_msg("'%s' leaked at exit", cmd);
+		}
+	}
+}
+
+/* Frees after kmm_exit: memory kmm no longer has. Each is one report
+ * (no undefined behaviour on the torn-down tables). */
+static void test_free_after_exit_is_reported(void **state)
+{
+	struct page *p;
+	void *obj;
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	p = alloc_pages(GFP_KERNEL, 1);
+	obj = kmalloc(64, GFP_KERNEL);
+	assert_non_null(p);
+	assert_non_null(obj);
+	kmm_report_quiet(true);
+	assert_true(kmm_exit() > 0);
+	kmm_report_quiet(false);
+	EXPECT_ONE_REPORT("kmm is not booted", __free_pages(p, 1));
+	EXPECT_ONE_REPORT("kmm is not booted", kfree(obj));
+	/* a later boot is clean */
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
+/* kmm_exit while other threads are bound to CPUs (and allocating): one
+ * report, -EBUSY, and nothing changes; once they have unbound or ended,
+ * it tears down. A thread cannot bind while kmm goes down. */
+#define USERS 3
+
+static int users_stop;
+
+static void *kmm_user(void *arg)
+{
+	int cpu = (int)(long)arg;
+
+	kmm_cpu_bind(cpu);
+	while (!__atomic_load_n(&users_stop, __ATOMIC_ACQUIRE)) {
+		void *p = kmalloc(64 + (size_t)cpu * 100, GFP_KERNEL);
+		struct page *pg = alloc_pages(GFP_KERNEL, (unsigned int)cpu & 1);
+
+		kfree(p);
+		if (pg)
+			__free_pages(pg, (unsigned int)cpu & 1);
+	}
+	/* the last one unbinds; the others end bound */
+	if (cpu == USERS)
+		kmm_cpu_unbind();
+	return NULL;
+}
+
+static void test_exit_refused_while_threads_bound(void **state)
+{
+	pthread_t th[USERS];
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=64M nr_cpus=4 kswapd=on"), 0);
+	/* the caller's own binding does not count */
+	assert_int_equal(kmm_cpu_bind(0), 0);
+	__atomic_store_n(&users_stop, 0, __ATOMIC_RELEASE);
+	for (long i = 0; i < USERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, kmm_user, (void *)(i + 1)), 0);
+	usleep(50 * 1000);
+	for (int round = 0; round < 3; round++) {
+		EXPECT_ONE_REPORT("still bound", assert_int_equal(kmm_exit(), -EBUSY));
+		/* nothing changed: kmm is live and serves this thread */
+		assert_true(kmm_mem.live);
+		void *p = kmalloc(100, GFP_KERNEL);
+		assert_non_null(p);
+		kfree(p);
+		usleep(10 * 1000);
+	}
+	__atomic_store_n(&users_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < USERS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(kmm_exit(), 0);
+	kmm_cpu_unbind();
+	/* a later boot and exit work as before */
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2"), 0);
+	assert_int_equal(kmm_exit(), 0);
+}
+
 static void test_proc_unknown_view(void **state)
 {
 	(void)state;
@@ -303,7 +434,10 @@ int main(void)
 		cmocka_unit_test(test_lazy_boot_64g),
 		cmocka_unit_test(test_default_mem_is_the_hosts),
 		cmocka_unit_test(test_empty_zone_absent),
+		cmocka_unit_test(test_free_after_exit_is_reported),
+		cmocka_unit_test(test_exit_refused_while_threads_bound),
 		cmocka_unit_test(test_proc_unknown_view),
+		cmocka_unit_test(test_odd_sizes_boot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

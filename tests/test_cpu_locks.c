@@ -59,6 +59,33 @@ static void test_contexts(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
+/* Interrupt nesting past what the context can count: reported once, the
+ * thread stays in interrupt context (no wrap to "in task"), and every
+ * exit still pairs with its enter. */
+static void test_irq_nesting_limit(void **state)
+{
+	const int depth = 32767, extra = 5;
+
+	(void)state;
+	assert_int_equal(kmm_init("mem=32M nr_cpus=2 kswapd=off"), 0);
+	for (int i = 0; i < depth; i++)
+		kmm_irq_enter();
+	assert_true(in_interrupt());
+	EXPECT_ONE_REPORT("nested deeper than", kmm_irq_enter());
+	unsigned long bugs = kmm_bug_count();
+	for (int i = 1; i < extra; i++)
+		kmm_irq_enter();
+	assert_true(in_interrupt() && in_atomic());
+	for (int i = 0; i < depth + extra - 1; i++)
+		kmm_irq_exit();
+	assert_true(in_interrupt());
+	kmm_irq_exit();
+	assert_false(in_interrupt());
+	assert_int_equal(kmm_bug_count(), bugs);
+	EXPECT_ONE_REPORT("not in interrupt context", kmm_irq_exit());
+	assert_int_equal(kmm_exit(), 0);
+}
+
 /* Runs child(locks) in a forked child with stderr silenced: it must abort
  * (the lock-rank checker's verdict). */
 static void expect_abort(void (*child)(struct kmm_spinlock *locks), struct kmm_spinlock *locks)
@@ -221,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_binding),
 		cmocka_unit_test(test_contexts),
+		cmocka_unit_test(test_irq_nesting_limit),
 		cmocka_unit_test(test_lock_rank_inversion_aborts),
 		cmocka_unit_test(test_trylock_not_rank_checked),
 		cmocka_unit_test(test_every_rank_bound),

@@ -114,6 +114,46 @@ static void test_kfree_rcu_from_interrupts(void **state)
 	assert_true(st.kfree_rcu_batches > 0 && st.kfree_rcu_batches < st.kfree_rcu);
 }
 
+/* The peak is never below what kmm_kfree_rcu_pending() showed before it:
+ * right after a burst (before any batch went to liburcu), and sampled
+ * while interrupt threads free. */
+static void *peak_sampler(void *arg)
+{
+	int *bad = arg;
+
+	for (int i = 0; i < 2000; i++) {
+		unsigned long pending = kmm_kfree_rcu_pending();
+
+		if (kmm_kfree_rcu_peak() < pending)
+			(*bad)++;
+	}
+	return NULL;
+}
+
+static void test_peak_covers_pending(void **state)
+{
+	pthread_t t[IRQ_THREADS], sampler;
+	unsigned long pending;
+	int bad = 0;
+
+	(void)state;
+	rcu_barrier();
+	kmm_kfree_rcu_peak_reset();
+	for (int i = 0; i < 100; i++)
+		kfree_rcu(obj_new(GFP_KERNEL), rh);
+	pending = kmm_kfree_rcu_pending();
+	assert_true(pending > 0);
+	assert_true(kmm_kfree_rcu_peak() >= pending);
+	assert_int_equal(pthread_create(&sampler, NULL, peak_sampler, &bad), 0);
+	for (int i = 0; i < IRQ_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, irq_freer, NULL), 0);
+	for (int i = 0; i < IRQ_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(sampler, NULL);
+	assert_int_equal(bad, 0);
+	rcu_barrier();
+}
+
 /* --- many caches, large kmalloc, kmem_cache_destroy right after ----------------- */
 
 static void test_bulk_by_cache_and_destroy(void **state)
@@ -289,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kfree_rcu_from_interrupts),
+		cmocka_unit_test(test_peak_covers_pending),
 		cmocka_unit_test(test_bulk_by_cache_and_destroy),
 		cmocka_unit_test(test_kvfree_rcu_vmalloc),
 		cmocka_unit_test(test_fallback_without_array_pages),

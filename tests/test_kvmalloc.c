@@ -102,6 +102,29 @@ static void test_cross_frees(void **state)
 	kvfree(k);
 }
 
+/* A sleeping kvmalloc in interrupt context: one report, whether kmalloc
+ * alone or kmalloc then vmalloc would have served it; GFP_ATOMIC is fine. */
+static void test_irq_context_one_report(void **state)
+{
+	static const size_t sizes[] = { 64, 3 * PAGE_SIZE, 1UL << 20 };
+	void *p;
+
+	(void)state;
+	kmm_irq_enter();
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		EXPECT_ONE_REPORT("sleeping function called from invalid context",
+				  assert_null(kvmalloc(sizes[i], GFP_KERNEL)));
+		EXPECT_ONE_REPORT("sleeping function called from invalid context",
+				  assert_null(kvzalloc(sizes[i], GFP_KERNEL)));
+	}
+	unsigned long bugs = kmm_bug_count();
+	p = kvmalloc(64, GFP_ATOMIC);
+	assert_non_null(p);
+	kvfree(p);
+	assert_int_equal(kmm_bug_count(), bugs);
+	kmm_irq_exit();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vmalloc_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_and_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_frees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_context_one_report, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

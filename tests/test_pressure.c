@@ -291,6 +291,131 @@ static void test_highatomic_reserve(void **state)
 	finish();
 }
 
+/* The rule for a sleeping allocation that finds nothing (page_alloc.c):
+ * it fails ALLOC_WAIT_US (2 s) after its first pass of direct reclaim, by
+ * the clock, however often frees wake it and whatever reclaim hands back
+ * meanwhile.
+ * The slack is for a loaded machine. */
+#define WAIT_BOUND	2.0
+#define WAIT_SLACK	1.0
+
+struct waiter {
+	int cpu;
+	unsigned int order;
+	struct page *page;
+	double elapsed;
+	pthread_t th;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	double t0;
+
+	kmm_cpu_bind(w->cpu);
+	t0 = now();
+	w->page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, w->order);
+	w->elapsed = now() - t0;
+	return NULL;
+}
+
+struct churn {
+	int cpu;
+	bool stop;
+	unsigned long rounds;
+	pthread_t th;
+};
+
+/* An interrupt thread taking one page from the reserve and giving it back. */
+static void *irq_churn(void *arg)
+{
+	struct churn *c = arg;
+
+	kmm_cpu_bind(c->cpu);
+	kmm_irq_enter();
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		struct page *p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+
+		if (p) {
+			__free_page(p);
+			__atomic_store_n(&c->rounds, c->rounds + 1, __ATOMIC_RELAXED);
+		}
+	}
+	kmm_irq_exit();
+	return NULL;
+}
+
+/* Waiters on CPUs 0.. (order 0 and 1), with `nr_churn` interrupt threads
+ * churning on the CPUs after them: every waiter fails within the bound. */
+static void waiters_fail_in_bound(int nr_waiters, int nr_churn)
+{
+	struct waiter w[4];
+	struct churn c[4];
+
+	for (int i = 0; i < nr_churn; i++) {
+		c[i] = (struct churn){ .cpu = nr_waiters + i };
+		pthread_create(&c[i].th, NULL, irq_churn, &c[i]);
+	}
+	for (int i = 0; i < nr_waiters; i++) {
+		w[i] = (struct waiter){ .cpu = i, .order = (unsigned int)i & 1 };
+		pthread_create(&w[i].th, NULL, waiter_main, &w[i]);
+	}
+	for (int i = 0; i < nr_waiters; i++) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(WAIT_BOUND + WAIT_SLACK) + 2;
+		if (pthread_timedjoin_np(w[i].th, NULL, &ts))
+			fail_msg("waiter %d (%d churning) still waits after %.1f s", i, nr_churn,
+				 WAIT_BOUND + WAIT_SLACK + 2);
+		if (w[i].page)
+			fail_msg("waiter %d (order %u, %d churning) had a page after %.3f s", i,
+				 w[i].order, nr_churn, w[i].elapsed);
+		if (w[i].elapsed < WAIT_BOUND || w[i].elapsed > WAIT_BOUND + WAIT_SLACK)
+			fail_msg("waiter %d (%d churning) failed after %.3f s, not in [%.1f, %.2f] s",
+				 i, nr_churn, w[i].elapsed, WAIT_BOUND, WAIT_BOUND + WAIT_SLACK);
+	}
+	for (int i = 0; i < nr_churn; i++) {
+		__atomic_store_n(&c[i].stop, true, __ATOMIC_RELEASE);
+		pthread_join(c[i].th, NULL);
+		assert_true(c[i].rounds > 100);
+	}
+}
+
+/* Memory down into the GFP_ATOMIC reserve, with what reclaim could give
+ * back (pcp lists, empty slabs) taken too, then 16 pages given back: far
+ * below every min watermark, but with pages for interrupt threads. */
+static void fill_to_reserve(void)
+{
+	fill(&pages, GFP_ATOMIC);
+	rcu_barrier();
+	shrink_slab(GFP_KERNEL, 1UL << 20);
+	drain_all_pages(NULL);
+	fill(&pages, GFP_ATOMIC);
+	for (int i = 0; i < 16; i++)
+		__free_page(pop(&pages));
+}
+
+/* GFP_KERNEL cannot have a page, the interrupt threads' GFP_ATOMIC can.
+ * Quiet, and with the interrupt threads' frees waking the waiters and
+ * going to a pcp list (pcp=on) or straight to the buddy (pcp=off), the
+ * bound is the same. */
+static void test_kernel_alloc_wait_bounded(void **state)
+{
+	(void)state;
+	boot("mem=64M nr_cpus=4 kswapd=off");
+	fill_to_reserve();
+	waiters_fail_in_bound(1, 0);
+	/* one waiter, one interrupt thread: a page drained from the other
+	 * CPU's list is taken straight back */
+	waiters_fail_in_bound(1, 1);
+	finish();
+	boot("mem=64M nr_cpus=4 kswapd=off pcp=off");
+	fill_to_reserve();
+	waiters_fail_in_bound(2, 2);
+	finish();
+}
+
 /* fail_page_alloc with the kernel's syntax and knobs. */
 static void test_fault_injection(void **state)
 {
@@ -354,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_kswapd_restores_high_watermark),
 		cmocka_unit_test(test_highatomic_reserve),
 		cmocka_unit_test(test_fault_injection),
+		cmocka_unit_test(test_kernel_alloc_wait_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

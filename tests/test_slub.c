@@ -354,7 +354,61 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("BUG kmalloc-64 (Not tainted): Object already free", kfree(q));
 	EXPECT_ONE_REPORT("not a live cache", kmem_cache_destroy((struct kmem_cache *)&p));
 	EXPECT_ONE_REPORT("integrity check failed", kmem_cache_create("x", 0, 0, 0, NULL));
+	/* an alignment no slab can give: above the largest block */
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, 1u << 31, 0, NULL)));
+	EXPECT_ONE_REPORT("integrity check failed",
+			  assert_null(kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE * 2,
+							0, NULL)));
+	/* the largest block's alignment works */
+	{
+		struct kmem_cache *big = kmem_cache_create("x", 64, (unsigned int)KMALLOC_MAX_SIZE,
+							   0, NULL);
+		void *o;
+
+		assert_non_null(big);
+		o = kmem_cache_alloc(big, GFP_KERNEL);
+		assert_non_null(o);
+		assert_int_equal((unsigned long)o % KMALLOC_MAX_SIZE, 0);
+		kmem_cache_free(big, o);
+		kmem_cache_destroy(big);
+	}
 	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
+}
+
+/* A free into a destroyed cache whose object's page now belongs to another
+ * cache: the report names the live owner and reads nothing of the
+ * destroyed cache (its memory is gone; ASan would stop the test). */
+static void test_free_after_destroy(void **state)
+{
+	struct kmem_cache *a = kmem_cache_create("gone-a", 64, 0, 0, NULL);
+	/* created first, so that b cannot be a's memory again */
+	struct kmem_cache *b = kmem_cache_create("live-b", 64, 0, 0, NULL);
+	void *x = kmem_cache_alloc(a, GFP_KERNEL), **held = NULL;
+	struct page *head = object_head_page(x);
+
+	(void)state;
+	kmem_cache_free(a, x);
+	kmem_cache_destroy(a);
+	drain_all_pages(NULL);
+	/* allocate from b (a list through the objects) until x's page is
+	 * one of b's slabs: at most the 256M of memory */
+	while (!PageSlab(head) || atomic_load_relaxed(&head->slab_cache) != b) {
+		void **o = kmem_cache_alloc(b, GFP_KERNEL);
+
+		assert_non_null(o);
+		*o = held;
+		held = o;
+	}
+	EXPECT_ONE_REPORT("is not a live cache but object is from live-b",
+			  kmem_cache_free(a, x));
+	while (held) {
+		void **next = *held;
+
+		kmem_cache_free(b, held);
+		held = next;
+	}
 	kmem_cache_destroy(b);
 }
 
@@ -658,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_unbound_threads),
 		cmocka_unit_test(test_destroy_with_objects),
 		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_free_after_destroy),
 		cmocka_unit_test(test_slabinfo_format),
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),

@@ -108,6 +108,19 @@ METRICS = {
         "instructions/op", "instructions per operation under callgrind, one thread: "
         "(Ir(2N) − Ir(N)) ÷ N, so warm-up and setup cancel out", "lower", fixed("%.1f")),
     "wall_s": Metric("seconds", "elapsed time of the process", "lower", fixed("%.3g")),
+    "replay_s": Metric(
+        "replay s", "a kernel trace's replay (kmm-replay): elapsed time from its first "
+        "operation to its last, reading the trace not counted", "lower", fixed("%.3g"),
+        twin="replay_cpu_s"),
+    "replay_cpu_s": Metric(
+        "replay CPU s", "the replay threads' CPU time, summed (insensitive to other load; "
+        "includes their waits for each other)", "lower", fixed("%.3g")),
+    "replay_rss_kib": Metric(
+        "replay peak RSS MiB", "the replay's peak resident set above the loaded trace's: the "
+        "allocator's memory for the trace's live objects and pages, its metadata and slack",
+        "lower", mib_of_kib),
+    "alloc_failures": Metric("failures", "allocations that failed in a replay", "lower",
+                             fixed("%.0f")),
     "init_ms": Metric("kmm_init ms", "time kmm_init takes in a fresh process", "lower",
                       fixed("%.2f")),
     "exit_ms": Metric("kmm_exit ms", "time kmm_exit takes right after boot", "lower",

@@ -1,6 +1,8 @@
 """The benchmark suites: one entry each in SUITES. The vocabulary is in
 spec.py; bench/README.md says how to add a suite."""
 
+import os
+
 from spec import Callgrind, Command, Compare, Matrix, Program, Scaling, Select, Suite, Summary
 
 PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
@@ -34,6 +36,8 @@ PATTERNS = {
                        "which may keep the memory mapped)",
     "vmalloc/16777216": "vmalloc+touch+vfree 16 MiB",
     "kfree_rcu/64": "kmalloc 64 B + kfree_rcu",
+    "replay/kmem-build": "a kernel's allocations replayed: a compile, an archive and a search "
+                         "on Linux 6.18, 2 CPUs (bench/traces; peers: malloc and aligned_alloc)",
     # bench_footprint, each in fresh processes.
     "boot/mem=1G": "kmm_init at mem=1G",
     "boot/mem=8G": "kmm_init at mem=8G",
@@ -50,6 +54,7 @@ PATTERNS = {
                                "(mmap: mmap+touch+munmap)",
     "reuse/1048576": "1 MiB vmalloc+touch+vfree, steady state "
                      "(peers: malloc+touch+free 1 MiB)",
+    "alloc_percpu_live/35000": "alloc_percpu with 35,000 objects of mixed sizes live",
     # Callgrind cases (one thread, alloc + one write + free).
     "cache_pair": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
     "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO (peers: malloc 64 B)",
@@ -91,7 +96,7 @@ STEADY = ["vmalloc_steady/65536", "vmalloc_steady/1048576", "vmalloc_steady/1677
 # Each allocator's malloc as a preloaded library: kmm's is libkmm-malloc.so.
 # Under valgrind kmm's vmalloc space must fit valgrind's address space.
 PEER_LIB_DIR = "/usr/lib/x86_64-linux-gnu/"
-PRELOAD = {
+PRELOAD_LIBS = {
     "kmm": "{build}/lib/libkmm-malloc.so",
     "glibc": "",
     "jemalloc": PEER_LIB_DIR + "libjemalloc.so.2",
@@ -104,7 +109,7 @@ PRELOAD_CG_CASES = ["malloc_pair", "malloc_mix"]
 
 
 def preload_env(alloc, callgrind=False):
-    env = {"LD_PRELOAD": PRELOAD[alloc]} if PRELOAD[alloc] else {}
+    env = {"LD_PRELOAD": PRELOAD_LIBS[alloc]} if PRELOAD_LIBS[alloc] else {}
     if alloc == "kmm" and callgrind:
         env["KMM_CMDLINE"] = "vmalloc=16G"
     return env
@@ -114,7 +119,32 @@ def preload_runs(cfg):
     return [Command(a, ["{build}/bench/bench_preload", p.split("/")[1], "--threads=%d" % t] +
                     (["--scale=25"] if cfg.quick else []),
                     pattern=p, threads=t, env=preload_env(a))
-            for p in PRELOAD_PATTERNS for t in PRELOAD_THREADS for a in PRELOAD]
+            for p in PRELOAD_PATTERNS for t in PRELOAD_THREADS for a in PRELOAD_LIBS]
+
+
+# Kernel allocation traces (bench/traces), replayed by kmm-replay through
+# kmm and, with --malloc, through each peer put under malloc by LD_PRELOAD
+# (the record names the malloc that ran: a preload that did not take is
+# an error, not glibc's figures under another name).
+TRACES = {"replay/kmem-build": "kmem-build.trace.zst"}
+TRACE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces")
+PRELOAD = {"glibc": "", "jemalloc": "libjemalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4",
+           "mimalloc": "libmimalloc.so.2"}
+REPLAY_THREADS = [1, 2, 4, 8, 16, 32, 64]	# the traced CPUs: whatever the trace had
+
+
+def replay_runs(cfg):
+    tool = "{build}/tools/replay/kmm-replay"
+    runs = []
+    for pattern, name in TRACES.items():
+        trace = os.path.normpath(os.path.join(TRACE_DIR, name))
+        args = ["--no-ksize", "--quiet", "--records", "{out}"]
+        runs.append(Command("kmm", [tool] + args + [trace], pattern=pattern, json=True))
+        for peer, lib in PRELOAD.items():
+            runs.append(Command(peer, [tool, "--malloc", "--label", peer] + args + [trace],
+                                pattern=pattern, json=True,
+                                env={"LD_PRELOAD": lib} if lib else None))
+    return runs
 
 
 def matrix(label):
@@ -156,6 +186,14 @@ SUITES = [
                             ["call_rcu"], extra=[("kmm", "peak_waiting"),
                                                  ("call_rcu", "peak_waiting")]),
                     Scaling(["kfree_rcu/64"])]),
+    Suite("replay", "A kernel's allocations replayed (kmm-replay)", runs=replay_runs,
+          build=["kmm-replay"],
+          sections=[Summary("Replay time: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_s"),
+                    Summary("Replay CPU time: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_cpu_s", bars=False),
+                    Summary("Replay peak RSS: kmm and kmm ÷ peer", list(TRACES), "kmm", PEERS,
+                            threads=REPLAY_THREADS, metric="replay_rss_kib")]),
     Suite("footprint", "Footprint: boot, resident memory, vmalloc against mmap",
           runs=lambda cfg: [Command("kmm", ["{build}/bench/bench_footprint", "--out={out}"] +
                                     (["--quick"] if cfg.quick else []),
@@ -172,16 +210,18 @@ SUITES = [
                       "kmm", ["mmap"]),
               Matrix("1 MiB alloc+touch+free in steady state, relative to the best", "ns_op",
                      ["reuse/1048576"], ["kmm"] + PEERS, relative=True),
+              Matrix("alloc_percpu with 35,000 objects live: CPU ns per call", "cpu_ns_op",
+                     ["alloc_percpu_live/35000"], ["kmm"], bars=False),
           ]),
     Suite("preload", "Whole programs under each allocator's malloc (preloaded)",
           runs=preload_runs, build=["bench_preload", "kmm_malloc"],
           sections=[
-              Matrix("Time relative to the best", "wall_s", PRELOAD_PATTERNS, list(PRELOAD),
+              Matrix("Time relative to the best", "wall_s", PRELOAD_PATTERNS, list(PRELOAD_LIBS),
                      relative=True),
               Matrix("Peak RSS relative to the best", "max_rss_kib", PRELOAD_PATTERNS,
-                     list(PRELOAD), relative=True),
-              Matrix("Seconds", "wall_s", PRELOAD_PATTERNS, list(PRELOAD), bars=False),
-              Matrix("Peak RSS", "max_rss_kib", PRELOAD_PATTERNS, list(PRELOAD), bars=False),
+                     list(PRELOAD_LIBS), relative=True),
+              Matrix("Seconds", "wall_s", PRELOAD_PATTERNS, list(PRELOAD_LIBS), bars=False),
+              Matrix("Peak RSS", "max_rss_kib", PRELOAD_PATTERNS, list(PRELOAD_LIBS), bars=False),
           ]),
     Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
           runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)
@@ -193,9 +233,9 @@ SUITES = [
           mode="callgrind", build=["kmm_malloc"],
           runs=lambda cfg: [Callgrind(a, "bench/bench_preload", case,
                                       env=preload_env(a, callgrind=True))
-                            for a in PRELOAD for case in PRELOAD_CG_CASES],
+                            for a in PRELOAD_LIBS for case in PRELOAD_CG_CASES],
           sections=[Matrix("Instructions per malloc+free, one thread", "instructions",
-                           PRELOAD_CG_CASES, list(PRELOAD))]),
+                           PRELOAD_CG_CASES, list(PRELOAD_LIBS))]),
 ]
 
 

@@ -211,7 +211,7 @@ class Registry(unittest.TestCase):
     def test_preload_runs_every_allocator_at_1_to_8_threads(self):
         runs = suites.by_name("preload").runs(spec.Config("b", [1, 2, 32]))
         self.assertEqual({(r.label, r.threads) for r in runs},
-                         {(a, t) for a in suites.PRELOAD for t in (1, 2, 4, 8)})
+                         {(a, t) for a in suites.PRELOAD_LIBS for t in (1, 2, 4, 8)})
         kmm = [r for r in runs if r.label == "kmm"][0]
         self.assertEqual(kmm.env["LD_PRELOAD"], "{build}/lib/libkmm-malloc.so")
         self.assertNotIn("LD_PRELOAD", [r for r in runs if r.label == "glibc"][0].env)
@@ -306,5 +306,22 @@ if __name__ == "__main__":
                     self.assertIn(("glibc_same", "cache_pair/64"), recs)
                     self.assertEqual(r.context["kmm"]["kmm_cmdline"],
                                      "mem=64M vmalloc=256M nr_cpus=1")
+            def test_kmm_replay_records_are_collected(self):
+                tool = os.path.join(build, "tools", "replay", "kmm-replay")
+                with tempfile.TemporaryDirectory() as out:
+                    r = run.Runner(spec.Config(build, [1]), out, out)
+                    for cmd in suites.replay_runs(r.cfg)[:2]:	# kmm, glibc
+                        cmd.argv[-1:-1] = ["--limit", "5000"]
+                        r.command(cmd, 0, "[t]")
+                    recs = {x["allocator"]: x for x in collect.aggregate(r.samples)}
+                    for alloc in ("kmm", "glibc"):
+                        rec = recs[alloc]
+                        self.assertNotIn("errors", rec, rec)
+                        self.assertEqual(rec["pattern"], "replay/kmem-build")
+                        self.assertGreater(rec["metrics"]["replay_s"], 0)
+                        self.assertGreater(rec["metrics"]["replay_rss_kib"], 0)
+                        self.assertEqual(rec["metrics"]["alloc_failures"], 0)
+                    self.assertEqual(recs["kmm"]["metrics"]["kmm_reports"], 0)
+                    self.assertTrue(os.path.exists(tool))
         globals()["Programs"] = Programs
     unittest.main()

@@ -115,6 +115,9 @@ struct zone {
 	int stat_threshold;
 	unsigned long drift;	/* stat_threshold * nr_cpu_ids: error of vm_stat */
 	bool highmem;
+	/* Blocks free_pages_nolock() found every lock busy for, linked
+	 * through lru.next (a lock-free stack); drain_all_pages() frees them. */
+	struct page *nolock_deferred;
 };
 
 struct kmm_mem {
@@ -152,11 +155,13 @@ static inline bool pfn_valid(unsigned long pfn)
 	return pfn < kmm_mem.nr_pages;
 }
 
+/* In integers: before boot and after exit mem_map is NULL, and pointer
+ * arithmetic on it would be undefined. */
 static inline bool page_valid(const struct page *p)
 {
-	return p >= kmm_mem.mem_map && p < kmm_mem.mem_map + kmm_mem.nr_pages &&
-	       ((unsigned long)((const char *)p - (const char *)kmm_mem.mem_map) %
-		sizeof(struct page)) == 0;
+	unsigned long off = (unsigned long)p - (unsigned long)kmm_mem.mem_map;
+
+	return off < kmm_mem.nr_pages * sizeof(struct page) && off % sizeof(struct page) == 0;
 }
 
 /* Direct-map address of a lowmem page (no checks). */

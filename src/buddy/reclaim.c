@@ -32,6 +32,7 @@
 #include "lib/bug.h"
 #include "lib/host_mem.h"
 #include "lib/list.h"
+#include "lib/cpu.h"
 #include "lib/events.h"
 #include "buddy/vmstat.h"
 
@@ -289,7 +290,7 @@ static void kswapd_rest(unsigned long us)
 static void *kswapd_main(void *arg)
 {
 	(void)arg;
-	kmm_cpu_bind(0);
+	cpu_bind_own_thread(0);
 	for (;;) {
 		unsigned long progress = 0;
 		int failures = 0;

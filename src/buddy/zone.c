@@ -32,7 +32,11 @@ static void zone_span(enum zone_type t, unsigned long start, unsigned long end)
 	z->zone_start_pfn = start;
 	z->spanned_pages = end - start;
 	z->present_pages = end - start;
-	/* zone boundaries are max-order aligned */
+	/* Zone boundaries are max-order aligned; the end of memory need not
+	 * be, so the last block may be partial. An empty zone claims no
+	 * block: the partial one belongs to the zone below. */
+	if (start == end)
+		return;
 	for (unsigned long b = start >> MAX_PAGE_ORDER; b < (end + MAX_ORDER_NR_PAGES - 1) >> MAX_PAGE_ORDER; b++)
 		kmm_mem.block_zone[b] = (unsigned char)t;
 }

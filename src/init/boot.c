@@ -3,7 +3,9 @@
  * starts the subsystems; kmm_exit() tears down in reverse and counts leaks.
  *
  * Lock: boot_lock (LOCK_RANK_BOOT, outermost) serialises boot and exit;
- * nothing else may run inside kmm while they do. */
+ * nothing else may run inside kmm while they do. kmm_exit() refuses while
+ * another thread is bound to a CPU (lib/bound.c), and binding is closed
+ * while it tears down. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -224,10 +226,18 @@ static long exit_locked(void)
 {
 	long leaked_pages = 0, leaked_objects = 0;
 	unsigned long percpu_leak;
+	unsigned int others;
 
 	if (boot_state == BOOT_DOWN) {
 		kmm_warn("kmm_exit: kmm is not booted");
 		return 0;
+	}
+	/* Another thread may be inside kmm: refuse, change nothing. */
+	others = cpu_bound_close();
+	if (others) {
+		kmm_warn("kmm_exit: %u other threads are still bound to CPUs (kmm_cpu_bind); "
+			 "nothing torn down", others);
+		return -EBUSY;
 	}
 	if (boot_state == BOOT_LIVE) {
 		page_reporting_stop();
@@ -249,6 +259,7 @@ static long exit_locked(void)
 	if (percpu_leak)
 		kmm_pr_info("kmm: %lu bytes of per-CPU memory still allocated at exit", percpu_leak);
 	boot_state = BOOT_DOWN;
+	cpu_bound_reopen();
 	return leaked_objects + (leaked_pages > 0 ? leaked_pages : 0);
 }
 

@@ -14,6 +14,7 @@
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
 #include "lib/lock.h"
+#include "lib/stacktrace.h"
 
 static struct kmm_mutex report_lock = KMM_MUTEX_INIT("report_lock", LOCK_RANK_REPORT);
 static unsigned long bug_count;
@@ -37,7 +38,10 @@ void kmm_last_report(char *buf, unsigned long len)
 	kmm_mutex_unlock(&report_lock);
 }
 
-static void report(const char *prefix, const char *fmt, va_list ap)
+/* `from` is the return address into the function that reported: the
+ * trace starts there, whatever frames the reporting itself added (a
+ * sanitizer's interceptor of backtrace() adds one). */
+static noinline void report(const char *prefix, const char *fmt, va_list ap, void *from)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "%s", prefix);
@@ -48,14 +52,18 @@ static void report(const char *prefix, const char *fmt, va_list ap)
 	atomic_add_relaxed(&bug_count, 1);
 	if (!atomic_load_relaxed(&quiet)) {
 		void *frames[32];
-		int nr = backtrace(frames, 32);
+		int nr = backtrace(frames, 32), skip = 0;
+
+		while (skip < nr && frames[skip] != from)
+			skip++;
+		if (skip == nr)
+			skip = 0;
 
 		fprintf(stderr, "%s\n", line);
 		fprintf(stderr, "CPU: %d PID: %ld Comm: kmm %s\n", cpu_id(),
 			(long)syscall(SYS_gettid), cpu_in_irq() ? "(irq)" : "");
 		fprintf(stderr, "Call Trace:\n");
-		fflush(stderr);
-		backtrace_symbols_fd(frames + 2, nr > 2 ? nr - 2 : 0, 2);
+		stacktrace_print(stderr, frames + skip, nr - skip);
 	}
 	kmm_mutex_unlock(&report_lock);
 	if (kmm_config.panic_on_warn) {
@@ -69,7 +77,7 @@ void kmm_bug(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("BUG: ", fmt, ap);
+	report("BUG: ", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 
@@ -78,7 +86,7 @@ void kmm_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("WARNING: ", fmt, ap);
+	report("WARNING: ", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 
@@ -87,7 +95,7 @@ void kmm_report_raw(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("", fmt, ap);
+	report("", fmt, ap, __builtin_return_address(0));
 	va_end(ap);
 }
 

@@ -71,25 +71,37 @@ static bool parse_string(const char *s, char *dst, size_t len)
 	return true;
 }
 
+/* Splits a comma-separated list in place into at most `max` fields.
+ * Returns the number of fields, or -1 when there are more or one is
+ * empty ("1,,2", ",1", "1,"): an empty field is malformed, not skipped. */
+static int split_fields(char *buf, char **fields, int max)
+{
+	int n = 0;
+
+	for (char *f = buf; f; n++) {
+		if (n == max)
+			return -1;
+		fields[n] = strsep(&f, ",");
+		if (!*fields[n])
+			return -1;
+	}
+	return n;
+}
+
 /* Kernel syntax of fault-injection attributes: interval,probability,space,times */
 static bool valid_fault_attr(const char *s)
 {
+	static const unsigned long max[3] = { ULONG_MAX, 100, LONG_MAX };
 	unsigned long v;
-	char buf[96], *save, *tok;
-	int n = 0;
+	char buf[96], *f[4];
 
-	if (!parse_string(s, buf, sizeof(buf)))
+	if (!parse_string(s, buf, sizeof(buf)) || split_fields(buf, f, 4) != 4)
 		return false;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n == 3) {	/* times may be -1: unlimited */
-			if (strcmp(tok, "-1") && !parse_uint(tok, LONG_MAX, &v))
-				return false;
-		} else if (!parse_uint(tok, n == 1 ? 100 : ULONG_MAX, &v)) {
+	for (int i = 0; i < 3; i++)
+		if (!parse_uint(f[i], max[i], &v))
 			return false;
-		}
-		n++;
-	}
-	return n == 4;
+	/* times may be -1: unlimited */
+	return !strcmp(f[3], "-1") || parse_uint(f[3], LONG_MAX, &v);
 }
 
 /* The default mem=: the host's memory, or the cgroup's limit when lower,
@@ -251,17 +263,18 @@ static int parse_value(const struct param *p, struct kmm_config *c, const char *
 			return -1;
 		return 0;
 	case P_RATIOS: {
-		char buf[64], *save, *tok;
-		int n = 0;
+		char buf[64], *f[KMM_MAX_ZONES];
+		int n;
 
-		if (!parse_string(val, buf, sizeof(buf)))
+		if (!parse_string(val, buf, sizeof(buf)) ||
+		    (n = split_fields(buf, f, KMM_MAX_ZONES)) < 0)
 			return -1;
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (n >= KMM_MAX_ZONES || !parse_uint(tok, p->max, &v))
+		for (int i = 0; i < n; i++) {
+			if (!parse_uint(f[i], p->max, &v))
 				return -1;
-			c->lowmem_reserve_ratio[n++] = (unsigned int)v;
+			c->lowmem_reserve_ratio[i] = (unsigned int)v;
 		}
-		return n ? 0 : -1;
+		return 0;
 	}
 	}
 	return -1;

@@ -7,6 +7,8 @@
  * spinlock_t is Concurrency Kit's lock word with the one spin-then-yield
  * loop of lib/lock.c; it has no rank (see lock.h). */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/context.h"
@@ -34,6 +36,10 @@ int kmm_cpu_bind(int cpu)
 		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
 		return -EINVAL;
 	}
+	if (!cpu_bound_enter()) {
+		kmm_warn("kmm_cpu_bind: kmm_exit() is tearing kmm down");
+		return -EBUSY;
+	}
 	kmm_current.cpu = (unsigned int)cpu;
 	return 0;
 }
@@ -41,15 +47,28 @@ int kmm_cpu_bind(int cpu)
 void kmm_cpu_unbind(void)
 {
 	kmm_current.cpu = KMM_CPU_UNBOUND;
+	cpu_bound_leave();
 }
 
+/* Nesting deeper than irq_depth counts is reported once; the excess is
+ * counted apart, so the thread stays in interrupt context and each exit
+ * still pairs with its enter. */
 void kmm_irq_enter(void)
 {
-	kmm_current.irq_depth++;
+	if (likely(kmm_current.irq_depth < SHRT_MAX)) {
+		kmm_current.irq_depth++;
+		return;
+	}
+	if (!kmm_current.irq_excess++)
+		kmm_warn("kmm_irq_enter: interrupts nested deeper than %d", SHRT_MAX);
 }
 
 void kmm_irq_exit(void)
 {
+	if (kmm_current.irq_excess) {
+		kmm_current.irq_excess--;
+		return;
+	}
 	if (kmm_current.irq_depth <= 0) {
 		kmm_warn("kmm_irq_exit: not in interrupt context");
 		return;

@@ -18,8 +18,8 @@
 #include "lib/compiler.h"
 
 /* kmm_task.cpu of a thread bound to no CPU. kmm_per_cpu_offset has an
- * entry (0) for it and for every CPU number a former boot may have bound,
- * so the slab fast paths index it without a range check. */
+ * entry (CPU 0's offset) for it and for every CPU number a former boot may
+ * have bound, so the slab fast paths index it without a range check. */
 #define KMM_CPU_UNBOUND KMM_MAX_CPUS
 
 /* Per-thread context, the user-space stand-in for the kernel's
@@ -34,12 +34,14 @@ struct kmm_task {
 		unsigned long atomic_ctx;	/* all three, for one load */
 	};
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
+	unsigned int irq_excess;	/* kmm_irq_enter() beyond irq_depth's range */
+	bool bound_counted;		/* counted by bound.c */
 };
 
-/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads; the per-CPU
- * allocator fills it at boot) under a hidden name, for the library's own
- * fast paths. */
-extern unsigned long *kmm_cpu_offsets KMM_HIDDEN;
+/* The per-CPU offset table (the per-CPU address space fills it at boot,
+ * percpu/percpu_space.c) under its hidden name, for the library's own fast
+ * paths; programs read the same table through kmm_per_cpu_offset. */
+extern unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1] KMM_HIDDEN;
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 
@@ -63,6 +65,21 @@ static always_inline bool cpu_in_atomic(void)
 static always_inline bool cpu_in_irq(void)
 {
 	return kmm_current.irq_depth > 0;
+}
+
+/* Threads bound to CPUs (bound.c). cpu_bound_enter() counts the calling
+ * thread (false while kmm_exit() tears down), cpu_bound_leave() stops
+ * counting it. cpu_bound_close() returns how many other threads count;
+ * when none, binding stays closed until cpu_bound_reopen(). */
+bool cpu_bound_enter(void);
+void cpu_bound_leave(void);
+unsigned int cpu_bound_close(void);
+void cpu_bound_reopen(void);
+
+/* kmm's own threads (kswapd) stand in for a CPU without counting. */
+static inline void cpu_bind_own_thread(unsigned int cpu)
+{
+	kmm_current.cpu = cpu;
 }
 
 /* Boot-time setup of the CPU model for nr_cpus CPUs. */

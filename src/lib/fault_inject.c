@@ -7,6 +7,8 @@
 #include "lib/compiler.h"
 #include "lib/random.h"
 
+__thread unsigned long fault_injected_on_thread;
+
 void fault_attr_setup(struct fault_attr *attr, const char *spec)
 {
 	memset(attr, 0, sizeof(*attr));
@@ -37,5 +39,6 @@ bool should_fail(struct fault_attr *attr, long size)
 		return false;
 	if (times != -1)
 		atomic_sub_relaxed(&attr->times, 1);
+	fault_injected_on_thread++;
 	return true;
 }

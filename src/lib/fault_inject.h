@@ -18,4 +18,8 @@ struct fault_attr {
 void fault_attr_setup(struct fault_attr *attr, const char *spec);
 bool should_fail(struct fault_attr *attr, long size);
 
+/* Failures injected into this thread's allocations so far, so that a
+ * caller can tell an injected failure from a real one. */
+extern __thread unsigned long fault_injected_on_thread;
+
 #endif

@@ -40,6 +40,7 @@ const char *lock_rank_name(enum lock_rank r)
 {
 	static const char *const names[LOCK_RANK_COUNT] = {
 		[LOCK_RANK_NONE] = "none", [LOCK_RANK_BOOT] = "boot",
+		[LOCK_RANK_PERCPU_SECTIONS] = "percpu_sections",
 		[LOCK_RANK_DEVICE] = "device", [LOCK_RANK_SHRINKER] = "shrinker",
 		[LOCK_RANK_SLAB_MUTEX] = "slab_mutex",
 		[LOCK_RANK_KFREE_RCU] = "kfree_rcu", [LOCK_RANK_VMAP_PURGE] = "vmap_purge",
@@ -188,6 +189,20 @@ bool kmm_mutex_trylock(struct kmm_mutex *m)
 	if (pthread_mutex_trylock(&m->mutex) != 0)
 		return false;
 	mutex_acquired(m);
+	return true;
+}
+
+/* A try cannot deadlock, so this one skips the rank check: for a report,
+ * which may come from any context. The caller takes no lock before the
+ * matching unlock (the mutex is held unranked). */
+bool kmm_mutex_trylock_unranked(struct kmm_mutex *m)
+{
+	if (pthread_mutex_trylock(&m->mutex) != 0)
+		return false;
+#if KMM_DEBUG_ON
+	lockdep_acquire(m, m->name, LOCK_RANK_NONE);
+#endif
+	kmm_lock_acquisitions++;
 	return true;
 }
 

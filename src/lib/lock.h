@@ -28,6 +28,7 @@
 enum lock_rank {
 	LOCK_RANK_NONE = 0,
 	LOCK_RANK_BOOT,		/* boot/exit serialisation */
+	LOCK_RANK_PERCPU_SECTIONS, /* modules' static per-CPU variables */
 	LOCK_RANK_DEVICE,	/* a device's devres list */
 	LOCK_RANK_SHRINKER,	/* the shrinker list */
 	LOCK_RANK_SLAB_MUTEX,	/* the list of caches (the slab shrinker walks it) */
@@ -77,6 +78,7 @@ void kmm_mutex_destroy(struct kmm_mutex *m);
 void kmm_mutex_lock(struct kmm_mutex *m);
 void kmm_mutex_unlock(struct kmm_mutex *m);
 bool kmm_mutex_trylock(struct kmm_mutex *m);
+bool kmm_mutex_trylock_unranked(struct kmm_mutex *m);
 
 /* Lock-rank bookkeeping (no-ops in non-debug builds): lockdep_check()
  * before waiting for a lock, lockdep_acquire() once it is held. */

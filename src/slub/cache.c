@@ -11,6 +11,8 @@
  *   then, through the layers below, c->lock, barn->lock, n->list_lock and
  *   the page allocator's locks, each one CPU or cache at a time. */
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <kmm/kmm.h>
@@ -26,6 +28,7 @@
 #include "slub/cache.h"
 #include "slub/cpu_owner.h"
 #include "slub/cpu_slab.h"
+#include "slub/slab_check.h"
 #include "slub/sheaf.h"
 #include "slub/slab_page.h"
 #include "slub/slab_verify.h"
@@ -343,6 +346,8 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		why = "size out of range";
 	else if (align & (align - 1))
 		why = "alignment is not a power of two";
+	else if (align > KMALLOC_MAX_SIZE)
+		why = "alignment above the largest slab";
 	else if (!might_alloc(GFP_KERNEL, "kmem_cache_create"))
 		return NULL;
 	if (why)
@@ -363,14 +368,57 @@ unsigned int kmem_cache_size(struct kmem_cache *s)
 	return s->object_size;
 }
 
-static bool cache_is_listed_locked(struct kmem_cache *s)
+static bool cache_is_listed_locked(const struct kmem_cache *s)
 {
 	struct list_head *pos;
+
+	lock_assert_held(&slab_mutex);
 
 	list_for_each(pos, &slab_caches)
 		if (list_entry(pos, struct kmem_cache, list) == s)
 			return true;
 	return false;
+}
+
+/* How a wrong-cache report names a cache: `s` is whatever the caller
+ * passed, perhaps a destroyed cache whose memory is gone, so its name is
+ * read only while it is on the cache list. A report may come from any
+ * context: the list's mutex is only tried (a few times); while another
+ * thread keeps it, the caches are named by address. */
+static void cache_name_for_report(const struct kmem_cache *s, char *buf, size_t len)
+{
+	bool locked = false;
+
+	for (int i = 0; i < 64 && !(locked = kmm_mutex_trylock_unranked(&slab_mutex)); i++)
+		sched_yield();
+	if (!locked)
+		snprintf(buf, len, "cache %p", (const void *)s);
+	else if (cache_is_listed_locked(s))
+		snprintf(buf, len, "%s", s->name);
+	else
+		snprintf(buf, len, "%p is not a live cache", (const void *)s);
+	if (locked)
+		kmm_mutex_unlock(&slab_mutex);
+}
+
+/* kmem_cache_free() of something that is not an object start of `s`:
+ * the wrong cache is reported here, where the cache list is known;
+ * everything else by slab_free_bad(). One report, nothing changes. */
+noinline void cache_free_bad(struct kmem_cache *s, const void *x, struct page *page,
+			     const char *caller)
+{
+	struct kmem_cache *owner = page && PageSlab(page) ?
+		atomic_load_relaxed(&page->slab_cache) : NULL;
+
+	if (s && owner && owner != s) {
+		char sname[128], oname[128];
+
+		cache_name_for_report(s, sname, sizeof(sname));
+		cache_name_for_report(owner, oname, sizeof(oname));
+		kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, sname, oname);
+		return;
+	}
+	slab_free_bad(s, x, page, caller);
 }
 
 /* The kernel's list_slab_objects() report for a cache that still has

@@ -16,5 +16,8 @@ void slab_init(void);
 /* Tears every cache down; returns the objects still allocated, after
  * reporting them by cache (with allocation sites under slub_debug=U). */
 long slab_exit(void);
+/* kmem_cache_free() of what is not an object start of `s`: one report
+ * (naming the wrong cache without reading a destroyed one). */
+void cache_free_bad(struct kmem_cache *s, const void *x, struct page *page, const char *caller);
 
 #endif

@@ -91,30 +91,39 @@ static void kfree_rcu_init_cpu(struct rcu_queue *q)
 
 /* --- accounting ------------------------------------------------------------ */
 
-unsigned long kmm_kfree_rcu_pending(void)
+static unsigned long kfree_rcu_count_pending(void)
 {
 	return rcu_batcher_pending(&kfree_rcu_batcher);
 }
 
+/* Sampled at every hand-over and before every batch is freed, the two
+ * moments the count of waiting objects peaks, and whenever the count is
+ * read: the peak is never below a count anyone saw before it. Returns
+ * the count. */
+static unsigned long kfree_rcu_note_peak(void)
+{
+	unsigned long now = kfree_rcu_count_pending();
+	unsigned long peak = atomic_load_relaxed(&kfree_rcu_peak);
+
+	while (now > peak && !atomic_cas_relaxed(&kfree_rcu_peak, &peak, now))
+		;
+	return now;
+}
+
+unsigned long kmm_kfree_rcu_pending(void)
+{
+	return kfree_rcu_note_peak();
+}
+
 unsigned long kmm_kfree_rcu_peak(void)
 {
+	kfree_rcu_note_peak();
 	return atomic_load_relaxed(&kfree_rcu_peak);
 }
 
 void kmm_kfree_rcu_peak_reset(void)
 {
-	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
-}
-
-/* Sampled at every hand-over and before every batch is freed, the two
- * moments the count of waiting objects peaks. */
-static void kfree_rcu_note_peak(void)
-{
-	unsigned long now = kmm_kfree_rcu_pending();
-	unsigned long peak = atomic_load_relaxed(&kfree_rcu_peak);
-
-	while (now > peak && !atomic_cas_relaxed(&kfree_rcu_peak, &peak, now))
-		;
+	atomic_store_relaxed(&kfree_rcu_peak, kfree_rcu_count_pending());
 }
 
 /* --- freeing after the grace period ------------------------------------------ */
@@ -340,7 +349,7 @@ int kvfree_rcu_init(void)
 	kfree_rcu_shrinker->scan_objects = kfree_rcu_shrink_scan;
 	kfree_rcu_shrinker->batch = 0;
 	shrinker_register(kfree_rcu_shrinker);
-	atomic_store_relaxed(&kfree_rcu_peak, kmm_kfree_rcu_pending());
+	atomic_store_relaxed(&kfree_rcu_peak, kfree_rcu_count_pending());
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <kmm/slab.h>
 #include <kmm/vmalloc.h>
 #include "lib/bug.h"
+#include "lib/context.h"
 #include "vmalloc/vmalloc.h"
 
 static void *kvmalloc_caller(size_t size, gfp_t flags, const void *caller)
@@ -23,6 +24,9 @@ static void *kvmalloc_caller(size_t size, gfp_t flags, const void *caller)
 
 	if ((flags & GFP_KERNEL) != GFP_KERNEL)
 		return kmalloc(size, flags);
+	/* One report for the misuse, not one from kmalloc and one from vmalloc. */
+	if (!might_alloc(flags, "kvmalloc"))
+		return NULL;
 	if (size > PAGE_SIZE) {
 		kmalloc_flags |= __GFP_NOWARN;
 		if (!(kmalloc_flags & __GFP_RETRY_MAYFAIL))

@@ -11,6 +11,8 @@ const char *slab_describe_bad_pointer(const void *x)
 {
 	struct page *page;
 
+	if (!atomic_load_acquire(&kmm_mem.lowmem_bytes))
+		return "not memory kmm handed out (kmm is not booted)";
 	if (is_vmalloc_addr(x))
 		return "a vmalloc address (free it with vfree or kvfree)";
 	page = object_head_page(x);
@@ -34,11 +36,8 @@ noinline void slab_free_bad(struct kmem_cache *s, const void *x, struct page *pa
 	if (page && PageSlab(page)) {
 		struct kmem_cache *owner = atomic_load_relaxed(&page->slab_cache);
 
-		if (s && owner != s) {
-			kmm_warn("%s: Wrong slab cache. %s but object is from %s", caller, s->name,
-				 owner->name);
-			return;
-		}
+		/* The wrong cache is cache_free_bad()'s: only it may read a
+		 * cache's name. */
 		slab_err(owner, page, "Invalid object pointer %p", x);
 		kmm_report_cont("INFO: %s(%p): not the start of an object", caller, x);
 		return;

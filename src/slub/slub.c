@@ -9,6 +9,7 @@
  * under its own name), so reports name the cache the caller created. */
 #include <kmm/kmm.h>
 #include "lib/context.h"
+#include "slub/cache.h"
 #include "slub/cpu_slab.h"
 #include "slub/slab_check.h"
 #include "slub/slab_page.h"
@@ -120,7 +121,7 @@ static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, 
 				       unsigned long addr)
 {
 	if (unlikely(!slab_object_start(s, slab, x)))
-		return slab_free_bad(s, x, slab, "kmem_cache_free");
+		return cache_free_bad(s, x, slab, "kmem_cache_free");
 	slab_free(s, slab, x, addr);
 }
 
@@ -136,7 +137,7 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 
 	if (unlikely(doff == ~0UL)) {
 		if (x)
-			slab_free_bad(s, x, NULL, "kmem_cache_free");
+			cache_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
 	}
 	slab = pfn_page(doff >> PAGE_SHIFT);
@@ -144,7 +145,7 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 	if (unlikely(word != (unsigned long)s)) {
 		slab = (struct page *)(word - 1);
 		if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
-			return slab_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
+			return cache_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
 		return slab_free_checked(s, slab, x, RET_IP);
 	}
 	if (unlikely(slab_head_object_needs_check(s, doff)))
@@ -172,7 +173,7 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 		if (unlikely(!slab || !PageSlab(slab) ||
 			     atomic_load_relaxed(&slab->slab_cache) != s ||
 			     !slab_object_start(s, slab, object))) {
-			slab_free_bad(s, object, slab, "kmem_cache_free_bulk");
+			cache_free_bad(s, object, slab, "kmem_cache_free_bulk");
 			continue;
 		}
 		if (s->special) {

@@ -19,6 +19,8 @@
 #include "lib/context.h"
 #include "lib/cpu.h"
 #include "lib/host_mem.h"
+#include "vmalloc/mapping.h"
+#include "vmalloc/purge.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

@@ -833,6 +833,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 		rcu_barrier();
 		rcu_dirty = false;
+		/* The callbacks, of inputs before this one, vfree'd into the
+		 * vmap cache (pages still mapped) and emptied slabs. */
+		inexact = true;
 	}
 #ifdef STRESS_HAVE_VMALLOC
 	if (inexact)
