@@ -437,6 +437,8 @@ static void report_remaining_locked(struct kmem_cache *s)
 		list_for_each(pos, lists[l])
 			slab_list_objects(s, list_entry(pos, struct page, slab_list), &shown, 16);
 	kmm_spin_unlock(&n->list_lock);
+	/* The kernel counts each remaining object as an error of its own. */
+	kmm_report_errors(active);
 	kmm_report_cont("kmem_cache_destroy %s: Slab cache still has objects (%lu in %lu slabs); "
 			"it stays, with its memory", s->name, active, nr_slabs);
 }
