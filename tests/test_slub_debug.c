@@ -225,11 +225,11 @@ static void test_slab_padding(void **state)
 	length = PAGE_SIZE << compound_order(slab);
 	assert_true(length % s->size > 0);
 	end = (unsigned char *)slab_address(slab) + length;
-	assert_int_equal(slab_validate(s), 0);
+	assert_int_equal(slab_validate(s, NULL), 0);
 
 	poke(end, -1, 0x11);
-	EXPECT_ONE_REPORT("BUG pad (Not tainted): Padding overwritten", slab_validate(s));
-	assert_int_equal(slab_validate(s), 0);	/* restored */
+	EXPECT_ONE_REPORT("BUG pad (Not tainted): Padding overwritten", slab_validate(s, NULL));
+	assert_int_equal(slab_validate(s, NULL), 0);	/* restored */
 
 	poke(end, -(long)(length % s->size), 0x22);
 	kmem_cache_free(s, p);
@@ -259,14 +259,14 @@ static void test_validate_clean_and_damaged(void **state)
 	for (int i = 0; i < 8; i++)
 		k[i] = kmalloc(1 + 37 * i, GFP_KERNEL);
 	before = kmm_bug_count();
-	assert_int_equal(slab_validate(s), 0);
+	assert_int_equal(slab_validate(s, NULL), 0);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(slab_validate(object_head_page(k[i])->slab_cache), 0);
+		assert_int_equal(slab_validate(object_head_page(k[i])->slab_cache, NULL), 0);
 	assert_int_equal(kmm_bug_count(), before);
 
 	poke(obj[0], 3, 0);	/* write after free */
-	EXPECT_ONE_REPORT("BUG valid (Not tainted): Poison overwritten", slab_validate(s));
-	assert_int_equal(slab_validate(s), 0);
+	EXPECT_ONE_REPORT("BUG valid (Not tainted): Poison overwritten", slab_validate(s, NULL));
+	assert_int_equal(slab_validate(s, NULL), 0);
 	for (int i = 1; i < 64; i += 2)
 		kmem_cache_free(s, obj[i]);
 	for (int i = 0; i < 8; i++)
@@ -326,7 +326,7 @@ static void test_kmalloc_redzone(void **state)
 		p = kmalloc(20, GFP_KERNEL);
 		poke(p, 31, 0);
 		EXPECT_ONE_REPORT("BUG kmalloc-32 (Not tainted): kmalloc Redzone overwritten",
-				  slab_validate(object_head_page(p)->slab_cache));
+				  slab_validate(object_head_page(p)->slab_cache, NULL));
 		kfree(p);
 		/* kzalloc zeroes the request; the slack stays red zone */
 		p = kzalloc(20, GFP_KERNEL);

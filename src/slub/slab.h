@@ -233,6 +233,7 @@ struct kmem_cache {
 	struct list_head list;		/* slab_caches, under slab_mutex */
 	unsigned int *random_seq;	/* slab_freelist_random: slot offsets */
 	bool shutdown_failed;		/* destroy found live objects */
+	bool kmalloc_bucket;		/* one of kmalloc's own caches: never destroyed */
 	struct slab_barn barn;
 	struct kmem_cache_node node;
 };
