@@ -62,6 +62,16 @@ KMM_API char *kstrdup(const char *s, gfp_t gfp);
  * under slub_debug Z or U red-zones the rest of the object. */
 KMM_API void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfp, size_t size);
 
+/* kmalloc from any context, an interrupt included (kernels 6.15+): `gfp`
+ * may hold only __GFP_ACCOUNT, __GFP_ZERO and __GFP_NO_OBJ_EXT; it never
+ * sleeps or reclaims, never waits for the bucket's per-CPU lock (a held
+ * one sends it to the next larger bucket, once), serves up to
+ * KMALLOC_MAX_CACHE_SIZE; NULL means no memory. `node`: 0 or
+ * NUMA_NO_NODE. kfree(), kfree_rcu() and kfree_nolock() free the object. */
+KMM_API void *kmalloc_nolock(size_t size, gfp_t gfp, int node);
+/* kfree() for any context, of a slab object (not a large kmalloc). */
+KMM_API void kfree_nolock(const void *p);
+
 KMM_API void *kvmalloc(size_t size, gfp_t gfp);
 KMM_API void *kvzalloc(size_t size, gfp_t gfp);
 KMM_API void *kvmalloc_array(size_t n, size_t size, gfp_t gfp);
