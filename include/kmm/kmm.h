@@ -19,6 +19,7 @@
 #include <kmm/bootmem.h>
 #include <kmm/rcupdate.h>
 #include <kmm/shrinker.h>
+#include <kmm/mempool.h>
 
 KMM_EXTERN_C_BEGIN
 

@@ -394,7 +394,12 @@ struct page *buddy_rmqueue(struct zone *z, unsigned int order, int mt, unsigned 
 
 		if (shard_nr_free(s) < (1UL << order))
 			continue;
-		shard_lock(s);
+		if (alloc_flags & ALLOC_TRYLOCK) {
+			if (!shard_trylock(s))
+				continue;
+		} else {
+			shard_lock(s);
+		}
 		page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
 		shard_unlock(s);
 		if (page)
@@ -415,7 +420,12 @@ int buddy_rmqueue_bulk(struct zone *z, unsigned int order, int count, struct lis
 
 		if (shard_nr_free(s) < (1UL << order))
 			continue;
-		shard_lock(s);
+		if (alloc_flags & ALLOC_TRYLOCK) {
+			if (!shard_trylock(s))
+				continue;
+		} else {
+			shard_lock(s);
+		}
 		while (got < count) {
 			struct page *page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
 
@@ -439,6 +449,43 @@ void buddy_free_pages(struct zone *z, struct page *page, unsigned int order)
 	shard_lock(s);
 	buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
 	shard_unlock(s);
+}
+
+/* free_pages_nolock(): into the shard only if its lock is free; otherwise
+ * the block waits on the zone's deferred stack (pushes need no lock). */
+void buddy_free_pages_nolock(struct zone *z, struct page *page, unsigned int order)
+{
+	unsigned long pfn = pfn_of(page);
+	struct buddy_shard *s = pfn_shard(z, pfn);
+	struct page *top;
+
+	if (shard_trylock(s)) {
+		buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
+		shard_unlock(s);
+		return;
+	}
+	page->buddy_private = order;
+	top = atomic_load_relaxed(&z->nolock_deferred);
+	do {
+		page->lru.next = (struct list_head *)top;
+	} while (!__atomic_compare_exchange_n(&z->nolock_deferred, &top, page, false,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Frees what free_pages_nolock() deferred; takes the shard locks. */
+void buddy_free_deferred(struct zone *z)
+{
+	struct page *page;
+
+	if (!atomic_load_relaxed(&z->nolock_deferred))
+		return;
+	page = __atomic_exchange_n(&z->nolock_deferred, NULL, __ATOMIC_ACQUIRE);
+	while (page) {
+		struct page *next = (struct page *)page->lru.next;
+
+		buddy_free_pages(z, page, (unsigned int)page->buddy_private);
+		page = next;
+	}
 }
 
 /* Hands [start, end) to the buddy in the largest aligned blocks (boot and
