@@ -56,6 +56,11 @@ int buddy_home_shard(const struct zone *z);
 unsigned long buddy_verify(void);
 void buddy_shuffle_free_lists(void);
 unsigned long shard_nr_free(struct buddy_shard *s);
+/* The free notifier (free page reporting): notify() is called, under a
+ * shard lock, when a free leaves a block of `order` or more on a list; it
+ * must only wake someone. One notifier at a time. */
+void buddy_free_notify_register(unsigned int order, void (*notify)(void));
+void buddy_free_notify_unregister(void);
 /* Free page reporting: isolate unreported blocks, give them back. */
 unsigned int buddy_isolate_unreported_locked(struct buddy_shard *s, unsigned int order, int mt,
 					     struct page **out, unsigned int max);
