@@ -44,6 +44,9 @@ static void test_every_api_name_links(void **state)
 		(void *)folio_test_large, (void *)folio_test_slab,
 		(void *)alloc_pages_bulk, (void *)alloc_pages_bulk_node, (void *)alloc_pages_nolock,
 		(void *)free_pages_nolock,
+		/* slab calls of kernel code and its self-tests, the two report counts */
+		(void *)validate_slab_cache, (void *)__kmalloc_cache_noprof, (void *)kmalloc_nolock,
+		(void *)kfree_nolock, (void *)kmm_report_count,
 		/* static per-CPU sections */
 		(void *)kmm_percpu_section_register, (void *)kmm_percpu_section_unregister,
 		/* mempool */

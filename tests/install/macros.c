@@ -55,7 +55,7 @@ static void gfp_values(void)
 		__GFP_HIGH, __GFP_IO, __GFP_FS, __GFP_ZERO, __GFP_DIRECT_RECLAIM,
 		__GFP_KSWAPD_RECLAIM, __GFP_WRITE, __GFP_NOWARN, __GFP_RETRY_MAYFAIL,
 		__GFP_NOFAIL, __GFP_NORETRY, __GFP_MEMALLOC, __GFP_COMP, __GFP_NOMEMALLOC,
-		__GFP_HARDWALL, __GFP_THISNODE, __GFP_ACCOUNT,
+		__GFP_HARDWALL, __GFP_THISNODE, __GFP_ACCOUNT, __GFP_NO_OBJ_EXT,
 	};
 	unsigned int all = 0;
 
@@ -112,6 +112,9 @@ static void slab_macros(void)
 	CHECK(KMALLOC_SHIFT_HIGH == 13 && KMALLOC_MAX_CACHE_SIZE == 8192);
 	CHECK(KMALLOC_MAX_SIZE == 4UL << 20 && KMALLOC_MIN_SIZE == 8);
 	CHECK(kmalloc(0, GFP_KERNEL) == ZERO_SIZE_PTR);
+	a = kmalloc_nolock(sizeof(*a), __GFP_ZERO | __GFP_NO_OBJ_EXT, NUMA_NO_NODE);
+	CHECK(a && !a->v);
+	kfree_nolock(a);
 	CHECK(ZERO_OR_NULL_PTR(ZERO_SIZE_PTR) && ZERO_OR_NULL_PTR(NULL));
 	a = kmalloc(sizeof(*a), GFP_KERNEL);
 	b = kvmalloc(sizeof(*b), GFP_KERNEL);
