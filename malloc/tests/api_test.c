@@ -229,6 +229,30 @@ static int reports_in(const char *path)
  * unused malloc/free pair nor warn about the deliberate second free. */
 static void *volatile slot[4];
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* n blocks of one size held at once: all distinct. */
+static int distinct_blocks(size_t size, int n)
+{
+	static void *held[2000];
+	int ok = 1;
+
+	CHECK(n <= 2000);
+	for (int i = 0; i < n; i++)
+		CHECK((held[i] = M(malloc)(size)));
+	qsort(held, (size_t)n, sizeof(held[0]), cmp_ptr);
+	for (int i = 1; i < n; i++)
+		ok &= held[i] != held[i - 1];
+	for (int i = 0; i < n; i++)
+		M(free)(held[i]);
+	return ok;
+}
+
 static int mode_misuse(void)
 {
 	char path[] = "/tmp/kmm-malloc-misuse.XXXXXX";
@@ -255,8 +279,13 @@ static int mode_misuse(void)
 	fflush(stderr);
 	dup2(saved, 2);
 	CHECK(reports_in(path) == expect);
-	/* nothing changed: p is still live, the allocator still works */
+	/* nothing changed: p is still live, the allocator still works, and
+	 * no double-freed block is handed out twice */
 	mt_fill(p, 64, 7);
+	CHECK(distinct_blocks(40, 2000));
+	CHECK(distinct_blocks(100000, 40));
+	CHECK(distinct_blocks(9 << 20, 3));
+	CHECK(mt_intact(p, 64, 7));
 	M(free)(p);
 	for (int i = 0; i < 1000; i++) {
 		void *q = M(malloc)((size_t)i * 13);
