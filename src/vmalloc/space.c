@@ -25,14 +25,13 @@ int vmalloc_space_init(unsigned long size)
 	char *base;
 
 	/* The address space may have no hole that large (sanitizer runtimes
-	 * take most of it; valgrind refuses such a size with EINVAL): halve
-	 * until it fits, as a smaller VMALLOC_END. */
+	 * take most of it): halve until it fits, as a smaller VMALLOC_END. */
 	for (;;) {
 		base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			    -1, 0);
 		if (base != MAP_FAILED)
 			break;
-		if ((errno != ENOMEM && errno != EINVAL) || size / 2 < VMALLOC_MIN_SIZE)
+		if (errno != ENOMEM || size / 2 < VMALLOC_MIN_SIZE)
 			return -errno;
 		size /= 2;
 	}
