@@ -739,7 +739,7 @@ static always_inline void free_pages_fast(struct page *page, unsigned int order,
 
 	if (unlikely(page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
 		     atomic_load_relaxed(&page->flags) || order > PAGE_ALLOC_COSTLY_ORDER ||
-		     !kmm_mem.fast_free))
+		     !atomic_load_relaxed(&kmm_mem.fast_free)))
 		return free_pages_slow(page, order);
 	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
 	if (unlikely(refs != 0))
