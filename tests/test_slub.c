@@ -318,27 +318,17 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(a, p + 1));
 	kmem_cache_free(a, p);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, p));
-	/* Not the top of the sheaf or freelist any more: found on a freelist
-	 * at once; in a sheaf (the CPU's owner) when the sheaf is flushed,
-	 * where the copy is dropped. Either way the freelist stays whole. */
+	/* Not the top of the sheaf or freelist any more: refused at once,
+	 * and the freelist stays whole. */
 	{
 		/* `keep` holds the slab: the shrink below must not free it */
 		void *keep = kmem_cache_alloc(a, GFP_KERNEL);
 		void *x = kmem_cache_alloc(a, GFP_KERNEL), *y = kmem_cache_alloc(a, GFP_KERNEL);
-		struct kmem_cache_cpu *c = per_cpu_ptr(a->cpu_slab, cpu_id());
 		void *bulk[2];
 
 		kmem_cache_free(a, x);
 		kmem_cache_free(a, y);
-		if (c->main && sheaf_size(c->main) >= 2) {
-			unsigned long bugs = kmm_bug_count();
-
-			kmem_cache_free(a, x);
-			assert_int_equal(kmm_bug_count(), bugs);
-			EXPECT_ONE_REPORT("Object already free", kmem_cache_shrink(a));
-		} else {
-			EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
-		}
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
 		bulk[0] = y;
 		bulk[1] = NULL;
 		EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(a, 2, bulk));
@@ -586,9 +576,8 @@ static void test_guest_leaves_owner(void **state)
  * spare, full sheaves go into the barn (at most BARN_MAX_FULL) and the rest
  * are flushed to their slabs; allocations take them back in the same
  * order of places; the fast paths' counts in the sheaves' words show in
- * kmm_stats; a double free of an object in a sheaf is caught at once when
- * it is the top, else when the sheaf is flushed, and the duplicate is
- * dropped; a shrink gives every sheaf back. */
+ * kmm_stats; a double free of an object in a sheaf is refused at once,
+ * whether it is the top or not; a shrink gives every sheaf back. */
 static void test_sheaves(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("sheaves", 64, 0, 0, NULL);
@@ -637,26 +626,99 @@ static void test_sheaves(void **state)
 	kmem_cache_free(s, v[0]);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
 	kmem_cache_free(s, v[1]);
-	if (sheaves) {
-		/* under v[1] in the sheaf: found when the sheaf is flushed */
-		unsigned long bugs = kmm_bug_count();
-
-		kmem_cache_free(s, v[0]);
-		assert_int_equal(kmm_bug_count(), bugs);
-	} else {
-		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
-	}
+	/* under v[1] in the sheaf: refused at once all the same */
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
 	for (unsigned int i = 2; i < n; i++)
 		kmem_cache_free(s, v[i]);
 	kmm_cpu_unbind();
-	if (sheaves)
-		EXPECT_ONE_REPORT("Object already free", assert_int_equal(kmem_cache_shrink(s), 0));
-	else
-		assert_int_equal(kmem_cache_shrink(s), 0);
+	assert_int_equal(kmem_cache_shrink(s), 0);
 	assert_null(c->main);
 	assert_null(c->spare);
 	assert_int_equal(s->barn.nr_full + s->barn.nr_empty, 0);
 	free(v);
+	kmem_cache_destroy(s);
+}
+
+/* A double free never puts one object in two places: the second free is
+ * refused with one report wherever the first put the object (the owner's
+ * sheaf, deep under others, or a freelist by another thread's free) and
+ * wherever the second goes; the next allocations give distinct objects. */
+struct free_arg {
+	struct kmem_cache *s;
+	void *object;
+	int cpu;
+};
+
+static void *free_elsewhere(void *arg)
+{
+	struct free_arg *a = arg;
+
+	if (a->cpu >= 0)
+		kmm_cpu_bind(a->cpu);
+	kmem_cache_free(a->s, a->object);
+	if (a->cpu >= 0)
+		kmm_cpu_unbind();
+	return NULL;
+}
+
+static void free_on(struct kmem_cache *s, void *object, int cpu)
+{
+	struct free_arg a = { s, object, cpu };
+	pthread_t t;
+
+	pthread_create(&t, NULL, free_elsewhere, &a);
+	pthread_join(t, NULL);
+}
+
+static void assert_distinct_allocations(struct kmem_cache *s, int n)
+{
+	void *v[8];
+
+	for (int i = 0; i < n; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_non_null(v[i]);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(v[i], v[j]);
+	}
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+}
+
+static void test_double_free_anywhere(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("twice", 64, 0, 0, NULL);
+	void *a, *b, *bulk[1];
+
+	(void)state;
+	kmm_cpu_bind(0);
+	/* both frees by this CPU's thread, the copy under another object */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, a));
+	assert_distinct_allocations(s, 8);
+	/* the first free by a thread of another CPU, the second here */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	free_on(s, a, 1);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, a));
+	assert_distinct_allocations(s, 8);
+	/* the first free here, the second by a thread bound to no CPU, by a
+	 * thread of another CPU, and in bulk */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", free_on(s, a, -1));
+	EXPECT_ONE_REPORT("Object already free", free_on(s, a, 1));
+	bulk[0] = a;
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(s, 1, bulk));
+	assert_distinct_allocations(s, 8);
+	/* nothing was dropped or linked twice: every object comes back */
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
 
@@ -719,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_owner_revoked),
 		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
+		cmocka_unit_test(test_double_free_anywhere),
 		cmocka_unit_test(test_asan_poisoning),
 	};
 

@@ -31,6 +31,7 @@
 #include "lib/events.h"
 #include "lib/rcu_batch.h"
 #include "slub/kfree_rcu.h"
+#include "slub/slab_check.h"
 #include "vmalloc/space.h"
 
 enum { KFREE_CH_SLAB, KFREE_CH_VMALLOC, KFREE_N_CHANNELS };
@@ -267,6 +268,23 @@ static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr)
 	return !kvfree_call_rcu_bad(head, ptr);
 }
 
+/* A slab object that is free already (kfree() then kfree_rcu()): one
+ * report now, and it is not queued, for after the grace period it may be
+ * someone else's. */
+static always_inline bool kvfree_rcu_double_free(void *ptr)
+{
+	struct page *slab = object_head_page(ptr);
+	struct kmem_cache *s;
+
+	if (!slab || !PageSlab(slab))
+		return false;
+	s = atomic_load_relaxed(&slab->slab_cache);
+	if (likely(!slab_object_start(s, slab, ptr) || !slab_object_is_free(s, slab, ptr)))
+		return false;
+	slab_report_double_free(s, slab, ptr);
+	return true;
+}
+
 /* No array page and no rcu_head (kvfree_call_rcu(NULL, ptr)): wait for
  * the grace period here, as the kernel's kvfree_rcu_mightsleep(). */
 static noinline void kvfree_rcu_wait_and_free(void *ptr)
@@ -292,7 +310,7 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
 		return;
-	if (unlikely(!kvfree_call_rcu_ok(head, ptr)))
+	if (unlikely(!kvfree_call_rcu_ok(head, ptr) || kvfree_rcu_double_free(ptr)))
 		return;
 	count_event(EV_kfree_rcu);
 	if (RCU_NO_GRACE) {

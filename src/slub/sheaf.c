@@ -20,15 +20,13 @@
  *   n->list_lock and the page allocator's locks, when a sheaf is flushed
  *
  * Objects in sheaves count as in use in their slabs' counters, as on a
- * CPU freelist. The fast paths write nothing into them, as the kernel's
- * don't: a refill clears the free pointer slot of each object it takes
- * off a freelist, so that no object outside a freelist holds a valid
- * encoded pointer (slab_object_is_free()). A second free of an object
- * still in a sheaf is caught at once when the object is the sheaf's top
- * (the kernel's naive check), else when the sheaf is flushed: the second
- * copy finds the slot already encoded, is reported and dropped, and the
- * freelist stays whole. So is a free into a sheaf of an object still on a
- * freelist, if the sheaf is flushed before the object is handed out.
+ * CPU freelist, and read as free (slab_object_is_free()): a refill leaves
+ * each object's encoded free pointer in place, a free marks the slot
+ * (slab_mark_free()), and every hand-out clears it. So a second free of
+ * an object, in a sheaf or on a freelist, is refused at once on every
+ * path, and no object is ever in two places. This is where kmm departs
+ * from the kernel, whose sheaves write nothing into objects and catch a
+ * double free only against the sheaf's top.
  *
  * Counting: the fast paths count their pops and pushes in the sheaf's word
  * (slab.h); sheaf_settle() moves them to the CPU's event counters whenever
@@ -192,9 +190,7 @@ static struct slab_sheaf *sheaf_get_empty(struct kmem_cache *s)
 
 /* The sheaf's objects go back to their slabs, those of one slab chained
  * and freed with one compare-and-swap (as __kmem_cache_free_bulk does).
- * The objects were checked when they were freed into the sheaf, but for
- * being in a sheaf twice: a copy whose slot already reads as free (linked
- * just now, or earlier onto its slab's freelist) is a double free. */
+ * Each was checked as it came in, and none is in two places. */
 static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	unsigned int n = sheaf_size(sheaf);
@@ -207,19 +203,11 @@ static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 		struct page *slab = object_head_page(head);
 		unsigned int cnt = 1;
 
-		if (unlikely(slab_object_is_free(s, slab, head))) {
-			slab_report_double_free(s, slab, head);
-			continue;
-		}
-		set_freepointer(s, head, NULL);	/* reads as free from here on */
+		set_freepointer(s, head, NULL);
 		tail = head;
 		while (n && object_head_page(sheaf->slots[n]) == slab) {
 			void *object = sheaf->slots[n--];
 
-			if (unlikely(slab_object_is_free(s, slab, object))) {
-				slab_report_double_free(s, slab, object);
-				continue;
-			}
 			set_freepointer(s, object, head);
 			head = object;
 			cnt++;
@@ -272,8 +260,7 @@ void barn_shrink(struct kmem_cache *s)
 
 /* Fills `sheaf` from the CPU slab, its partial slabs and the node's: one
  * claim of the CPU for the whole sheaf. Empty when a new slab is needed.
- * Each object's slot is cleared as it leaves the freelist (the fast paths
- * hand it out untouched). */
+ * Each object keeps its encoded free pointer, so it still reads as free. */
 static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				struct slab_sheaf *sheaf)
 {
@@ -282,10 +269,8 @@ static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	void *fl, *object;
 
 	fl = cpu_claim_locked(c, &tid);
-	while (n < cap && (object = cpu_take_locked(s, c, &fl))) {
-		clear_freepointer(s, object);
+	while (n < cap && (object = cpu_take_locked(s, c, &fl)))
 		sheaf->slots[++n] = object;
-	}
 	cpu_release_locked(c, fl, tid);
 	if (n != sheaf_size(sheaf)) {
 		sheaf_set_size(sheaf, n);
@@ -400,8 +385,8 @@ set:
 	cpu_set_sheaves(c, main, spare);
 push:
 	done = true;
-	if (unlikely(main->slots[sheaf_size(main)] == object)) {
-		twice = true;	/* the naive check, as on the fast path */
+	if (unlikely(!slab_mark_free(s, object))) {
+		twice = true;
 		goto out;
 	}
 	if (unlikely(s->zero_on_free))

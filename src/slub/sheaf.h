@@ -58,6 +58,7 @@ static always_inline void *slab_alloc_owner(struct kmem_cache *s, gfp_t gfp, uns
 	cpu_owner_exit(tok);
 	if (zero)
 		return slab_zero_object(s, object);
+	clear_freepointer(s, object);
 	kasan_unpoison(object, s->object_size);
 	return object;
 leave:
@@ -65,12 +66,10 @@ leave:
 	return slab_alloc_shared(s, gfp, addr);
 }
 
-/* do_slab_free() for one object of `slab`: as the kernel's free_to_pcs()
- * it writes nothing into the object; its double-free check is the
- * kernel's naive one, against the sheaf's top. A copy deeper in the sheaf,
- * or of an object on a freelist, is found when the sheaf is flushed
- * (sheaf.c), and the slow paths check the slot (slab_object_is_free())
- * before anything else. */
+/* do_slab_free() for one object of `slab`: unlike the kernel's
+ * free_to_pcs() it checks the object's free pointer slot and marks it
+ * (slab_mark_free()), so a double free is refused at the second free
+ * whether the first put the object in a sheaf or on a freelist. */
 static always_inline void slab_free_owner(struct kmem_cache *s, struct page *slab, void *object,
 					  unsigned long addr)
 {
@@ -85,7 +84,7 @@ static always_inline void slab_free_owner(struct kmem_cache *s, struct page *sla
 			w = atomic_load_relaxed(&sheaf->word);
 			n = w & SHEAF_SIZE_MASK;
 			if (likely(n < s->sheaf_capacity)) {
-				if (unlikely(sheaf->slots[n] == object)) {
+				if (unlikely(!slab_mark_free(s, object))) {
 					cpu_owner_exit(tok);
 					return slab_report_double_free(s, slab, object);
 				}

@@ -400,12 +400,13 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
-/* Is `object` on a freelist? Its free pointer decodes to NULL or to an
- * object of its own slab (so within a max-order block of it). Any other
- * object's slot was cleared when it left a freelist and then holds the
- * caller's data, which the per-cache random value scrambles, so it decodes
- * that close only by a 1-in-2^42 accident. The slow free paths and sheaf
- * flushes check this; the owner's fast path leaves it to them (sheaf.h). */
+/* Is `object` free: on a freelist or in a sheaf? Its free pointer decodes
+ * to NULL (a freelist's end, or the mark of an object in a sheaf) or to an
+ * object of its own slab (so within a max-order block of it). An object is
+ * handed out with its slot cleared, and then the slot holds the caller's
+ * data, which the per-cache random value scrambles, so it decodes that
+ * close only by a 1-in-2^42 accident. Every free path checks this before
+ * the object goes anywhere. */
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
@@ -413,6 +414,21 @@ static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct
 
 	(void)slab;
 	return freeptr_is_free(freeptr_load(slot), freeptr_key(s, slot), object);
+}
+
+/* A free into a sheaf: false when `object` is free already (a double
+ * free; nothing changes), else its slot is marked free (an encoded NULL)
+ * so that a second free finds it, wherever that free goes. Objects
+ * refilled into a sheaf keep their encoded free pointers, which read as
+ * free too; every hand-out from a sheaf clears the slot. */
+static always_inline bool slab_mark_free(const struct kmem_cache *s, void *object)
+{
+	unsigned long slot = (unsigned long)object + s->offset, key = freeptr_key(s, slot);
+
+	if (unlikely(freeptr_is_free(freeptr_load(slot), key, object)))
+		return false;
+	freeptr_store(slot, key);
+	return true;
 }
 
 static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,
