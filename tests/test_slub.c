@@ -3,7 +3,8 @@
  * wrong cache, double free, slabinfo's format and the path counters. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/cpu_owner.h"
+#include "lib/cpu_owner.h"
+#include "slub/slab.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
 #include <unistd.h>
@@ -20,6 +21,17 @@ static int teardown(void **state)
 {
 	(void)state;
 	return kmm_exit() == 0 ? 0 : -1;
+}
+
+static bool owner_mode(void)
+{
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0;
+}
+
+/* Whether the calling thread owns `cpu`. */
+static bool owns(unsigned int cpu)
+{
+	return kmm_current.own_delta && kmm_current.own_cpu == cpu;
 }
 
 static void test_sizing(void **state)
@@ -192,9 +204,17 @@ static void test_remote_free(void **state)
 	pthread_join(p, NULL);
 	pthread_join(c, NULL);
 	kmm_stats_read(&st);
-	/* CPU 1 freed objects of CPU 0's slabs: the remote (slow) free path */
-	assert_true(st.slab_free_slow > 0);
 	assert_true(st.slab_alloc_fast > 0);
+	if (owner_mode()) {
+		/* the consumer, alone on CPU 1, owns it: its frees of CPU 0's
+		 * objects go onto its sheaves, full sheaves through the barn
+		 * back to the producer */
+		assert_true(st.slab_free_fast >= 20000 - 20000 / s->sheaf_capacity - 2);
+		assert_true(st.barn_put > 0 && st.barn_get > 0);
+	} else {
+		/* the remote (slow) free path onto CPU 0's slabs */
+		assert_true(st.slab_free_slow > 0);
+	}
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
@@ -468,48 +488,88 @@ static void test_fast_path_counted(void **state)
 	assert_int_equal(st.slab_alloc_fast, 1000);
 	assert_int_equal(st.slab_free_fast, 1000);
 	assert_int_equal(st.slab_alloc_slow, 0);
-	/* with membarrier() the thread now owns CPU 0's slab state, so its
-	 * fast paths run without a locked instruction */
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0)
-		assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner, (unsigned long)slab_self);
+	/* with membarrier() the thread, alone on CPU 0, owns it, so its fast
+	 * paths run without a locked instruction */
+	if (owner_mode())
+		assert_true(owns(0));
 	kmm_cpu_unbind();
 	kmem_cache_destroy(s);
 }
 
-struct owner_arg {
-	struct kmem_cache *s;
-	void *obj;
-};
-
-static void *steal_cpu0(void *arg)
+static void *shrink_elsewhere(void *arg)
 {
-	struct owner_arg *a = arg;
-
-	kmm_cpu_bind(0);
-	/* another thread on CPU 0: it takes the CPU's state over (revoke) */
-	kmem_cache_free(a->s, a->obj);
-	a->obj = kmem_cache_alloc(a->s, GFP_KERNEL);
+	kmem_cache_shrink(arg);
 	return NULL;
 }
 
+/* A flush from another thread takes the CPU from its owner while it
+ * empties the CPU's sheaves; the owner, bound alone, claims the CPU back
+ * at its next slow path. */
 static void test_owner_revoked(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("owned", 64, 0, 0, NULL);
-	struct owner_arg a = { s, NULL };
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
 	void *mine[100];
 	pthread_t t;
 
 	(void)state;
+	if (!owner_mode())
+		skip();
 	kmm_cpu_bind(0);
+	/* an explicit claim: owned before any allocation */
+	assert_true(owns(0));
 	for (int i = 0; i < 100; i++)
 		mine[i] = kmem_cache_alloc(s, GFP_KERNEL);
-	a.obj = kmem_cache_alloc(s, GFP_KERNEL);
-	pthread_create(&t, NULL, steal_cpu0, &a);
-	pthread_join(t, NULL);
-	assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner == (unsigned long)slab_self, 0);
-	for (int i = 0; i < 100; i++)
+	for (int i = 0; i < 50; i++)
 		kmem_cache_free(s, mine[i]);
-	kmem_cache_free(s, a.obj);
+	assert_true(sheaf_size(c->main) > 0);
+	pthread_create(&t, NULL, shrink_elsewhere, s);
+	pthread_join(t, NULL);
+	assert_false(owns(0));
+	assert_ptr_equal(c->main, &sheaf_empty);
+	assert_null(c->spare);
+	for (int i = 50; i < 100; i++)
+		kmem_cache_free(s, mine[i]);
+	assert_true(owns(0));
+	kmm_cpu_unbind();
+	assert_false(owns(0));
+	assert_null(cpu_owner_of(0));
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* Release: a thread that unbinds gives its CPU up, one that binds again
+ * alone owns it again, and one that ends leaves its CPU with no owner. */
+static void *bind_unbind_exit(void *arg)
+{
+	struct kmem_cache *s = arg;
+
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_cpu_unbind();
+	assert_false(owns(1));
+	assert_null(cpu_owner_of(1));
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	return NULL;	/* ends bound, owning CPU 1 */
+}
+
+static void test_owner_released(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("released", 64, 0, 0, NULL);
+	pthread_t t;
+
+	(void)state;
+	if (!owner_mode())
+		skip();
+	pthread_create(&t, NULL, bind_unbind_exit, s);
+	pthread_join(t, NULL);
+	assert_null(cpu_owner_of(1));
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	assert_ptr_equal(cpu_owner_of(1), &kmm_current);
 	kmm_cpu_unbind();
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
@@ -538,33 +598,28 @@ static void *guest_cpu0(void *arg)
 	return NULL;
 }
 
-/* A second thread on an owned CPU, while the claim policy keeps the
- * sheaves with their owner (claim_after high, as after takeovers in quick
- * succession): it runs on the per-CPU slab's lockless path and its own
- * slow paths, and leaves the owner in place. */
+/* A second thread bound to a CPU whose owner was bound there alone: the
+ * owner keeps the CPU; the guest runs on the per-CPU slab's lockless path
+ * and its own slow paths. */
 static void test_guest_leaves_owner(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("guest", 64, 0, 0, NULL);
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
 	struct guest_arg a = { s, 0 };
 	unsigned long bugs = kmm_bug_count();
 	pthread_t t;
 
 	(void)state;
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
+	if (!owner_mode())
 		skip();
 	kmm_cpu_bind(0);
 	for (int i = 0; i < 4; i++)
 		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
-	assert_int_equal(c->owner, (unsigned long)slab_self);
-	kmm_spin_lock(&c->lock);
-	c->claim_after = 4096;
-	kmm_spin_unlock(&c->lock);
+	assert_true(owns(0));
 	pthread_create(&t, NULL, guest_cpu0, &a);
 	pthread_join(t, NULL);
 	assert_int_equal(a.bad, 0);
 	assert_int_equal(kmm_bug_count(), bugs);
-	assert_int_equal(c->owner, (unsigned long)slab_self);
+	assert_true(owns(0));
 	/* the owner's own fast path still works */
 	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
 	kmm_cpu_unbind();
@@ -584,7 +639,7 @@ static void test_sheaves(void **state)
 	unsigned int cap = s->sheaf_capacity, n = cap * (BARN_MAX_FULL + 4);
 	void **v = calloc(n, sizeof(void *));
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
-	bool sheaves = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0;
+	bool sheaves = owner_mode();
 	struct kmm_stats st;
 
 	(void)state;
@@ -599,7 +654,7 @@ static void test_sheaves(void **state)
 	kmm_stats_read(&st);
 	/* Sheaves serve the CPU's owner: with membarrier() this thread. */
 	if (sheaves) {
-		assert_int_equal(c->owner, (unsigned long)slab_self);
+		assert_true(owns(0));
 		assert_int_equal(s->barn.nr_full, BARN_MAX_FULL);
 		assert_true(st.barn_put >= BARN_MAX_FULL);
 		assert_true(st.sheaf_flush >= 1);
@@ -632,7 +687,7 @@ static void test_sheaves(void **state)
 		kmem_cache_free(s, v[i]);
 	kmm_cpu_unbind();
 	assert_int_equal(kmem_cache_shrink(s), 0);
-	assert_null(c->main);
+	assert_ptr_equal(c->main, &sheaf_empty);
 	assert_null(c->spare);
 	assert_int_equal(s->barn.nr_full + s->barn.nr_empty, 0);
 	free(v);
@@ -779,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_owner_released),
 		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
 		cmocka_unit_test(test_double_free_anywhere),

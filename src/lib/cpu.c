@@ -11,6 +11,7 @@ __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec"))) 
 unsigned int nr_cpu_ids = 1;
 unsigned long *kmm_per_cpu_offset;
 extern unsigned long *kmm_cpu_offsets __attribute__((alias("kmm_per_cpu_offset")));
+unsigned long cpu_null_offset;
 
 noinline int cpu_id_slow(void)
 {

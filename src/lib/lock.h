@@ -39,9 +39,9 @@ enum lock_rank {
 	LOCK_RANK_KMAP,		/* the pkmap window */
 	LOCK_RANK_PERCPU,	/* the percpu chunk allocator */
 	LOCK_RANK_SLAB_CPU,	/* a cache's per-CPU local lock */
+	LOCK_RANK_CPU_OWNER,	/* who owns a CPU (a claim runs under a cache's CPU lock) */
 	LOCK_RANK_SLAB_BARN,	/* a cache's barn of spare sheaves */
 	LOCK_RANK_SLAB_NODE,	/* a cache's node list_lock */
-	LOCK_RANK_SLAB_OWNER,	/* the free records of threads that may own CPUs */
 	LOCK_RANK_MEMBLOCK,	/* memblock regions (held while boot frees into the buddy) */
 	LOCK_RANK_PCP,		/* a CPU's per-CPU page lists */
 	LOCK_RANK_ZONE,		/* a buddy shard */

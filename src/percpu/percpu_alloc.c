@@ -3,8 +3,12 @@
  * Every chunk has the same unit size, so one offset table serves all:
  * a per-CPU pointer is the address of the object in CPU 0's unit, and
  * CPU c's copy is at pointer + kmm_per_cpu_offset[c] (= c * unit size).
- * Units are page multiples, so copies of different CPUs never share a
- * cache line. The first chunk comes from memblock at boot (kmm's own
+ * After the CPUs' units every chunk has one more, the null unit (at
+ * cpu_null_offset), that no CPU uses: owner fast paths of threads that
+ * own no CPU read their copies there (lib/cpu_owner.h).
+ * Units are powers of two, 64 KiB or less when a chunk of them would
+ * not fit a max-order block (1 KiB at the least), whole cache lines, so
+ * copies of different CPUs never share one. The first chunk comes from memblock at boot (kmm's own
  * per-CPU structures live there); later chunks are compound pages from the
  * buddy. Inside a chunk, space is handed out in 16-byte granules, first
  * fit, with the length of each allocation kept at its first granule.
@@ -23,6 +27,7 @@
 
 #define PCPU_GRANULE		16
 #define PCPU_UNIT_MAX		(64UL << 10)
+#define PCPU_UNIT_MIN		(1UL << 10)
 #define PCPU_CHUNK_MAX		(PAGE_SIZE << MAX_PAGE_ORDER)
 
 struct pcpu_chunk {
@@ -43,7 +48,7 @@ static unsigned long pcpu_nr_chunks;
 
 static unsigned long chunk_bytes(void)
 {
-	return pcpu_unit_size * nr_cpu_ids;
+	return pcpu_unit_size * (nr_cpu_ids + 1);
 }
 
 static struct pcpu_chunk *chunk_new(char *base, struct page *page, unsigned int order)
@@ -87,9 +92,9 @@ int percpu_init(void)
 	char *base;
 
 	/* Shrink units until a chunk fits one max-order block. */
-	while (unit > PAGE_SIZE && unit * nr_cpu_ids > PCPU_CHUNK_MAX)
+	while (unit > PCPU_UNIT_MIN && unit * (nr_cpu_ids + 1) > PCPU_CHUNK_MAX)
 		unit >>= 1;
-	if (unit * nr_cpu_ids > PCPU_CHUNK_MAX)
+	if (unit * (nr_cpu_ids + 1) > PCPU_CHUNK_MAX)
 		return -EINVAL;
 	pcpu_unit_size = unit;
 	kmm_spin_init(&pcpu_lock, "pcpu_lock", LOCK_RANK_PERCPU);
@@ -99,6 +104,7 @@ int percpu_init(void)
 		return -ENOMEM;
 	for (unsigned int c = 0; c < nr_cpu_ids; c++)
 		kmm_per_cpu_offset[c] = c * unit;
+	cpu_null_offset = nr_cpu_ids * unit;
 	base = memblock_alloc(chunk_bytes(), PAGE_SIZE);
 	if (!base || !chunk_new(base, NULL, 0))
 		return -ENOMEM;
@@ -195,6 +201,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 	ptr = c->base + start * PCPU_GRANULE;
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		memset(ptr + kmm_per_cpu_offset[cpu], 0, size);
+	memset(ptr + cpu_null_offset, 0, size);
 	return ptr;
 }
 

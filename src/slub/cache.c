@@ -25,7 +25,6 @@
 #include "lib/random.h"
 #include "lib/rcu_batch.h"
 #include "slub/cache.h"
-#include "slub/cpu_owner.h"
 #include "slub/cpu_slab.h"
 #include "slub/slab_check.h"
 #include "slub/sheaf.h"
@@ -256,8 +255,8 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
 
 static void cache_free(struct kmem_cache *s)
 {
-	if (s->cpu_slab)
-		free_percpu(s->cpu_slab);
+	if (s->cpu_alloc)
+		free_percpu(s->cpu_alloc);
 	free(s->random_seq);
 	free(s->name);
 	free(s);
@@ -278,7 +277,8 @@ static void set_size_inverse(struct kmem_cache *s)
 }
 
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
-				     slab_flags_t flags, void (*ctor)(void *))
+				     slab_flags_t flags, void (*ctor)(void *),
+				     struct kmem_cache_cpu *cpu_slab)
 {
 	struct kmem_cache *s = calloc(1, sizeof(*s));
 	unsigned int min_partial;
@@ -299,27 +299,37 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
-	s->special = kmem_cache_debug(s) || failslab_applies(s);
-	sheaf_cache_init(s);
 	s->zero_on_alloc = kmm_config.init_on_alloc && !ctor &&
 			   !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 	s->zero_on_free = kmm_config.init_on_free && !ctor &&
 			  !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
+	/* No sheaves where every object needs a hook: the owner's fast paths
+	 * then always find sheaf_empty, and frees always take the full
+	 * object-start check. */
+	s->special = kmem_cache_debug(s) || failslab_applies(s) || s->zero_on_alloc ||
+		     s->zero_on_free;
+	if (s->special)
+		s->head_objects = 0;
+	sheaf_cache_init(s);
 	kmm_spin_init(&s->node.list_lock, "slab_list_lock", LOCK_RANK_SLAB_NODE);
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
 	if (kmm_config.slab_freelist_random && init_random_seq(s))
 		goto fail;
-	s->cpu_slab = alloc_percpu(struct kmem_cache_cpu);
-	if (!s->cpu_slab)
+	if (!cpu_slab)
+		cpu_slab = s->cpu_alloc = alloc_percpu(struct kmem_cache_cpu);
+	if (!cpu_slab)
 		goto fail;
+	s->cpu_slab = cpu_slab;
+	s->cpu_fast = (struct kmem_cache_cpu *)((char *)cpu_slab + cpu_null_offset);
 	for_each_possible_cpu(cpu) {
 		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 
 		memset(c, 0, sizeof(*c));
 		cpu_slab_init_cpu(c, cpu);
-		cpu_owner_init_cpu(c);
+		sheaf_cpu_init(c);
 	}
+	sheaf_cpu_init(s->cpu_fast);
 	kmm_mutex_lock(&slab_mutex);
 	list_add(&s->list, &slab_caches);
 	kmm_mutex_unlock(&slab_mutex);
@@ -353,7 +363,7 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		kmm_warn("kmem_cache_create(%s) integrity check failed: %s (size %u, align %u)",
 			 name ? name : "(null)", why, size, align);
 	else
-		s = slab_create_cache(name, size, align, flags & ~SLAB_KMALLOC, ctor);
+		s = slab_create_cache(name, size, align, flags & ~SLAB_KMALLOC, ctor, NULL);
 	if (!s && (flags & SLAB_PANIC)) {
 		fprintf(stderr, "Kernel panic - not syncing: kmem_cache_create: Failed to create slab '%s'\n",
 			name ? name : "(null)");
@@ -517,7 +527,6 @@ void slab_init(void)
 	slub_min_order = MIN(slub_min_order, slub_max_order);
 	slub_min_objects = kmm_config.slub_min_objects;
 	slub_debug_parse();
-	cpu_owner_init();
 	atomic_store_release(&slab_up, true);
 	events_set_pending(slab_stats_pending);
 	slab_shrinker = shrinker_alloc(0, "slab");

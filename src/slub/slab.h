@@ -13,7 +13,6 @@
  *   sheaf.c (sheaf.h)     the owner's sheaves and the barn
  *   cpu_slab.c (cpu_slab.h)  the per-CPU slab: freelist+tid, c->slab,
  *                         per-CPU partial slabs
- *   cpu_owner.c (cpu_owner.h)  who owns a CPU's sheaves
  *   slab_page.c (slab_page.h)  slab pages and the node partial list
  *   slub_debug.c slab_check.c  slub_debug, reports and checks
  *
@@ -41,7 +40,7 @@
  *               ones (sheaf.c); objects in sheaves count as in use in
  *               their slabs, like a CPU freelist
  *   owner       the one thread that may use a CPU's sheaves without a lock
- *               (cpu_owner.c)
+ *               (lib/cpu_owner.c: one owner per CPU, for every cache)
  *   debug cache any of slub_debug's F/Z/P/U (or failslab): every operation
  *               takes the locked single-object path, as the kernel does
  * Free pointers are stored obfuscated (SLAB_FREELIST_HARDENED):
@@ -118,12 +117,14 @@ struct kmem_cache_order_objects {
  *     double-word compare-and-swap, by any thread; slab changes only while
  *     a slow path holds `lock` and has swapped freelist for CPU_SLAB_BUSY;
  *     partial only under `lock`
- *   the sheaves (sheaf.c, cpu_owner.c): main and spare belong to the
- *     thread named by owner, which uses them without `lock`; anyone else
- *     touches them only under `lock` after taking ownership away; owner,
- *     refills, claim_after and last_revoke_ns change only under `lock`
- * The owner's fast path reads owner and main, the others' freelist, tid
- * and slab: all in the first cache line. */
+ *   the sheaves (sheaf.c): main and spare belong to the CPU's owner
+ *     (lib/cpu_owner.h), which uses main without `lock` in its owner
+ *     sections and changes them under `lock` in a section; anyone else
+ *     touches them only under `lock` while holding the CPU ownerless.
+ *     main is never NULL: &sheaf_empty stands for none, and it is what
+ *     the null unit's copy always holds.
+ * The owner's fast path reads main, the others' freelist, tid and slab:
+ * all in the first cache line. */
 struct kmem_cache_cpu {
 	union {
 		struct {
@@ -133,41 +134,35 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
-	unsigned long owner;		/* atomic: owning struct slab_thread, 0: none */
 	struct slab_sheaf *main;	/* atomic: the owner reads it without `lock` */
-	struct slab_sheaf *spare;	/* atomic, as main */
+	struct slab_sheaf *spare;	/* atomic, as main; NULL: none */
 	struct page *partial;
-	unsigned int refills;		/* atomic stores: non-owners' slow paths since
-					 * ownership last changed */
-	unsigned int claim_after;	/* atomic stores: those a claim needs */
-	unsigned long last_revoke_ns;	/* when ownership was last taken away */
 	struct kmm_spinlock lock;
 } cacheline_aligned;
 
-/* A thread that may own CPUs' sheaves (cpu_owner.c): its address is the
- * owner token. Records are never freed, only recycled when their thread
- * exits, so a token a CPU still names stays valid memory. */
-struct slab_thread {
-	int busy;			/* atomic: inside an owner fast path */
-	struct slab_thread *next;	/* the free records */
-} cacheline_aligned;
-
-/* Free objects of one cache, stacked: slots[1..size], slots[size] is the
- * next one handed out. slots[0] stays NULL, so the free fast path's naive
- * double-free check (the object against the top of the stack) needs no
- * test for an empty sheaf.
+/* Free objects of one cache, stacked: slots[0..size-1], slots[size - 1]
+ * is the next one handed out.
  *
  * `word` packs the size (low SHEAF_SIZE_BITS) with a count of fast-path
  * operations above it: a pop adds SHEAF_POP, a push SHEAF_PUSH, so the
  * fast paths count themselves with the add they make anyway. `base` is the
  * word when the sheaf was last settled (sheaf_settle()); from the two, the
- * number of pops and pushes since then follows. */
+ * number of pops and pushes since then follows. The cache's free pointer
+ * offset rides along, so that a pop clears an object's slot without the
+ * cache at hand (kmalloc's front end). */
 struct slab_sheaf {
 	unsigned long word;		/* atomic: the owner's fast paths write it */
+	unsigned int capacity;		/* 0 in sheaf_empty: every fast path leaves */
+	unsigned int offset;		/* the cache's free pointer offset */
+	unsigned int object_size;	/* for ASan's unpoisoning */
 	unsigned long base;		/* under c->lock, or the sheaf is off-CPU */
 	struct slab_sheaf *next;	/* on a barn list */
 	void *slots[];
 };
+
+/* The sheaf of no objects and no room: a CPU part's main when it has none,
+ * and always in the null unit's copies. Nobody writes it. */
+extern struct slab_sheaf sheaf_empty KMM_HIDDEN;
 
 #define SHEAF_SIZE_BITS		16
 #define SHEAF_SIZE_MASK		((1UL << SHEAF_SIZE_BITS) - 1)
@@ -204,23 +199,28 @@ struct kmem_cache_node {
 
 struct kmem_cache {
 	/* Read by every fast path: first cache line. */
-	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	struct kmem_cache_cpu *cpu_fast;	/* cpu_slab's copy in the null unit */
 	unsigned long random;		/* free pointer obfuscation */
-	unsigned int offset;		/* free pointer offset in the object */
-	unsigned int size;		/* slot size */
-	unsigned int object_size;
-	unsigned int red_left_pad;
 	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
+	unsigned int offset;		/* free pointer offset in the object */
 	unsigned int size_shift;	/* size's power-of-two part */
-	unsigned int head_objects;	/* objects every slab starts in its first page */
-	/* One byte, so that a fast path tests its two with one instruction. */
-	bool special : 1;		/* debug or failslab: the locked path only */
+	unsigned long head_objects;	/* objects every slab starts in its first page
+					 * and frees check by the page offset alone
+					 * (0 in a cache with no sheaves) */
+	unsigned int object_size;
+	unsigned int size;		/* slot size */
+	unsigned int red_left_pad;
+	/* No sheaves: the per-CPU slab's paths, and the hook chain (a debug
+	 * cache takes the locked path; init_on_alloc/init_on_free zero). */
+	bool special : 1;
 	bool zero_on_alloc : 1;		/* init_on_alloc applies */
 	bool zero_on_free : 1;		/* init_on_free applies */
 	slab_flags_t flags;
 	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves */
 
 	/* Slow paths and views. */
+	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	void *cpu_alloc;		/* the per-CPU memory to free with the cache */
 	unsigned int inuse;		/* end of object + right red zone */
 	unsigned int align;
 	struct kmem_cache_order_objects oo, min;
@@ -284,9 +284,14 @@ static FREEPTR_ACCESS void set_freepointer(const struct kmem_cache *s, void *obj
 
 /* Handing an object out clears its free pointer slot (raw 0), so that an
  * allocated object never carries a valid encoded free pointer. */
-static FREEPTR_ACCESS void clear_freepointer(const struct kmem_cache *s, void *object)
+static FREEPTR_ACCESS void clear_freepointer_at(void *object, unsigned int offset)
 {
-	*(unsigned long *)((char *)object + s->offset) = 0;
+	*(unsigned long *)((char *)object + offset) = 0;
+}
+
+static always_inline void clear_freepointer(const struct kmem_cache *s, void *object)
+{
+	clear_freepointer_at(object, s->offset);
 }
 
 /* ---- slab pages ---- */
@@ -356,6 +361,14 @@ static always_inline bool slab_object_start(const struct kmem_cache *s, struct p
 				     (unsigned long)x - (unsigned long)kmm_mem.direct_map);
 }
 
+/* The direct-map page frame of `x`, not below kmm_mem.lowmem_pages when
+ * it is outside the direct map (one unsigned compare covers both ends, and
+ * a direct map not yet set up: lowmem_pages is 0 then). */
+static always_inline unsigned long direct_map_pfn(const void *x)
+{
+	return ((unsigned long)x - (unsigned long)kmm_mem.direct_map) >> PAGE_SHIFT;
+}
+
 /* The direct-map offset of `x`, or ~0UL when it is outside the direct map
  * (one unsigned compare covers both ends, and a direct map not yet set
  * up: lowmem_bytes is 0 then). */
@@ -423,9 +436,10 @@ static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct
  * free too; every hand-out from a sheaf clears the slot. */
 static always_inline bool slab_mark_free(const struct kmem_cache *s, void *object)
 {
-	unsigned long slot = (unsigned long)object + s->offset, key = freeptr_key(s, slot);
+	unsigned long slot = (unsigned long)object + s->offset;
+	unsigned long stored = freeptr_load(slot), key = freeptr_key(s, slot);
 
-	if (unlikely(freeptr_is_free(freeptr_load(slot), key, object)))
+	if (unlikely(freeptr_is_free(stored, key, object)))
 		return false;
 	freeptr_store(slot, key);
 	return true;
