@@ -41,13 +41,13 @@ static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s,
  * it is handed out. */
 static always_inline bool sheaf_pop_fast(struct slab_sheaf *sheaf, void **objectp)
 {
-	unsigned long w = atomic_load_relaxed(&sheaf->word);
+	unsigned long n = sheaf_size_owner(sheaf);
 	void *object;
 
-	if (unlikely(!(w & SHEAF_SIZE_MASK)))
+	if (unlikely(!n))
 		return false;
-	object = sheaf->slots[(w & SHEAF_SIZE_MASK) - 1];
-	atomic_store_relaxed(&sheaf->word, w + SHEAF_POP);
+	object = sheaf->slots[n - 1];
+	sheaf_word_add(sheaf, SHEAF_POP);
 	clear_freepointer_at(object, sheaf->offset);
 	kasan_unpoison(object, sheaf->object_size);
 	*objectp = object;
@@ -73,8 +73,7 @@ static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
 {
 	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
-	unsigned long w = atomic_load_relaxed(&sheaf->word);
-	unsigned int n = w & SHEAF_SIZE_MASK;
+	unsigned long n = sheaf_size_owner(sheaf);
 
 	if (likely(n < sheaf->capacity)) {
 		if (unlikely(!slab_mark_free(s, object))) {
@@ -83,7 +82,7 @@ static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
 		}
 		kasan_poison(object, s->object_size);
 		sheaf->slots[n] = object;
-		atomic_store_relaxed(&sheaf->word, w + SHEAF_PUSH);
+		sheaf_word_add(sheaf, SHEAF_PUSH);
 		cpu_own_exit();
 		return;
 	}

@@ -73,13 +73,26 @@ noinline void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *ob
 
 /* ---- allocation ---- */
 
-/* The atomic context first: one load of the thread's state, which the
- * fast path reads next to anyway. */
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+/* Everything kmem_cache_alloc()'s pop did not serve, from one call site
+ * (so the caller's address is read only here): a sleeping allocation in
+ * atomic context, zeroing, a cache with no sheaves, an empty sheaf. */
+static noinline void *kmem_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
-		return slab_alloc_atomic_bug(s, gfp, RET_IP, "kmem_cache_alloc");
-	return slab_alloc(s, gfp, RET_IP);
+		return slab_alloc_atomic_bug(s, gfp, addr, "kmem_cache_alloc");
+	if (gfp & __GFP_ZERO)
+		return slab_alloc_hooked(s, gfp, addr);
+	return slab_alloc_miss(s, gfp, addr);
+}
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	void *object;
+
+	if (likely(!(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)) && !(gfp & __GFP_ZERO) &&
+		   slab_alloc_owner(s, &object)))
+		return object;
+	return kmem_cache_alloc_slow(s, gfp, RET_IP);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
