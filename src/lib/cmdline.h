@@ -8,7 +8,9 @@
 #include "lib/compiler.h"
 
 #define KMM_MAX_ZONES 4
-#define KMM_MAX_CPUS 1024	/* nr_cpus= at most */
+/* nr_cpus= at most: a per-CPU chunk's units, one per CPU and the null
+ * unit, fit one max-order block at 4 KiB each (percpu/percpu_space.c). */
+#define KMM_MAX_CPUS 1023
 
 enum kmm_layout { LAYOUT_64BIT, LAYOUT_32BIT };
 
