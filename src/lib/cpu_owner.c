@@ -52,7 +52,7 @@ struct cpu_owner {
 	struct kmm_spinlock lock;
 	struct kmm_task *owner;		/* atomic: the owning thread's record, or NULL */
 	unsigned int holds;		/* flushes holding the CPU ownerless */
-	bool owner_bound;		/* the owner is bound to the CPU alone */
+	bool owner_bound;		/* atomic: the owner is bound to the CPU alone */
 	unsigned int misses;		/* atomic: non-owners' refills since the last change */
 	unsigned int claim_after;	/* atomic: the misses a claim needs */
 	unsigned long last_change_ns;
@@ -83,7 +83,7 @@ static void own_revoke_locked(struct cpu_owner *o, bool contended)
 
 	lock_assert_held(&o->lock);
 	atomic_store_relaxed(&o->owner, NULL);
-	o->owner_bound = false;
+	atomic_store_relaxed(&o->owner_bound, false);
 	atomic_store_relaxed(&old->own_delta, 0L);
 	/* The caller itself is in no owner section. The expedited form needs
 	 * the registration cpu_owner_init() made (a forked child may lack
@@ -108,7 +108,7 @@ static void own_set_locked(struct cpu_owner *o, unsigned int cpu, bool alone)
 {
 	lock_assert_held(&o->lock);
 	atomic_store_relaxed(&o->owner, &kmm_current);
-	o->owner_bound = alone;
+	atomic_store_relaxed(&o->owner_bound, alone);
 	atomic_store_relaxed(&o->misses, 0u);
 	kmm_current.own_cpu = cpu;
 	atomic_store_relaxed(&kmm_current.own_delta,
@@ -144,7 +144,7 @@ bool cpu_own_may_claim(unsigned int cpu)
 		return false;
 	if (own_bound_alone(cpu))
 		return true;
-	return !(owner && o->owner_bound) &&
+	return !(owner && atomic_load_relaxed(&o->owner_bound)) &&
 	       atomic_load_relaxed(&o->misses) + 1 >= atomic_load_relaxed(&o->claim_after);
 }
 
@@ -199,7 +199,7 @@ void cpu_own_release(void)
 	kmm_spin_lock(&o->lock);
 	if (o->owner == &kmm_current) {
 		atomic_store_relaxed(&o->owner, NULL);
-		o->owner_bound = false;
+		atomic_store_relaxed(&o->owner_bound, false);
 		o->last_change_ns = now_ns();
 	}
 	atomic_store_relaxed(&kmm_current.own_delta, 0L);

@@ -66,20 +66,24 @@ static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 }
 
 /* do_slab_free() for one checked object: unlike the kernel's
- * free_to_pcs() it checks the object's free pointer slot and marks it
- * (slab_mark_free()), so a double free is refused at the second free
- * whether the first put the object in a sheaf or on a freelist. The slab
- * is not carried along: the exits find it again. */
+ * free_to_pcs() it looks at the object's free pointer slot and marks it,
+ * so a double free is refused at the second free whether the first put
+ * the object in a sheaf or on a freelist. A slot that may hold a link or
+ * the mark (freeptr_maybe_free()) takes the slow path, which checks it in
+ * full. The slab is not carried along: the exits find it again. */
 static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
 {
 	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
 	unsigned long n = sheaf_size_owner(sheaf);
 
 	if (likely(n < sheaf->capacity)) {
-		if (unlikely(!slab_mark_free(s, object))) {
+		unsigned long slot = (unsigned long)object + s->offset;
+
+		if (unlikely(freeptr_maybe_free(s, freeptr_load(slot)))) {
 			cpu_own_exit();
-			return slab_report_double_free(s, object_head_page(object), object);
+			return slab_free_shared(s, object);
 		}
+		freeptr_store(slot, s->sheaf_mark);
 		kasan_poison(object, s->object_size);
 		sheaf->slots[n] = object;
 		sheaf_word_add(sheaf, SHEAF_PUSH);

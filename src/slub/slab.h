@@ -230,6 +230,7 @@ struct kmem_cache {
 	struct kmem_cache_cpu *cpu_fast;	/* cpu_slab's copy in the null unit */
 	unsigned long random;		/* free pointer obfuscation */
 	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
+	unsigned long sheaf_mark;	/* the free pointer slot of an object in a sheaf */
 	unsigned int offset;		/* free pointer offset in the object */
 	unsigned int size_shift;	/* size's power-of-two part */
 	unsigned long head_objects;	/* objects every slab starts in its first page
@@ -442,35 +443,49 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
-/* Is `object` free: on a freelist or in a sheaf? Its free pointer decodes
- * to NULL (a freelist's end, or the mark of an object in a sheaf) or to an
- * object of its own slab (so within a max-order block of it). An object is
- * handed out with its slot cleared, and then the slot holds the caller's
- * data, which the per-cache random value scrambles, so it decodes that
- * close only by a 1-in-2^42 accident. Every free path checks this before
- * the object goes anywhere. */
+/* Is `object` free: on a freelist or in a sheaf? On a freelist its free
+ * pointer decodes to NULL (the end) or to an object of its own slab (so
+ * within a max-order block of it); in a sheaf its slot holds the cache's
+ * sheaf_mark. An object is handed out with its slot cleared, and then the
+ * slot holds the caller's data, which the per-cache random value
+ * scrambles, so it decodes that close only by a 1-in-2^42 accident (and
+ * equals the mark by a 1-in-2^64 one). Every free path checks this before
+ * the object goes anywhere; the owner's fast path first asks
+ * freeptr_maybe_free(). */
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
-	unsigned long slot = (unsigned long)object + s->offset;
+	unsigned long slot = (unsigned long)object + s->offset, stored = freeptr_load(slot);
 
 	(void)slab;
-	return freeptr_is_free(freeptr_load(slot), freeptr_key(s, slot), object);
+	return stored == s->sheaf_mark || freeptr_is_free(stored, freeptr_key(s, slot), object);
 }
 
-/* A free into a sheaf: false when `object` is free already (a double
- * free; nothing changes), else its slot is marked free (an encoded NULL)
- * so that a second free finds it, wherever that free goes. Objects
- * refilled into a sheaf keep their encoded free pointers, which read as
- * free too; every hand-out from a sheaf clears the slot. */
+/* The cheap half of that, for the owner's fast path. A link's low three
+ * bits are random's: the pointer is 8-aligned, and the top byte of a
+ * user-space address, which swab() brings down, is 0. The sheaf mark has
+ * the same low bits, and random's are never 0 (cache.c), so the 0 a
+ * hand-out leaves never matches. A slot whose low bits differ holds
+ * neither a link nor the mark: the object is not free. One whose bits
+ * match (a free object, or data that happens to: one in eight) goes to
+ * the full check. */
+#define FREEPTR_TAG_MASK	7UL
+
+static always_inline bool freeptr_maybe_free(const struct kmem_cache *s, unsigned long stored)
+{
+	return !((stored ^ s->random) & FREEPTR_TAG_MASK);
+}
+
+/* A free into a sheaf on a slow path: false when `object` is free already
+ * (a double free; nothing changes), else its slot gets the sheaf mark, so
+ * that a second free finds it, wherever that free goes. Objects refilled
+ * into a sheaf keep their encoded free pointers, which read as free too;
+ * every hand-out from a sheaf clears the slot. */
 static always_inline bool slab_mark_free(const struct kmem_cache *s, void *object)
 {
-	unsigned long slot = (unsigned long)object + s->offset;
-	unsigned long stored = freeptr_load(slot), key = freeptr_key(s, slot);
-
-	if (unlikely(freeptr_is_free(stored, key, object)))
+	if (unlikely(slab_object_is_free(s, NULL, object)))
 		return false;
-	freeptr_store(slot, key);
+	freeptr_store((unsigned long)object + s->offset, s->sheaf_mark);
 	return true;
 }
 
