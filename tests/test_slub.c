@@ -575,6 +575,56 @@ static void test_owner_released(void **state)
 	kmem_cache_destroy(s);
 }
 
+/* A thread that only frees (objects another thread allocated) and is
+ * bound to no CPU claims the CPU it stands in for through the sheaves'
+ * slow path, within the claim policy's count, registering for its end
+ * only then; its end leaves that CPU with no owner. */
+struct free_only_arg {
+	struct kmem_cache *s;
+	void **objects;
+	int n;
+	unsigned int cpu;
+	bool owned;
+};
+
+static void *free_only(void *arg)
+{
+	struct free_only_arg *a = arg;
+
+	assert_int_equal(kmm_current.own_delta, 0);
+	for (int i = 0; i < a->n; i++)
+		kmem_cache_free(a->s, a->objects[i]);
+	a->cpu = cpu_own_home();
+	a->owned = owns(a->cpu);
+	return NULL;
+}
+
+static void test_owner_free_only(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("free_only", 64, 0, 0, NULL);
+	struct free_only_arg a = { s, NULL, 5000, 0, false };
+	pthread_t t;
+
+	(void)state;
+	if (!owner_mode())
+		skip();
+	a.objects = calloc((size_t)a.n, sizeof(void *));
+	assert_non_null(a.objects);
+	for (int i = 0; i < a.n; i++) {
+		a.objects[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_non_null(a.objects[i]);
+	}
+	/* this thread, unbound, may own a CPU by now: it gives it up */
+	cpu_own_release();
+	pthread_create(&t, NULL, free_only, &a);
+	pthread_join(t, NULL);
+	assert_true(a.owned);
+	assert_null(cpu_owner_of(a.cpu));
+	free(a.objects);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
 struct guest_arg {
 	struct kmem_cache *s;
 	int bad;
@@ -864,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
 		cmocka_unit_test(test_owner_released),
+		cmocka_unit_test(test_owner_free_only),
 		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
 		cmocka_unit_test(test_double_free_anywhere),

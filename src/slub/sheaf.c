@@ -503,9 +503,15 @@ noinline void slab_free_shared(struct kmem_cache *s, void *object)
 
 	if (unlikely(slab_object_is_free(s, slab, object)))
 		return slab_report_double_free(s, slab, object);
-	if (sheaves_usable(s) && sheaf_free_slow(s, object)) {
-		count_event(EV_slab_free_slow);
-		return;
+	if (sheaves_usable(s)) {
+		if (sheaf_free_slow(s, object)) {
+			count_event(EV_slab_free_slow);
+			return;
+		}
+	} else if (s->sheaf_capacity) {
+		/* a free by a thread that does not own the CPU counts towards a
+		 * claim as a refill does: a thread that only frees gets there */
+		cpu_own_note_miss(cpu_own_home());
 	}
 	slab_free_any(s, slab, object);
 }
