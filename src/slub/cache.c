@@ -294,9 +294,8 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	if (!s->name || !calculate_sizes(s))
 		goto fail;
 	/* Links' low bits are random's (slab.h): never 0, which a hand-out
-	 * leaves; the sheaf mark has them too. */
+	 * leaves. */
 	s->random = random_seed() | 1;
-	s->sheaf_mark = (random_seed() & ~FREEPTR_TAG_MASK) | (s->random & FREEPTR_TAG_MASK);
 	set_size_inverse(s);
 	min_partial = ilog2_ul(s->size);	/* ilog2(size) / 2, clamped */
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),

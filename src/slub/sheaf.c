@@ -23,7 +23,7 @@
  * Objects in sheaves count as in use in their slabs' counters, as on a
  * CPU freelist, and read as free (slab_object_is_free()): a refill leaves
  * each object's encoded free pointer in place, a free marks the slot
- * with the cache's sheaf mark, and every hand-out clears it. So a second free of
+ * with the cache's random value, and every hand-out clears it. So a second free of
  * an object, in a sheaf or on a freelist, is refused at once on every
  * path, and no object is ever in two places. This is where kmm departs
  * from the kernel, whose sheaves write nothing into objects and catch a

@@ -83,7 +83,7 @@ static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
 			cpu_own_exit();
 			return slab_free_shared(s, object);
 		}
-		freeptr_store(slot, s->sheaf_mark);
+		freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
 		kasan_poison(object, s->object_size);
 		sheaf->slots[n] = object;
 		sheaf_word_add(sheaf, SHEAF_PUSH);

@@ -230,7 +230,6 @@ struct kmem_cache {
 	struct kmem_cache_cpu *cpu_fast;	/* cpu_slab's copy in the null unit */
 	unsigned long random;		/* free pointer obfuscation */
 	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
-	unsigned long sheaf_mark;	/* the free pointer slot of an object in a sheaf */
 	unsigned int offset;		/* free pointer offset in the object */
 	unsigned int size_shift;	/* size's power-of-two part */
 	unsigned long head_objects;	/* objects every slab starts in its first page
@@ -445,8 +444,9 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 
 /* Is `object` free: on a freelist or in a sheaf? On a freelist its free
  * pointer decodes to NULL (the end) or to an object of its own slab (so
- * within a max-order block of it); in a sheaf its slot holds the cache's
- * sheaf_mark. An object is handed out with its slot cleared, and then the
+ * within a max-order block of it); in a sheaf its slot holds the sheaf
+ * mark, the cache's random value itself (a link that equals it is a free
+ * object's all the same). An object is handed out with its slot cleared, and then the
  * slot holds the caller's data, which the per-cache random value
  * scrambles, so it decodes that close only by a 1-in-2^42 accident (and
  * equals the mark by a 1-in-2^64 one). Every free path checks this before
@@ -458,13 +458,13 @@ static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct
 	unsigned long slot = (unsigned long)object + s->offset, stored = freeptr_load(slot);
 
 	(void)slab;
-	return stored == s->sheaf_mark || freeptr_is_free(stored, freeptr_key(s, slot), object);
+	return stored == s->random || freeptr_is_free(stored, freeptr_key(s, slot), object);
 }
 
 /* The cheap half of that, for the owner's fast path. A link's low three
  * bits are random's: the pointer is 8-aligned, and the top byte of a
- * user-space address, which swab() brings down, is 0. The sheaf mark has
- * the same low bits, and random's are never 0 (cache.c), so the 0 a
+ * user-space address, which swab() brings down, is 0. The sheaf mark is
+ * random, and random's low bits are never 0 (cache.c), so the 0 a
  * hand-out leaves never matches. A slot whose low bits differ holds
  * neither a link nor the mark: the object is not free. One whose bits
  * match (a free object, or data that happens to: one in eight) goes to
@@ -485,7 +485,7 @@ static always_inline bool slab_mark_free(const struct kmem_cache *s, void *objec
 {
 	if (unlikely(slab_object_is_free(s, NULL, object)))
 		return false;
-	freeptr_store((unsigned long)object + s->offset, s->sheaf_mark);
+	freeptr_store((unsigned long)object + s->offset, s->random);
 	return true;
 }
 
