@@ -55,6 +55,13 @@ extern unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1] KMM_HIDDEN;
  * (cpu_owner.h), in copies that the layers keep empty. */
 extern unsigned long cpu_null_offset KMM_HIDDEN;
 
+/* The null unit's copy of per-CPU pointer `pcpu` (integer arithmetic: a
+ * per-CPU pointer itself points nowhere). */
+static always_inline void *cpu_null_ptr(const void *pcpu)
+{
+	return (void *)((unsigned long)pcpu + cpu_null_offset);
+}
+
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 
 int cpu_id_slow(void);

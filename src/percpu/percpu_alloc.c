@@ -519,7 +519,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 		       kmm_cpu_offsets[0]);
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		memset(per_cpu_ptr(ptr, cpu), 0, size);
-	memset(ptr + cpu_null_offset, 0, size);
+	memset(cpu_null_ptr(ptr), 0, size);
 	return ptr;
 }
 

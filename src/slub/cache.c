@@ -323,7 +323,7 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	if (!cpu_slab)
 		goto fail;
 	s->cpu_slab = cpu_slab;
-	s->cpu_fast = (struct kmem_cache_cpu *)((char *)cpu_slab + cpu_null_offset);
+	s->cpu_fast = cpu_null_ptr(cpu_slab);
 	for_each_possible_cpu(cpu) {
 		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 

@@ -137,11 +137,10 @@ int kmalloc_init(void)
 			continue;
 		for_each_possible_cpu(cpu)
 			sheaf_cpu_init(per_cpu_ptr(kmalloc_front_cpu, cpu) + i);
-		sheaf_cpu_init((struct kmem_cache_cpu *)((char *)kmalloc_front_cpu +
-							 cpu_null_offset) + i);
+		sheaf_cpu_init((struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu) + i);
 	}
 	atomic_store_release(&kmalloc_front,
-			     (struct kmem_cache_cpu *)((char *)kmalloc_front_cpu + cpu_null_offset));
+			     (struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu));
 	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 			if (kmalloc_caches[type][i])
