@@ -133,6 +133,15 @@ struct kmm_mem {
 	/* Per highest zone index: the populated zones to try, highest first,
 	 * NULL-terminated (the kernel's zonelist). */
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES + 1];
+	/* The allocation fast path's precomputed case (zone.c,
+	 * page_fast_update()): the first zone of the GFP_KERNEL zonelist
+	 * (highest zone ZONE_NORMAL), and its low watermark plus the error
+	 * of its free counter plus its reserve for ZONE_NORMAL. NULL while
+	 * kmm is not live, and when every allocation must take the slow path
+	 * (pcp=off, init_on_alloc). */
+	struct zone *fast_zone;
+	unsigned long fast_mark;
+	bool fast_free;		/* frees may take the fast path (pcp on, no init_on_free) */
 	unsigned long totalram;		/* managed pages, all zones */
 	bool populated;			/* memfd allocated, direct map pre-faulted */
 	bool live;			/* after memblock_free_all */
@@ -168,6 +177,12 @@ static inline bool page_valid(const struct page *p)
 static inline void *pfn_to_virt(unsigned long pfn)
 {
 	return kmm_mem.direct_map + (pfn << PAGE_SHIFT);
+}
+
+/* Direct-map address of a page known to be lowmem (no checks). */
+static inline void *page_address_lowmem(const struct page *p)
+{
+	return pfn_to_virt(pfn_of(p));
 }
 
 static inline bool virt_in_direct_map(const void *addr)

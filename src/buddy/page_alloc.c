@@ -1,12 +1,15 @@
 /* The page allocator's entry points: alloc_pages() and friends, the
  * watermark checks, the slow path with kswapd, reserves and direct reclaim,
- * and the always-on misuse checks of the free path.
+ * and the always-on misuse checks of the free path. Each entry point opens
+ * with an inline fast path that calls nothing and leaves by a tail call to
+ * a noinline function running the whole path (docs/design.md, "Pages").
  *
  * Locks: none of its own; see mmzone.h (pcp, then shard) and reclaim.c. */
 #include <errno.h>
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/pcp.h"
 #include "buddy/phys.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
@@ -313,7 +316,9 @@ static noinline struct page *alloc_pages_bad(gfp_t gfp, unsigned int order)
 	return NULL;
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned int order)
+/* Every allocation the fast path does not serve: the whole of
+ * alloc_pages(), its checks and reports first. */
+static noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order)
 {
 	int highest = gfp_zone(gfp);
 	int mt = gfp_migratetype(gfp);
@@ -336,6 +341,67 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 fail:
 	warn_alloc(gfp, order);
 	return NULL;
+}
+
+/* gfp bits that leave the fast path: a zone modifier (the fast path serves
+ * ZONE_NORMAL's zonelist), zeroing, __GFP_NOFAIL's checks. */
+#define ALLOC_FAST_GFP_OUT	(__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_ZERO | __GFP_NOFAIL)
+
+/* The allocation fast path: an order <= PAGE_ALLOC_COSTLY_ORDER block from
+ * this CPU's list in the precomputed zone (kmm_mem.fast_zone), above the
+ * low watermark by the zone's approximate counter. NULL: the caller's slow
+ * path decides everything again (get_page_from_freelist() makes the same
+ * first test, so the outcome is the same). */
+static always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int order, int cpu)
+{
+	struct zone *z = atomic_load_acquire(&kmm_mem.fast_zone);
+	long free;
+	struct page *page;
+
+	if (unlikely(!z || order > PAGE_ALLOC_COSTLY_ORDER || (gfp & ALLOC_FAST_GFP_OUT) ||
+		     fail_page_alloc.enabled ||
+		     ((gfp & __GFP_COMP) && order) ||
+		     ((gfp & __GFP_DIRECT_RECLAIM) && cpu_in_atomic())))
+		return NULL;
+	/* zone_watermark_fast() with ALLOC_WMARK_LOW: a negative counter
+	 * fails as its clamp to zero would. */
+	free = atomic_load_relaxed(&z->vm_stat[NR_FREE_PAGES]) -
+	       (long)atomic_load_relaxed(&z->nr_reserved_highatomic);
+	if (unlikely(free <= (long)atomic_load_relaxed(&kmm_mem.fast_mark)))
+		return NULL;
+	page = pcp_alloc_fast(z, pcp_cpu_offset(cpu), order, gfp_migratetype(gfp));
+	if (unlikely(!page))
+		return NULL;
+	/* prep_new_page() for a block without __GFP_ZERO or __GFP_COMP. */
+	page_state_set(page, PS_ALLOC, order);
+	atomic_store_relaxed(&page->flags, 0);
+	kasan_unpoison(page_address_lowmem(page), PAGE_SIZE << order);
+	atomic_store_release(&page->refcount, 1);
+	return page;
+}
+
+/* A thread bound to no CPU asks the host which CPU it runs on: a call,
+ * so out of the inline path. */
+static noinline struct page *alloc_pages_unbound(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages_fast(gfp, order, cpu_id_slow());
+
+	if (likely(page))
+		return page;
+	return alloc_pages_slow(gfp, order);
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	unsigned int cpu = kmm_current.cpu;
+	struct page *page;
+
+	if (unlikely(cpu >= nr_cpu_ids))
+		return alloc_pages_unbound(gfp, order);
+	page = alloc_pages_fast(gfp, order, (int)cpu);
+	if (likely(page))
+		return page;
+	return alloc_pages_slow(gfp, order);
 }
 
 /* alloc_pages_nolock(): from any context, never waiting for a lock (a
@@ -422,11 +488,26 @@ struct page *alloc_page(gfp_t gfp)
 	return alloc_pages(gfp, 0);
 }
 
-unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+static noinline unsigned long get_free_pages_slow(gfp_t gfp, unsigned int order)
 {
-	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+	struct page *page = alloc_pages(gfp, order);
 
 	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	unsigned int cpu = kmm_current.cpu;
+	struct page *page;
+
+	gfp &= ~__GFP_HIGHMEM;
+	if (unlikely(cpu >= nr_cpu_ids))
+		return get_free_pages_slow(gfp, order);
+	page = alloc_pages_fast(gfp, order, (int)cpu);
+	/* The fast path serves ZONE_NORMAL's zonelist: never HighMem. */
+	if (likely(page))
+		return (unsigned long)page_address_lowmem(page);
+	return get_free_pages_slow(gfp, order);
 }
 
 unsigned long __get_free_page(gfp_t gfp)
@@ -623,9 +704,75 @@ static always_inline void free_pages_put(struct page *page, unsigned int order, 
 		free_pages_core(page, order);
 }
 
-void __free_pages(struct page *page, unsigned int order)
+/* Every free the fast path does not do, before anything changed. */
+static noinline void free_pages_slow(struct page *page, unsigned int order)
 {
 	free_pages_put(page, order, false);
+}
+
+/* The free fast path, for a page known to be in mem_map: the head of an
+ * allocated block of this order, with no flags (not compound, owned by no
+ * subsystem), of order <= PAGE_ALLOC_COSTLY_ORDER, losing its last
+ * reference, onto this CPU's list. Anything else leaves through
+ * free_pages_slow() before anything changed; the reference drop and the
+ * claim are the same as free_pages_put()'s, with the same exits; once
+ * claimed, a free the lists cannot take goes to free_pages_core(). */
+/* A claimed block the fast path could not finish: the lock was busy (the
+ * whole free path again), or the list went above its high mark. */
+static noinline void free_pages_pcp_slow(struct zone *z, unsigned long off, struct page *page,
+					 unsigned int order, enum pcp_free_result r)
+{
+	if (r == PCP_BUSY) {
+		free_pages_core(page, order);
+		return;
+	}
+	pcp_free_high_unlock(z, pcp_at(z, off));
+	reclaim_wake_waiters();
+}
+
+static always_inline void free_pages_fast(struct page *page, unsigned int order, int cpu)
+{
+	unsigned long pfn = pfn_of(page), off;
+	enum pcp_free_result r;
+	struct zone *z;
+	long refs;
+
+	if (unlikely(page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
+		     atomic_load_relaxed(&page->flags) || order > PAGE_ALLOC_COSTLY_ORDER ||
+		     !atomic_load_relaxed(&kmm_mem.fast_free)))
+		return free_pages_slow(page, order);
+	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+	if (unlikely(refs != 0))
+		return free_pages_referenced(page, order, refs, false);
+	if (unlikely(!page_state_cas(page, PAGE_STATE(PS_ALLOC, order), PAGE_STATE(PS_NONE, 0))))
+		return free_pages_checked(page, order, "__free_pages");
+	/* free_pages_prepare() of a block with no flags and no tails, its
+	 * reference count already zero, without init_on_free. */
+	if (pfn < kmm_mem.lowmem_pages)
+		kasan_poison(pfn_to_virt(pfn), PAGE_SIZE << order);
+	z = page_zone(page);
+	off = pcp_cpu_offset(cpu);
+	r = pcp_free_fast(z, off, page, order, pageblock_migratetype(z, pfn));
+	if (unlikely(r != PCP_FREED))
+		return free_pages_pcp_slow(z, off, page, order, r);
+	reclaim_wake_waiters();
+}
+
+/* A thread bound to no CPU: see alloc_pages_unbound(). */
+static noinline void free_pages_unbound(struct page *page, unsigned int order)
+{
+	free_pages_fast(page, order, cpu_id_slow());
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	unsigned int cpu = kmm_current.cpu;
+
+	if (unlikely(!page_valid(page)))
+		return free_pages_slow(page, order);
+	if (unlikely(cpu >= nr_cpu_ids))
+		return free_pages_unbound(page, order);
+	free_pages_fast(page, order, (int)cpu);
 }
 
 /* Any context, any page: never waits for a lock (see free_pages_core_nolock). */
@@ -639,15 +786,24 @@ void __free_page(struct page *page)
 	__free_pages(page, 0);
 }
 
+static noinline void free_pages_bad_addr(unsigned long addr, unsigned int order)
+{
+	if (addr)
+		kmm_bug("free_pages: %#lx (order %u) is not a page kmm handed out", addr, order);
+}
+
 void free_pages(unsigned long addr, unsigned int order)
 {
-	if (!addr)
-		return;
-	if (!virt_in_direct_map((void *)addr) || (addr & (PAGE_SIZE - 1))) {
-		kmm_bug("free_pages: %#lx (order %u) is not a page kmm handed out", addr, order);
-		return;
-	}
-	__free_pages(virt_to_page((void *)addr), order);
+	unsigned long off = addr - (unsigned long)kmm_mem.direct_map;
+	unsigned int cpu = kmm_current.cpu;
+
+	/* One test for NULL, outside the direct map (or not booted: no
+	 * lowmem) and misaligned; the page it finds needs no other check. */
+	if (unlikely(off >= kmm_mem.lowmem_bytes || (off & (PAGE_SIZE - 1))))
+		return free_pages_bad_addr(addr, order);
+	if (unlikely(cpu >= nr_cpu_ids))
+		return free_pages_unbound(pfn_page(off >> PAGE_SHIFT), order);
+	free_pages_fast(pfn_page(off >> PAGE_SHIFT), order, (int)cpu);
 }
 
 void free_page(unsigned long addr)

@@ -7,10 +7,10 @@
  * on the same CPU, another thread sharing the CPU, a remote drain) the
  * allocation or free goes to the buddy directly, as mainline's
  * pcp_spin_trylock. Remote drains take it with a blocking lock. Shard locks
- * nest inside (LOCK_RANK_ZONE). */
+ * nest inside (LOCK_RANK_ZONE). The inline fast paths of the page
+ * allocator's entry points (pcp.h) follow the same protocol. */
 #include <kmm/kmm.h>
-#include "buddy/buddy.h"
-#include "lib/events.h"
+#include "buddy/pcp.h"
 #include "buddy/vmstat.h"
 
 void pcp_init_zone(struct zone *z)
@@ -24,12 +24,6 @@ void pcp_init_zone(struct zone *z)
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 	}
-}
-
-/* pcp->count is written under pcp->lock and read lockless by views. */
-static void pcp_count_add(struct per_cpu_pages *pcp, int pages)
-{
-	atomic_store_relaxed(&pcp->count, pcp->count + pages);
 }
 
 /* free_pcppages_bulk(): give `count` pages back to the buddy, the coldest
@@ -106,25 +100,24 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 	return page;
 }
 
-static always_inline void pcp_list_add_locked(struct per_cpu_pages *pcp, int cpu, struct page *page,
-				unsigned int order, int mt)
+/* Leave at least a batch on the list (nr_pcp_free()). */
+static void pcp_free_high(struct zone *z, struct per_cpu_pages *pcp)
 {
-	lock_assert_held(&pcp->lock);
-	/* HighAtomic and isolated pages skip the lists, as the kernel does. */
-	if (mt >= MIGRATE_PCPTYPES)
-		mt = MIGRATE_MOVABLE;
-	page->pcp_private = (unsigned long)mt;
-	page_state_set(page, PS_PCP, order);
-	list_add(&page->lru, &pcp->lists[order_to_pindex(mt, order)]);
-	pcp_count_add(pcp, 1 << order);
-	count_event_cpu(cpu, EV_pgfree_pcp, 1);
+	int batch = pcp->batch;
+
+	free_pcppages_bulk(z, pcp, MAX(batch, pcp->count - pcp->high + batch));
+}
+
+noinline void pcp_free_high_unlock(struct zone *z, struct per_cpu_pages *pcp)
+{
+	pcp_free_high(z, pcp);
+	kmm_spin_unlock(&pcp->lock);
 }
 
 void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 {
-	int cpu = cpu_id();
-	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
-	int high;
+	unsigned long off = pcp_cpu_offset(cpu_id());
+	struct per_cpu_pages *pcp = pcp_at(z, off);
 
 	if (unlikely(!kmm_spin_trylock(&pcp->lock))) {
 		count_event(EV_pcp_trylock_fail);
@@ -132,14 +125,9 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 		buddy_free_pages(z, page, order);
 		return;
 	}
-	pcp_list_add_locked(pcp, cpu, page, order, mt);
-	high = pcp->high;
-	if (pcp->count >= high) {
-		int batch = pcp->batch;
-
-		/* Leave at least a batch on the list (nr_pcp_free()). */
-		free_pcppages_bulk(z, pcp, MAX(batch, pcp->count - high + batch));
-	}
+	pcp_list_add_locked(pcp, off, page, order, mt);
+	if (pcp->count >= pcp->high)
+		pcp_free_high(z, pcp);
 	kmm_spin_unlock(&pcp->lock);
 }
 
@@ -148,14 +136,14 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
  * does. False: the lock was busy, nothing done. */
 bool pcp_free_nolock(struct zone *z, struct page *page, unsigned int order, int mt)
 {
-	int cpu = cpu_id();
-	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
+	unsigned long off = pcp_cpu_offset(cpu_id());
+	struct per_cpu_pages *pcp = pcp_at(z, off);
 
 	if (!kmm_spin_trylock(&pcp->lock)) {
 		count_event(EV_pcp_trylock_fail);
 		return false;
 	}
-	pcp_list_add_locked(pcp, cpu, page, order, mt);
+	pcp_list_add_locked(pcp, off, page, order, mt);
 	kmm_spin_unlock(&pcp->lock);
 	return true;
 }

@@ -158,6 +158,8 @@ void zones_exit(void)
 	kmm_mem.block_zone = NULL;
 	memset(kmm_mem.zones, 0, sizeof(kmm_mem.zones));
 	memset(kmm_mem.zonelist, 0, sizeof(kmm_mem.zonelist));
+	kmm_mem.fast_zone = NULL;
+	kmm_mem.fast_free = false;
 }
 
 static unsigned long zone_managed(const struct zone *z)
@@ -307,6 +309,24 @@ void zone_pcp_update(struct zone *z)
 	}
 }
 
+/* The precomputed case of the allocation fast path (kmm_mem.fast_zone):
+ * the test zone_watermark_fast() makes first, with its constant terms
+ * added up once. Called whenever a watermark, a reserve or a zone's drift
+ * changes. */
+static void page_fast_update(void)
+{
+	struct zone *z = kmm_mem.zonelist[ZONE_NORMAL][0];
+
+	atomic_store_relaxed(&kmm_mem.fast_free, kmm_config.pcp && !kmm_config.init_on_free);
+	if (!z || !kmm_mem.live || !kmm_config.pcp || kmm_config.init_on_alloc) {
+		atomic_store_release(&kmm_mem.fast_zone, NULL);
+		return;
+	}
+	atomic_store_relaxed(&kmm_mem.fast_mark, z->watermark[WMARK_LOW] + z->drift +
+			     (unsigned long)z->lowmem_reserve[ZONE_NORMAL]);
+	atomic_store_release(&kmm_mem.fast_zone, z);
+}
+
 void setup_watermarks(void)
 {
 	struct zone *z;
@@ -319,4 +339,5 @@ void setup_watermarks(void)
 	setup_per_zone_lowmem_reserve();
 	for_each_populated_zone(z)
 		zone_pcp_update(z);
+	page_fast_update();
 }
