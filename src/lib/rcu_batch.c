@@ -92,9 +92,9 @@ static void queue_detach_locked(struct rcu_queue *q, struct rcu_batch *b)
 {
 	q->batcher->detach(q, b);
 	b->nr = q->nr;
-	b->weight = q->weight;
+	b->weight = q->queued_weight - q->detached_weight;
 	q->nr = 0;
-	q->weight = 0;
+	q->detached_weight = q->queued_weight;
 	atomic_store_relaxed(&b->busy, true);
 }
 
@@ -351,9 +351,9 @@ void rcu_queue_unlock_slow(struct rcu_queue *q, bool flush, bool may_wait)
 	bool first = q->nr == 1, check, over;
 
 	note_cpu(q->cpu);
-	check = flush || q->unchecked >= atomic_load_relaxed(&b->step);
+	check = flush || q->queued_weight - q->checked_weight >= atomic_load_relaxed(&b->step);
 	if (check) {
-		q->unchecked = 0;
+		q->checked_weight = q->queued_weight;
 		over = batcher_over_limit(b);
 		atomic_store_relaxed(&b->over, over);
 	} else {

@@ -69,8 +69,8 @@ struct rcu_batch {
 struct rcu_queue {
 	struct kmm_spinlock lock;
 	unsigned long nr;		/* gathered, not handed over */
-	unsigned long weight;		/* their weight */
-	unsigned long unchecked;	/* weight gathered since the last check */
+	unsigned long detached_weight;	/* queued_weight at the last hand-over */
+	unsigned long checked_weight;	/* queued_weight at the last check */
 	unsigned long queued;		/* atomic stores */
 	unsigned long handed;		/* atomic stores */
 	unsigned long done;		/* atomic */
@@ -134,11 +134,11 @@ static always_inline bool rcu_queue_added_locked(struct rcu_queue *q, unsigned l
 {
 	const struct rcu_batcher *b = q->batcher;
 
+	unsigned long queued_weight = q->queued_weight + weight;
+
 	atomic_store_relaxed(&q->queued, q->queued + 1);
-	atomic_store_relaxed(&q->queued_weight, q->queued_weight + weight);
-	q->weight += weight;
-	q->unchecked += weight;
-	return ++q->nr == 1 || q->unchecked >= atomic_load_relaxed(&b->step) ||
+	atomic_store_relaxed(&q->queued_weight, queued_weight);
+	return ++q->nr == 1 || queued_weight - q->checked_weight >= atomic_load_relaxed(&b->step) ||
 	       atomic_load_relaxed(&b->over);
 }
 

@@ -237,22 +237,23 @@ static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b)
 
 /* What a pending object weighs against the bound: its slot, or a large
  * kmalloc's pages; a vmalloc'ed object counts one page (its area's size
- * would cost a lookup in the vmap tree). */
-static always_inline unsigned long kfree_rcu_weight(const void *ptr, int ch)
+ * would cost a lookup in the vmap tree). `doff` is its direct-map offset,
+ * ~0UL outside the direct map (vmalloc'ed: kvfree_call_rcu_ok() passed). */
+static always_inline unsigned long kfree_rcu_weight(unsigned long doff)
 {
 	struct page *page;
 
-	if (unlikely(ch == KFREE_CH_VMALLOC))
+	if (unlikely(doff == ~0UL))
 		return PAGE_SIZE;
-	page = page_compound_head(virt_to_page(ptr));
+	page = direct_map_head_page(doff);
 	if (likely(PageSlab(page)))
 		return atomic_load_relaxed(&page->slab_cache)->size;
 	return PAGE_SIZE << compound_order(page);
 }
 
-static always_inline int kfree_rcu_channel(const void *ptr)
+static always_inline int kfree_rcu_channel(unsigned long doff)
 {
-	return unlikely(addr_in_vmalloc_space(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
+	return likely(doff != ~0UL) ? KFREE_CH_SLAB : KFREE_CH_VMALLOC;
 }
 
 static always_inline void kfree_rcu_register_once(void)
@@ -328,11 +329,11 @@ static noinline bool kvfree_call_rcu_bad(struct rcu_head *head, void *ptr)
 	return false;
 }
 
-static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr)
+static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr, unsigned long doff)
 {
 	uintptr_t p = (uintptr_t)ptr, h = (uintptr_t)head;
 
-	if (likely(virt_in_direct_map(ptr) && h - p < PAGE_SIZE && !(h % sizeof(void *))))
+	if (likely(doff != ~0UL && h - p < PAGE_SIZE && !(h % sizeof(void *))))
 		return true;
 	return !kvfree_call_rcu_bad(head, ptr);
 }
@@ -343,7 +344,7 @@ static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr)
  * object is freed here after a grace period. Called where it may not
  * sleep, it is reported and the object is not freed (a leak, never an
  * early free). */
-static noinline void kvfree_rcu_headless(void *ptr)
+static noinline void kvfree_rcu_headless(void *ptr, unsigned long doff)
 {
 	struct kfree_rcu_cpu *krcp;
 	struct page *page = NULL;
@@ -358,8 +359,8 @@ static noinline void kvfree_rcu_headless(void *ptr)
 		return;
 	}
 	kfree_rcu_register_once();
-	ch = kfree_rcu_channel(ptr);
-	weight = kfree_rcu_weight(ptr, ch);
+	ch = kfree_rcu_channel(doff);
+	weight = kfree_rcu_weight(doff);
 	for (;;) {
 		struct kvfree_bulk *b;
 
@@ -394,17 +395,17 @@ static noinline void kvfree_rcu_headless(void *ptr)
  * object a CPU gathers (wake the monitor) and every step of weight. */
 void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 {
+	unsigned long doff = direct_map_offset(ptr), weight;
 	struct kfree_rcu_cpu *krcp;
 	struct kvfree_bulk *b;
-	unsigned long weight;
 	int ch;
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
 		return;
-	if (unlikely(!kvfree_call_rcu_ok(head, ptr)))
+	if (unlikely(!kvfree_call_rcu_ok(head, ptr, doff)))
 		return;
 	if (unlikely(!head)) {
-		kvfree_rcu_headless(ptr);
+		kvfree_rcu_headless(ptr, doff);
 		return;
 	}
 	count_event(EV_kfree_rcu);
@@ -413,8 +414,8 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		return;
 	}
 	kfree_rcu_register_once();
-	ch = kfree_rcu_channel(ptr);
-	weight = kfree_rcu_weight(ptr, ch);
+	ch = kfree_rcu_channel(doff);
+	weight = kfree_rcu_weight(doff);
 	krcp = kfree_rcu_lock();
 	b = krcp->bulk[ch];
 	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR))
@@ -459,8 +460,8 @@ int kvfree_rcu_init(void)
 	limit = kmm_config.kfree_rcu_max_pending;
 	if (limit == ~0UL)
 		limit = (totalram_pages() << PAGE_SHIFT) >> KFREE_RCU_LIMIT_SHIFT;
-	/* Checked every 1/(4 * nr_cpu_ids) of it per CPU: all CPUs' unchecked
-	 * weight together stays under a quarter of the bound. */
+	/* Checked every 1/(4 * nr_cpu_ids) of it per CPU: what all CPUs
+	 * gathered since their last check stays under a quarter of the bound. */
 	rcu_batcher_set_limit(&kfree_rcu_batcher, limit,
 			      MAX(limit / (4UL * nr_cpu_ids), (unsigned long)PAGE_SIZE));
 	return 0;
