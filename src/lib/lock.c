@@ -8,6 +8,7 @@
 #include "lib/lock.h"
 
 __thread unsigned long kmm_lock_acquisitions __attribute__((tls_model("initial-exec")));
+__thread unsigned int kmm_mutexes_held __attribute__((tls_model("initial-exec")));
 
 #define LOCKDEP_DEPTH 32
 
@@ -172,6 +173,7 @@ static void mutex_acquired(struct kmm_mutex *m)
 	rank_bind(m->rank);
 	lockdep_acquire(m, m->name, m->rank);
 	kmm_lock_acquisitions++;
+	kmm_mutexes_held++;
 }
 
 void kmm_mutex_lock(struct kmm_mutex *m)
@@ -203,12 +205,14 @@ bool kmm_mutex_trylock_unranked(struct kmm_mutex *m)
 	lockdep_acquire(m, m->name, LOCK_RANK_NONE);
 #endif
 	kmm_lock_acquisitions++;
+	kmm_mutexes_held++;
 	return true;
 }
 
 void kmm_mutex_unlock(struct kmm_mutex *m)
 {
 	lockdep_release(m);
+	kmm_mutexes_held--;
 	pthread_mutex_unlock(&m->mutex);
 }
 

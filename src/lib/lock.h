@@ -101,6 +101,12 @@ void fas_lock_slow(ck_spinlock_fas_t *lock);
 extern __thread unsigned long kmm_lock_acquisitions
 	__attribute__((tls_model("initial-exec")));
 
+/* Mutexes this thread holds (every build): a path that may be reached
+ * with a mutex held (a shrinker, under an allocation) only tries locks
+ * that could rank before it, and waits when it holds none. */
+extern __thread unsigned int kmm_mutexes_held
+	__attribute__((tls_model("initial-exec")));
+
 static always_inline void kmm_spin_acquired(struct kmm_spinlock *l)
 {
 	tsan_acquire(l);

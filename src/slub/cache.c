@@ -6,9 +6,9 @@
  * Lock order (outermost first; ranks in lib/lock.h):
  *   slab_mutex (LOCK_RANK_SLAB_MUTEX)  the list of caches (slab_caches)
  *       and each cache's shutdown; taken by create, destroy, slabinfo,
- *       kmm_stats and exit; tried by the slab shrinker (inside
- *       shrinker_lock) and by free page reporting's shrink. Nothing
- *       allocates memory while holding it.
+ *       kmm_stats, exit, free page reporting's shrink and the slab
+ *       shrinker (inside shrinker_lock; only tried when the reclaimer
+ *       holds a kmm mutex). Nothing allocates memory while holding it.
  *   then, through the layers below, c->lock, barn->lock, n->list_lock and
  *   the page allocator's locks, each one CPU or cache at a time. */
 #include <errno.h>
@@ -238,15 +238,30 @@ static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_contro
 	return nr ? nr : SHRINK_EMPTY;
 }
 
-/* Every cache shrunk; false when another thread holds slab_mutex: one
- * thread shrinking every cache is enough, the others would only queue
- * there (and flush every CPU of every cache again). */
+/* Every cache shrunk. A caller holding a kmm mutex (an allocation made
+ * under one, in direct reclaim: its rank may come before slab_mutex's)
+ * only tries, and returns false when slab_mutex is taken. One holding none
+ * waits for it, as a walk under way (free page reporting's, another
+ * reclaimer's) may have passed objects freed since; it walks itself
+ * unless a walk that started after it asked has finished meanwhile, so
+ * that waiting reclaimers do not flush every CPU of every cache again. */
+static unsigned long shrink_walks;	/* atomic: walks started, under slab_mutex */
+
 static bool shrink_all_caches(unsigned long *freed)
 {
+	unsigned long walks = atomic_load_acquire(&shrink_walks);
 	struct list_head *pos;
 
-	if (!kmm_mutex_trylock(&slab_mutex))
-		return false;
+	if (!kmm_mutex_trylock(&slab_mutex)) {
+		if (kmm_mutexes_held)
+			return false;
+		kmm_mutex_lock(&slab_mutex);
+		if (atomic_load_relaxed(&shrink_walks) != walks) {
+			kmm_mutex_unlock(&slab_mutex);
+			return true;
+		}
+	}
+	atomic_store_relaxed(&shrink_walks, shrink_walks + 1);
 	list_for_each(pos, &slab_caches)
 		cache_shrink(list_entry(pos, struct kmem_cache, list), freed);
 	kmm_mutex_unlock(&slab_mutex);
