@@ -29,6 +29,8 @@
  *                    CPU ns per pair (cpu_ns_op)
  *   reuse/1048576    1 MiB vmalloc + touch + vfree in steady state (kmm)
  *                    against each peer's malloc(1 MiB) + touch + free
+ *   alloc_percpu_live/35000  35,000 alloc_percpu objects of mixed sizes and
+ *                    alignments kept live: wall and CPU ns per call, 3 children
  *
  * Timings are wall-clock (ops_s) and CPU time (cpu_ns_op): on a shared
  * machine read the first as such. */
@@ -416,6 +418,34 @@ static int child_loop(const char *what, size_t size, int threads, double seconds
 	return failed;
 }
 
+/* 35,000 live per-CPU objects, sizes and alignments of kernel structures. */
+#define PERCPU_LIVE 35000
+
+static int child_percpu(void)
+{
+	static const size_t sizes[] = { 8, 16, 24, 64, 8, 40, 128, 8 };
+	void **p = calloc(PERCPU_LIVE, sizeof(*p));
+	double t0, c0, t1, c1;
+	int failed = 0;
+
+	if (!p || boot_kmm(NULL))
+		return 1;
+	t0 = now();
+	c0 = thread_cpu();
+	for (int i = 0; i < PERCPU_LIVE; i++)
+		failed |= !(p[i] = __alloc_percpu(sizes[i % 8], i % 5 ? 8 : 64));
+	c1 = thread_cpu();
+	t1 = now();
+	printf("{\"ns_per_op\": %.1f, \"ops_s\": %.1f, \"cpu_ns_op\": %.1f, \"ops\": %d, "
+	       "\"failed\": %d}\n", (t1 - t0) * 1e9 / PERCPU_LIVE, PERCPU_LIVE / (t1 - t0),
+	       (c1 - c0) * 1e9 / PERCPU_LIVE, PERCPU_LIVE, failed);
+	for (int i = 0; i < PERCPU_LIVE; i++)
+		free_percpu(p[i]);
+	free(p);
+	kmm_exit();
+	return failed;
+}
+
 static int child_main(const char *mode, int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -425,6 +455,8 @@ static int child_main(const char *mode, int argc, char **argv)
 		return child_kmalloc(argv[0]);
 	if (!strcmp(mode, "shrink") && argc >= 1)
 		return child_shrink(argv[0]);
+	if (!strcmp(mode, "percpu"))
+		return child_percpu();
 	if (!strcmp(mode, "loop") && argc >= 4)
 		return child_loop(argv[0], strtoul(argv[1], NULL, 0), atoi(argv[2]), atof(argv[3]));
 	fprintf(stderr, "bench_footprint: bad child arguments\n");
@@ -641,6 +673,25 @@ static void bench_reuse(void)
 		median(ns, 3));
 }
 
+static void bench_percpu(void)
+{
+	const char *args[] = { "percpu", NULL };
+	double ns[3], cpu[3];
+	char buf[256];
+
+	for (int r = 0; r < 3; r++) {
+		if (run_child(NULL, buf, sizeof(buf), args) || json_num(buf, "failed") != 0)
+			fail("alloc_percpu_live/35000");
+		ns[r] = json_num(buf, "ns_per_op");
+		cpu[r] = json_num(buf, "cpu_ns_op");
+		record("kmm", "alloc_percpu_live/35000", 1, "\"ops_s\": %.1f, \"cpu_ns_op\": %.1f, "
+		       "\"num_cpus\": %ld", json_num(buf, "ops_s"), cpu[r],
+		       sysconf(_SC_NPROCESSORS_ONLN));
+	}
+	fprintf(stderr, "  alloc_percpu_live/35000  %6.0f ns per call, %6.0f ns CPU (median)\n",
+		median(ns, 3), median(cpu, 3));
+}
+
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL;
@@ -680,6 +731,7 @@ int main(int argc, char **argv)
 	bench_shrink();
 	bench_vmalloc();
 	bench_reuse();
+	bench_percpu();
 	fprintf(out, "\n]}\n");
 	if (out != stdout)
 		fclose(out);

@@ -382,7 +382,7 @@ static void status_line(double elapsed, unsigned long *last, double dt)
 	snprintf(buf + len, sizeof(buf) - (size_t)len,
 		 " | irqs %lu | free %lu pages | fail %lu atomic-fail %lu | reports %lu | violations %lu",
 		 stat_get(&irq_firings), nr_free_pages(), total_fails(), stat_get(&nr_atomic_fail),
-		 kmm_bug_count(), violations());
+		 kmm_report_count(), violations());
 	printf("%s\n", buf);
 	fflush(stdout);
 }
@@ -510,7 +510,7 @@ static void summary(double seconds)
 	printf("irq firings %lu, GFP_ATOMIC failures %lu (floor checks %lu), injected failures "
 	       "seen %lu, violations %lu, kmm reports %lu\n", stat_get(&irq_firings),
 	       stat_get(&nr_atomic_fail), stat_get(&nr_atomic_floor_checks),
-	       stat_get(&nr_injected), violations(), kmm_bug_count());
+	       stat_get(&nr_injected), violations(), kmm_report_count());
 	kmm_stats_read(&st);
 	printf("paths: pgalloc pcp %lu refill %lu buddy %lu | pgfree pcp %lu buddy %lu | "
 	       "pcp drain %lu trylock-fail %lu zone-lock %lu | slab alloc fast %lu slow %lu free fast %lu slow %lu "
@@ -730,8 +730,8 @@ int main(int argc, char **argv)
 	if (!proc_is_empty("vmallocinfo", &vm_exists))
 		violation("vmallocinfo is not empty at teardown");
 	summary(elapsed);
-	if (kmm_bug_count())
-		violation("kmm printed %lu BUG/WARNING reports", kmm_bug_count());
+	if (kmm_report_count())
+		violation("kmm printed %lu BUG/WARNING reports", kmm_report_count());
 	rings_exit();
 	leaked = kmm_exit();
 	if (leaked)

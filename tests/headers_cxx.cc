@@ -5,8 +5,10 @@
 #include <kmm/gfp.h>
 #include <kmm/highmem.h>
 #include <kmm/memblock.h>
+#include <kmm/mempool.h>
 #include <kmm/mm.h>
 #include <kmm/percpu.h>
+#include <kmm/percpu-defs.h>
 #include <kmm/preempt.h>
 #include <kmm/rcupdate.h>
 #include <kmm/shrinker.h>
@@ -20,10 +22,15 @@ struct rcu_item {
 	long value;
 };
 
+static DEFINE_PER_CPU(long, cxx_counter) = 2;
+
 int main()
 {
 	if (kmm_init("mem=64M nr_cpus=2") != 0)
 		return 1;
+	this_cpu_add(cxx_counter, 3);
+	if (this_cpu_read(cxx_counter) != 5 || this_cpu_cmpxchg(cxx_counter, 5, 1) != 5)
+		return 4;
 	struct page *p = alloc_pages(GFP_KERNEL, 0);
 	if (!p || !page_address(p))
 		return 2;

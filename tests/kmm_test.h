@@ -20,12 +20,12 @@ void kmm_last_report(char *buf, unsigned long len);
 void kmm_report_quiet(bool quiet);
 
 #define EXPECT_ONE_REPORT(needle, stmt) do {				\
-	unsigned long before_ = kmm_bug_count();			\
+	unsigned long before_ = kmm_report_count();		\
 	char rep_[256];							\
 	kmm_report_quiet(true);						\
 	stmt;								\
 	kmm_report_quiet(false);					\
-	assert_int_equal(kmm_bug_count() - before_, 1);			\
+	assert_int_equal(kmm_report_count() - before_, 1);		\
 	kmm_last_report(rep_, sizeof(rep_));				\
 	if (!strstr(rep_, (needle)))					\
 		fail_msg("report '%s' lacks '%s'", rep_, (needle));	\

@@ -36,6 +36,29 @@ static void test_every_api_name_links(void **state)
 		(void *)memblock_alloc, (void *)memblock_free, (void *)alloc_bootmem_pages,
 		(void *)alloc_bootmem_low_pages, (void *)free_bootmem,
 		(void *)shrinker_alloc, (void *)shrinker_register, (void *)shrinker_free,
+		/* page references, folios, bulk and nolock pages */
+		(void *)get_page, (void *)put_page, (void *)page_ref_count, (void *)get_page_unless_zero,
+		(void *)folio_alloc, (void *)folio_get, (void *)folio_put, (void *)folio_ref_count,
+		(void *)page_folio, (void *)folio_page, (void *)virt_to_folio, (void *)folio_address,
+		(void *)folio_order, (void *)folio_size, (void *)folio_nr_pages,
+		(void *)folio_test_large, (void *)folio_test_slab,
+		(void *)alloc_pages_bulk, (void *)alloc_pages_bulk_node, (void *)alloc_pages_nolock,
+		(void *)free_pages_nolock,
+		/* slab calls of kernel code and its self-tests, the two report counts */
+		(void *)validate_slab_cache, (void *)__kmalloc_cache_noprof, (void *)kmalloc_nolock,
+		(void *)kfree_nolock, (void *)kmm_report_count,
+		/* static per-CPU sections */
+		(void *)kmm_percpu_section_register, (void *)kmm_percpu_section_unregister,
+		/* mempool */
+		(void *)mempool_create, (void *)mempool_create_node, (void *)mempool_init,
+		(void *)mempool_exit, (void *)mempool_initialized, (void *)mempool_resize,
+		(void *)mempool_destroy, (void *)mempool_alloc, (void *)mempool_alloc_preallocated,
+		(void *)mempool_free, (void *)mempool_alloc_slab, (void *)mempool_free_slab,
+		(void *)mempool_kmalloc, (void *)mempool_kfree, (void *)mempool_alloc_pages,
+		(void *)mempool_free_pages, (void *)mempool_create_slab_pool,
+		(void *)mempool_create_kmalloc_pool, (void *)mempool_create_page_pool,
+		(void *)mempool_init_slab_pool, (void *)mempool_init_kmalloc_pool,
+		(void *)mempool_init_page_pool,
 	};
 
 	(void)state;

@@ -59,7 +59,7 @@ static void build_and_verify(const char *cmdline, unsigned int size)
 	kmem_cache_shrink(s);
 	assert_true(atomic_load_relaxed(&s->node.nr_partial) > 0);
 	assert_int_equal(slab_verify(s), 0);
-	assert_int_equal(slab_validate(s), 0);
+	assert_int_equal(slab_validate(s, NULL), 0);
 	free_remotely(objects, 2, 3);
 	kmem_cache_shrink(s);
 	assert_int_equal(slab_verify(s), 0);
@@ -94,9 +94,9 @@ static void test_verify_kmalloc_debug(void **state)
 		assert_non_null(objects[i] = kmalloc(40 + i % 20, GFP_KERNEL));
 	s = atomic_load_relaxed(&object_head_page(objects[0])->slab_cache);
 	free_remotely(objects, 0, 2);
-	assert_int_equal(slab_validate(s), 0);
+	assert_int_equal(slab_validate(s, NULL), 0);
 	free_remotely(objects, 1, 2);
-	assert_int_equal(slab_validate(s), 0);
+	assert_int_equal(slab_validate(s, NULL), 0);
 	assert_int_equal(kmm_exit(), 0);
 	free(objects);
 }
@@ -165,8 +165,8 @@ static void walk_beside_churn(const char *cmdline)
 	for (int i = 0; i < 300 || atomic_load_relaxed(&c[0].rounds) < 1500 ||
 			atomic_load_relaxed(&c[1].rounds) < 1500; i++) {
 		slab_verify(s);
-		slab_validate(s);
-		slab_validate(k);
+		slab_validate(s, NULL);
+		slab_validate(k, NULL);
 	}
 	for (int i = 0; i < 2; i++)
 		atomic_store_release(&c[i].stop, 1);

@@ -7,6 +7,8 @@
 #include <kmm/preempt.h>
 #include "buddy/mmzone.h"
 #include "buddy/reclaim.h"
+#include "vmalloc/purge.h"
+#include "vmalloc/vcache.h"
 #include "vmalloc/vmalloc.h"
 #include "test_vmalloc_common.h"
 #include "test_vmalloc_frag.h"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "kmm_test.h"
 #include "buddy/mmzone.h"
+#include "vmalloc/vblock.h"
 #include "vmalloc/vmalloc.h"
 #include "test_vmalloc_common.h"
 #include "test_vmalloc_frag.h"

@@ -54,6 +54,7 @@ PATTERNS = {
                                "(mmap: mmap+touch+munmap)",
     "reuse/1048576": "1 MiB vmalloc+touch+vfree, steady state "
                      "(peers: malloc+touch+free 1 MiB)",
+    "alloc_percpu_live/35000": "alloc_percpu with 35,000 objects of mixed sizes live",
     # Callgrind cases (one thread, alloc + one write + free).
     "cache_pair": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
     "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO (peers: malloc 64 B)",
@@ -175,6 +176,8 @@ SUITES = [
                       "kmm", ["mmap"]),
               Matrix("1 MiB alloc+touch+free in steady state, relative to the best", "ns_op",
                      ["reuse/1048576"], ["kmm"] + PEERS, relative=True),
+              Matrix("alloc_percpu with 35,000 objects live: CPU ns per call", "cpu_ns_op",
+                     ["alloc_percpu_live/35000"], ["kmm"], bars=False),
           ]),
     Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
           runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)

@@ -26,6 +26,7 @@
 #define __GFP_HARDWALL		0x100000u
 #define __GFP_THISNODE		0x200000u
 #define __GFP_ACCOUNT		0x400000u
+#define __GFP_NO_OBJ_EXT	0x1000000u	/* no slab object extension (kmm keeps none) */
 
 #define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
 #define GFP_ZONEMASK		(__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE)

@@ -19,6 +19,7 @@
 #include <kmm/bootmem.h>
 #include <kmm/rcupdate.h>
 #include <kmm/shrinker.h>
+#include <kmm/mempool.h>
 
 KMM_EXTERN_C_BEGIN
 
@@ -32,7 +33,13 @@ KMM_API void kmm_cpu_unbind(void);
 KMM_API void kmm_irq_enter(void);
 KMM_API void kmm_irq_exit(void);
 
+/* Errors reported so far, counted as the kernel's SLUB counts them for a
+ * KUnit test: one per BUG:/WARNING: report, and within slub_debug's
+ * reports one more for each repair made (a "FIX" line) and one for each
+ * object a leak report on kmem_cache_destroy() finds. */
 KMM_API unsigned long kmm_bug_count(void);
+/* BUG:/WARNING: reports so far, each counted once. */
+KMM_API unsigned long kmm_report_count(void);
 
 /* Which paths ran, summed over CPUs since boot (kmm_stats_reset() zeroes). */
 struct kmm_stats {

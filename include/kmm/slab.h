@@ -42,6 +42,11 @@ KMM_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
 KMM_API int kmem_cache_shrink(struct kmem_cache *s);
 KMM_API void kmem_cache_destroy(struct kmem_cache *s);
 KMM_API unsigned int kmem_cache_size(struct kmem_cache *s);
+/* The kernel's slub_debug validation (/sys/kernel/slab/<cache>/validate):
+ * every slab of the cache is checked as slub_debug would check it, each
+ * damage reported (and repaired) as slub_debug reports it. Returns the
+ * number of slabs walked; kmm_bug_count() counts the errors. Sleeps. */
+KMM_API long validate_slab_cache(struct kmem_cache *s);
 
 KMM_API void *kmalloc(size_t size, gfp_t gfp);
 KMM_API void *kzalloc(size_t size, gfp_t gfp);
@@ -52,6 +57,20 @@ KMM_API void kfree(const void *p);
 KMM_API size_t ksize(const void *p);
 KMM_API void *kmemdup(const void *src, size_t len, gfp_t gfp);
 KMM_API char *kstrdup(const char *s, gfp_t gfp);
+/* What the kernel's kmalloc() inlines for a constant size: `size` bytes
+ * (at most the cache's object size) from cache `s`; a SLAB_KMALLOC cache
+ * under slub_debug Z or U red-zones the rest of the object. */
+KMM_API void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfp, size_t size);
+
+/* kmalloc from any context, an interrupt included (kernels 6.15+): `gfp`
+ * may hold only __GFP_ACCOUNT, __GFP_ZERO and __GFP_NO_OBJ_EXT; it never
+ * sleeps or reclaims, never waits for the bucket's per-CPU lock (a held
+ * one sends it to the next larger bucket, once), serves up to
+ * KMALLOC_MAX_CACHE_SIZE; NULL means no memory. `node`: 0 or
+ * NUMA_NO_NODE. kfree(), kfree_rcu() and kfree_nolock() free the object. */
+KMM_API void *kmalloc_nolock(size_t size, gfp_t gfp, int node);
+/* kfree() for any context, of a slab object (not a large kmalloc). */
+KMM_API void kfree_nolock(const void *p);
 
 KMM_API void *kvmalloc(size_t size, gfp_t gfp);
 KMM_API void *kvzalloc(size_t size, gfp_t gfp);

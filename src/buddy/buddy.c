@@ -22,11 +22,16 @@
  * says its memory went back to the host. Such blocks sit at the tail of
  * their list, unreported ones at the head, so the reporter finds work at
  * the head; taking a block off a list clears the flag, and the halves that
- * splitting gives back keep it, since their memory is still released. */
+ * splitting gives back keep it, since their memory is still released.
+ *
+ * The free notifier: the reporter stands above the buddy and registers
+ * with it (buddy_free_notify_register), as the kernel's reporting device
+ * registers the pointer its free path follows; a free that leaves a block
+ * of the registered order or more calls the notifier, under the shard
+ * lock, so it must only wake someone. */
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
-#include "buddy/page_reporting.h"
 #include "buddy/vmstat.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
@@ -38,6 +43,40 @@ static const int fallbacks[MIGRATE_PCPTYPES][2] = {
 	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
 	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
 };
+
+/* The smallest order notified; above MAX_PAGE_ORDER while no notifier is
+ * registered, so the free path's check is one compare. */
+static unsigned int notify_order = NR_PAGE_ORDERS;
+static void (*notify_fn)(void);
+
+void buddy_free_notify_register(unsigned int order, void (*notify)(void))
+{
+	atomic_store_release(&notify_fn, notify);
+	atomic_store_release(&notify_order, order);
+}
+
+/* A free that read the old order may still call the notifier: it only
+ * wakes, so that is harmless. */
+void buddy_free_notify_unregister(void)
+{
+	atomic_store_relaxed(&notify_order, NR_PAGE_ORDERS);
+	atomic_store_release(&notify_fn, NULL);
+}
+
+static noinline void notify_free_slow(void)
+{
+	void (*notify)(void) = atomic_load_acquire(&notify_fn);
+
+	if (notify)
+		notify();
+}
+
+/* A block of `order` was just listed (its shard's lock is held). */
+static inline void notify_free(unsigned int order)
+{
+	if (unlikely(order >= atomic_load_relaxed(&notify_order)))
+		notify_free_slow();
+}
 
 int buddy_home_shard(const struct zone *z)
 {
@@ -245,7 +284,7 @@ static void merge_and_list_locked(struct buddy_shard *s, unsigned long pfn, unsi
 	if (order >= PAGEBLOCK_ORDER || mt < 0)
 		mt = pageblock_migratetype(s->zone, pfn);
 	add_to_free_list(s, pfn_page(pfn), order, mt);
-	page_reporting_notify_free(order);
+	notify_free(order);
 }
 
 void buddy_free_one_locked(struct buddy_shard *s, unsigned long pfn, unsigned int order, int mt)
@@ -394,7 +433,12 @@ struct page *buddy_rmqueue(struct zone *z, unsigned int order, int mt, unsigned 
 
 		if (shard_nr_free(s) < (1UL << order))
 			continue;
-		shard_lock(s);
+		if (alloc_flags & ALLOC_TRYLOCK) {
+			if (!shard_trylock(s))
+				continue;
+		} else {
+			shard_lock(s);
+		}
 		page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
 		shard_unlock(s);
 		if (page)
@@ -415,7 +459,12 @@ int buddy_rmqueue_bulk(struct zone *z, unsigned int order, int count, struct lis
 
 		if (shard_nr_free(s) < (1UL << order))
 			continue;
-		shard_lock(s);
+		if (alloc_flags & ALLOC_TRYLOCK) {
+			if (!shard_trylock(s))
+				continue;
+		} else {
+			shard_lock(s);
+		}
 		while (got < count) {
 			struct page *page = buddy_rmqueue_locked(s, order, mt, alloc_flags);
 
@@ -439,6 +488,43 @@ void buddy_free_pages(struct zone *z, struct page *page, unsigned int order)
 	shard_lock(s);
 	buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
 	shard_unlock(s);
+}
+
+/* free_pages_nolock(): into the shard only if its lock is free; otherwise
+ * the block waits on the zone's deferred stack (pushes need no lock). */
+void buddy_free_pages_nolock(struct zone *z, struct page *page, unsigned int order)
+{
+	unsigned long pfn = pfn_of(page);
+	struct buddy_shard *s = pfn_shard(z, pfn);
+	struct page *top;
+
+	if (shard_trylock(s)) {
+		buddy_free_one_locked(s, pfn, order, pageblock_migratetype(z, pfn));
+		shard_unlock(s);
+		return;
+	}
+	page->buddy_private = order;
+	top = atomic_load_relaxed(&z->nolock_deferred);
+	do {
+		page->lru.next = (struct list_head *)top;
+	} while (!__atomic_compare_exchange_n(&z->nolock_deferred, &top, page, false,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Frees what free_pages_nolock() deferred; takes the shard locks. */
+void buddy_free_deferred(struct zone *z)
+{
+	struct page *page;
+
+	if (!atomic_load_relaxed(&z->nolock_deferred))
+		return;
+	page = __atomic_exchange_n(&z->nolock_deferred, NULL, __ATOMIC_ACQUIRE);
+	while (page) {
+		struct page *next = (struct page *)page->lru.next;
+
+		buddy_free_pages(z, page, (unsigned int)page->buddy_private);
+		page = next;
+	}
 }
 
 /* Hands [start, end) to the buddy in the largest aligned blocks (boot and

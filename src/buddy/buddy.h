@@ -10,7 +10,8 @@
 #include "lib/fault_inject.h"
 #include "lib/events.h"
 
-/* alloc_flags, as mm/internal.h */
+/* alloc_flags, as mm/internal.h. With ALLOC_TRYLOCK an allocation never
+ * waits for a lock: a busy pcp list or shard is skipped. */
 #define ALLOC_WMARK_MIN		WMARK_MIN
 #define ALLOC_WMARK_LOW		WMARK_LOW
 #define ALLOC_WMARK_HIGH	WMARK_HIGH
@@ -20,6 +21,7 @@
 #define ALLOC_NON_BLOCK		0x10
 #define ALLOC_MIN_RESERVE	0x20	/* __GFP_HIGH */
 #define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_TRYLOCK		0x400	/* only trylocks: alloc_pages_nolock() */
 #define ALLOC_KSWAPD		0x800	/* __GFP_KSWAPD_RECLAIM */
 #define ALLOC_RESERVES	(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
 
@@ -28,9 +30,11 @@
 #ifdef KMM_NO_SHARD_LOCK
 /* Negative control: the stress suite under TSan must catch this. */
 #define shard_lock(s)	count_event(EV_zone_lock)
+#define shard_trylock(s) (count_event(EV_zone_lock), true)
 #define shard_unlock(s)	((void)(s))
 #else
 #define shard_lock(s)	do { kmm_spin_lock(&(s)->lock); count_event(EV_zone_lock); } while (0)
+#define shard_trylock(s) (kmm_spin_trylock(&(s)->lock) && (count_event(EV_zone_lock), true))
 #define shard_unlock(s)	kmm_spin_unlock(&(s)->lock)
 #endif
 
@@ -42,6 +46,8 @@ struct page *buddy_rmqueue(struct zone *z, unsigned int order, int mt, unsigned 
 int buddy_rmqueue_bulk(struct zone *z, unsigned int order, int count, struct list_head *list,
 		       int mt, unsigned int alloc_flags);
 void buddy_free_pages(struct zone *z, struct page *page, unsigned int order);
+void buddy_free_pages_nolock(struct zone *z, struct page *page, unsigned int order);
+void buddy_free_deferred(struct zone *z);
 void buddy_free_range_boot(unsigned long start_pfn, unsigned long end_pfn);
 bool buddy_has_free_block(struct zone *z, unsigned int order);
 void reserve_highatomic_pageblock(struct page *page, struct zone *z);
@@ -50,6 +56,11 @@ int buddy_home_shard(const struct zone *z);
 unsigned long buddy_verify(void);
 void buddy_shuffle_free_lists(void);
 unsigned long shard_nr_free(struct buddy_shard *s);
+/* The free notifier (free page reporting): notify() is called, under a
+ * shard lock, when a free leaves a block of `order` or more on a list; it
+ * must only wake someone. One notifier at a time. */
+void buddy_free_notify_register(unsigned int order, void (*notify)(void));
+void buddy_free_notify_unregister(void);
 /* Free page reporting: isolate unreported blocks, give them back. */
 unsigned int buddy_isolate_unreported_locked(struct buddy_shard *s, unsigned int order, int mt,
 					     struct page **out, unsigned int max);
@@ -63,6 +74,7 @@ bool buddy_block_deferred(struct zone *z, unsigned long pfn);
 void pcp_init_zone(struct zone *z);
 struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags);
 void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt);
+bool pcp_free_nolock(struct zone *z, struct page *page, unsigned int order, int mt);
 void pcp_drain_cpu_zone(int cpu, struct zone *z);
 static inline int order_to_pindex(int mt, unsigned int order)
 {

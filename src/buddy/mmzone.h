@@ -115,6 +115,9 @@ struct zone {
 	int stat_threshold;
 	unsigned long drift;	/* stat_threshold * nr_cpu_ids: error of vm_stat */
 	bool highmem;
+	/* Blocks free_pages_nolock() found every lock busy for, linked
+	 * through lru.next (a lock-free stack); drain_all_pages() frees them. */
+	struct page *nolock_deferred;
 };
 
 struct kmm_mem {

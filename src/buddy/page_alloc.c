@@ -130,7 +130,7 @@ static always_inline bool zone_watermark_fast(struct zone *z, unsigned int order
 	return zone_watermark_ok(z, order, mark, highest, alloc_flags);
 }
 
-static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags)
+static always_inline struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned int alloc_flags)
 {
 	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER && kmm_config.pcp))
 		return pcp_alloc(z, order, mt, alloc_flags);
@@ -139,7 +139,7 @@ static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned
 }
 
 /* get_page_from_freelist(): walk the zonelist, highest zone first. */
-static struct page *get_page_from_freelist(unsigned int order, unsigned int alloc_flags,
+static always_inline struct page *get_page_from_freelist(unsigned int order, unsigned int alloc_flags,
 					   int highest, int mt)
 {
 	for (struct zone **zp = kmm_mem.zonelist[highest]; *zp; zp++) {
@@ -263,12 +263,11 @@ nopage:
 	return NULL;
 }
 
-static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+static always_inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
 	unsigned long pfn = pfn_of(page);
 
 	page_state_set(page, PS_ALLOC, order);
-	atomic_store_relaxed(&page->refcount, 1);
 	atomic_store_relaxed(&page->flags, 0);
 	if (pfn < kmm_mem.lowmem_pages)
 		kasan_unpoison(pfn_to_virt(pfn), PAGE_SIZE << order);
@@ -279,6 +278,9 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 		for (unsigned long i = 1; i < (1UL << order); i++)
 			atomic_store_relaxed(&page[i].compound_head, (unsigned long)page | 1);
 	}
+	/* Last, with release: a speculative get_page_unless_zero() that finds
+	 * the reference also finds the page as it was handed out. */
+	atomic_store_release(&page->refcount, 1);
 }
 
 static bool should_fail_alloc_page(gfp_t gfp, unsigned int order)
@@ -334,6 +336,85 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 fail:
 	warn_alloc(gfp, order);
 	return NULL;
+}
+
+/* alloc_pages_nolock(): from any context, never waiting for a lock (a
+ * busy pcp list or shard is skipped), never reclaiming or waking kswapd,
+ * never below the min watermark. Pages come zeroed and compound; only
+ * __GFP_ACCOUNT may be asked for, and orders up to
+ * PAGE_ALLOC_COSTLY_ORDER, as in the kernel. A failure is not reported:
+ * it means no memory was at hand. */
+struct page *alloc_pages_nolock(gfp_t gfp_flags, int nid, unsigned int order)
+{
+	gfp_t gfp = __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC | __GFP_COMP | gfp_flags;
+	struct page *page;
+
+	if (unlikely((gfp_flags & ~__GFP_ACCOUNT) || (nid != NUMA_NO_NODE && nid != 0) ||
+		     !kmm_mem.live)) {
+		if (!kmm_mem.live)
+			kmm_warn("alloc_pages_nolock: kmm is not booted");
+		else
+			kmm_warn("alloc_pages_nolock: gfp %#x, node %d: only __GFP_ACCOUNT, "
+				 "on node 0 or NUMA_NO_NODE", gfp_flags, nid);
+		return NULL;
+	}
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NULL;
+	if (unlikely(should_fail_alloc_page(gfp, order)))
+		return NULL;
+	page = get_page_from_freelist(order, ALLOC_WMARK_MIN | ALLOC_TRYLOCK, gfp_zone(gfp),
+				      gfp_migratetype(gfp));
+	if (page)
+		prep_new_page(page, order, gfp);
+	return page;
+}
+
+/* alloc_pages_bulk(): fills the NULL entries of `array` with order-0
+ * pages. Pages come from the per-CPU lists and the buddy above the low
+ * watermark; only when the first is not at hand does one allocation take
+ * the slow path (reclaim, waiting, as gfp allows). Returns how far the
+ * array is filled: every entry below the returned index holds a page. */
+unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr, struct page **array)
+{
+	int highest = gfp_zone(gfp), mt = gfp_migratetype(gfp);
+	unsigned long i = 0, taken = 0;
+
+	if (unlikely(highest < 0 || !kmm_mem.live || (gfp & __GFP_COMP) ||
+		     (nid != NUMA_NO_NODE && nid != 0))) {
+		if (highest < 0 || !kmm_mem.live)
+			alloc_pages_bad(gfp, 0);
+		else
+			kmm_warn("alloc_pages_bulk: gfp %#x, node %d: no __GFP_COMP, on node 0 "
+				 "or NUMA_NO_NODE", gfp, nid);
+		return 0;
+	}
+	if (unlikely(!might_alloc(gfp, "alloc_pages_bulk")))
+		return 0;
+	for (; i < nr; i++) {
+		struct page *page;
+
+		if (array[i])
+			continue;
+		page = should_fail_alloc_page(gfp, 0) ? NULL :
+		       get_page_from_freelist(0, ALLOC_WMARK_LOW, highest, mt);
+		if (page) {
+			prep_new_page(page, 0, gfp);
+		} else {
+			if (taken)
+				break;
+			page = alloc_pages(gfp, 0);
+			if (!page)
+				break;
+		}
+		array[i] = page;
+		taken++;
+	}
+	return i;
+}
+
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr, struct page **array)
+{
+	return alloc_pages_bulk_node(gfp, NUMA_NO_NODE, nr, array);
 }
 
 struct page *alloc_page(gfp_t gfp)
@@ -438,11 +519,11 @@ static noinline void free_pages_checked(struct page *page, unsigned int order, c
 	}
 }
 
-void free_pages_core(struct page *page, unsigned int order)
+/* What every free does to a claimed block before it goes back: no longer
+ * compound, no flags, no references, poisoned or zeroed as configured. */
+static always_inline void free_pages_prepare(struct page *page, unsigned int order)
 {
 	unsigned long pfn = pfn_of(page);
-	struct zone *z = page_zone(page);
-	int mt;
 
 	if (PageHead(page)) {
 		for (unsigned long i = 1; i < (1UL << order); i++)
@@ -454,7 +535,15 @@ void free_pages_core(struct page *page, unsigned int order)
 		phys_zero_pages(pfn, 1UL << order);
 	if (pfn < kmm_mem.lowmem_pages)
 		kasan_poison(pfn_to_virt(pfn), PAGE_SIZE << order);
-	mt = pageblock_migratetype(z, pfn);
+}
+
+void free_pages_core(struct page *page, unsigned int order)
+{
+	struct zone *z = page_zone(page);
+	int mt;
+
+	free_pages_prepare(page, order);
+	mt = pageblock_migratetype(z, pfn_of(page));
 	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER && kmm_config.pcp)) {
 		pcp_free(z, page, order, mt);
 	} else {
@@ -464,15 +553,85 @@ void free_pages_core(struct page *page, unsigned int order)
 	reclaim_wake_waiters();
 }
 
-void __free_pages(struct page *page, unsigned int order)
+/* free_pages_nolock(): the same, but a busy pcp list or shard is not
+ * waited for: the block goes to the shard, or waits on the zone's deferred
+ * stack for drain_all_pages(). */
+static void free_pages_core_nolock(struct page *page, unsigned int order)
 {
-	if (unlikely(!page_valid(page) || page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
-		     (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS) || !page_state_cas(page, PAGE_STATE(PS_ALLOC, order),
-						       PAGE_STATE(PS_NONE, 0)))) {
-		free_pages_checked(page, order, "__free_pages");
+	struct zone *z = page_zone(page);
+	int mt;
+
+	free_pages_prepare(page, order);
+	mt = pageblock_migratetype(z, pfn_of(page));
+	if (!(order <= PAGE_ALLOC_COSTLY_ORDER && kmm_config.pcp && pcp_free_nolock(z, page, order, mt))) {
+		count_event(EV_pgfree_buddy);
+		buddy_free_pages_nolock(z, page, order);
+	}
+	reclaim_wake_waiters();
+}
+
+/* A reference was dropped and others remain (get_page() holds the block).
+ * A compound page stays whole until its last put_page(). A block allocated
+ * without __GFP_COMP goes as the kernel's does: its first page stays, as an
+ * order-0 page for the last put_page(), and the rest is freed now, half by
+ * half (order - 1, order - 2, ..., 0). */
+static noinline void free_pages_referenced(struct page *page, unsigned int order, long refs,
+					   bool nolock)
+{
+	if (unlikely(refs < 0)) {
+		atomic_add_relaxed(&page->refcount, 1);
+		kmm_bug("Bad page state: %s(pfn:%#lx, order:%u): no reference left "
+			"(freed twice?)", nolock ? "free_pages_nolock" : "__free_pages",
+			pfn_of(page), order);
 		return;
 	}
-	free_pages_core(page, order);
+	if (PageHead(page) || !order)
+		return;
+	page_state_set(page, PS_ALLOC, 0);
+	while (order-- > 0) {
+		if (nolock)
+			free_pages_core_nolock(page + (1UL << order), order);
+		else
+			free_pages_core(page + (1UL << order), order);
+	}
+}
+
+/* Drops the caller's reference; the last one frees. The state word still
+ * catches every misuse first, and its compare-and-swap claims the free. */
+static always_inline void free_pages_put(struct page *page, unsigned int order, bool nolock)
+{
+	const char *caller = nolock ? "free_pages_nolock" : "__free_pages";
+	long refs;
+
+	if (unlikely(!page_valid(page) || page_state_read(page) != PAGE_STATE(PS_ALLOC, order) ||
+		     (atomic_load_relaxed(&page->flags) & PAGE_OWNED_FLAGS))) {
+		free_pages_checked(page, order, caller);
+		return;
+	}
+	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+	if (unlikely(refs != 0)) {
+		free_pages_referenced(page, order, refs, nolock);
+		return;
+	}
+	if (unlikely(!page_state_cas(page, PAGE_STATE(PS_ALLOC, order), PAGE_STATE(PS_NONE, 0)))) {
+		free_pages_checked(page, order, caller);
+		return;
+	}
+	if (nolock)
+		free_pages_core_nolock(page, order);
+	else
+		free_pages_core(page, order);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	free_pages_put(page, order, false);
+}
+
+/* Any context, any page: never waits for a lock (see free_pages_core_nolock). */
+void free_pages_nolock(struct page *page, unsigned int order)
+{
+	free_pages_put(page, order, true);
 }
 
 void __free_page(struct page *page)

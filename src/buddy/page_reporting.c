@@ -3,9 +3,10 @@
  * that stay free have their physical memory given back to the host, so a
  * program's RSS follows what it uses, not its peak.
  *
- * Protocol. A free that leaves a block of the reporting order or more in
- * a shard calls page_reporting_notify_free() under the shard lock: one
- * compare, and on the idle -> requested transition a futex wake. The
+ * Protocol. The reporter registers page_reporting_notify() as the buddy's
+ * free notifier: a free that leaves a block of the reporting order or more
+ * in a shard calls it under the shard lock (after one compare in the free
+ * path), and it does a futex wake on the idle -> requested transition. The
  * reporter thread (nice 19) then waits page_reporting.delay_ms (2 s, the
  * kernel's PAGE_REPORTING_DELAY), so that memory freed and soon reused is
  * not released. Memory about to leave first gets back what the layers
@@ -56,7 +57,9 @@
 
 enum { PR_IDLE, PR_REQUESTED, PR_ACTIVE };
 
-unsigned int page_reporting_order = NR_PAGE_ORDERS;
+/* The smallest order reported; above MAX_PAGE_ORDER while reporting is
+ * off (before start, page_reporting=0, after a failure to release). */
+static unsigned int page_reporting_order = NR_PAGE_ORDERS;
 
 static unsigned int pr_state;
 static unsigned int pr_stop;
@@ -69,7 +72,8 @@ static long futex(unsigned int *word, int op, unsigned int val, const struct tim
 	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
 }
 
-noinline void page_reporting_notify_slow(void)
+/* The buddy's free notifier: called under a shard lock, only wakes. */
+static void page_reporting_notify(void)
 {
 	if (atomic_load_relaxed(&pr_state) == PR_REQUESTED)
 		return;
@@ -139,6 +143,7 @@ static unsigned long report_list(struct buddy_shard *s, unsigned int order, int 
 			kmm_pr_info("kmm: page_reporting: cannot release memory to the host (error %d): "
 				    "reporting is off", errno);
 			atomic_store_relaxed(&page_reporting_order, NR_PAGE_ORDERS);
+			buddy_free_notify_unregister();
 			break;
 		}
 		reported += (unsigned long)n << order;
@@ -269,11 +274,13 @@ void page_reporting_start(void)
 	}
 	atomic_store_relaxed(&pr_running, true);
 	atomic_store_relaxed(&page_reporting_order, kmm_config.page_reporting_order);
+	buddy_free_notify_register(kmm_config.page_reporting_order, page_reporting_notify);
 }
 
 void page_reporting_stop(void)
 {
 	atomic_store_relaxed(&page_reporting_order, NR_PAGE_ORDERS);
+	buddy_free_notify_unregister();
 	if (!atomic_load_relaxed(&pr_running))
 		return;
 	atomic_store_release(&pr_stop, 1);

@@ -3,24 +3,6 @@
 #ifndef KMM_BUDDY_PAGE_REPORTING_H
 #define KMM_BUDDY_PAGE_REPORTING_H
 
-#include <stdbool.h>
-#include "buddy/mmzone.h"
-
-/* The smallest order reported; above MAX_PAGE_ORDER while reporting is
- * off (before boot, page_reporting=0), so the check below is one compare. */
-extern unsigned int page_reporting_order KMM_HIDDEN;
-
-void page_reporting_notify_slow(void);
-
-/* page_reporting_notify_free(): a block of `order` was just freed into a
- * shard (its lock is held): ask for a reporting pass. Rate limited by the
- * reporter, which waits page_reporting.delay_ms before each pass. */
-static inline void page_reporting_notify_free(unsigned int order)
-{
-	if (unlikely(order >= atomic_load_relaxed(&page_reporting_order)))
-		page_reporting_notify_slow();
-}
-
 /* Boot: starts the reporter when page_reporting is on (by default unless
  * populate=1). A failure to start is reported; kmm runs on without it. */
 void page_reporting_start(void);

@@ -82,7 +82,7 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 	if (unlikely(!kmm_spin_trylock(&pcp->lock))) {
 		count_event(EV_pcp_trylock_fail);
 		count_event(EV_pgalloc_buddy);
-		return buddy_rmqueue(z, order, mt, alloc_flags);
+		return buddy_rmqueue(z, order, mt, alloc_flags);	/* ALLOC_TRYLOCK too */
 	}
 	list = &pcp->lists[order_to_pindex(mt, order)];
 	if (list_empty(list)) {
@@ -106,6 +106,20 @@ struct page *pcp_alloc(struct zone *z, unsigned int order, int mt, unsigned int 
 	return page;
 }
 
+static always_inline void pcp_list_add_locked(struct per_cpu_pages *pcp, int cpu, struct page *page,
+				unsigned int order, int mt)
+{
+	lock_assert_held(&pcp->lock);
+	/* HighAtomic and isolated pages skip the lists, as the kernel does. */
+	if (mt >= MIGRATE_PCPTYPES)
+		mt = MIGRATE_MOVABLE;
+	page->pcp_private = (unsigned long)mt;
+	page_state_set(page, PS_PCP, order);
+	list_add(&page->lru, &pcp->lists[order_to_pindex(mt, order)]);
+	pcp_count_add(pcp, 1 << order);
+	count_event_cpu(cpu, EV_pgfree_pcp, 1);
+}
+
 void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 {
 	int cpu = cpu_id();
@@ -118,14 +132,7 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 		buddy_free_pages(z, page, order);
 		return;
 	}
-	/* HighAtomic and isolated pages skip the lists, as the kernel does. */
-	if (mt >= MIGRATE_PCPTYPES)
-		mt = MIGRATE_MOVABLE;
-	page->pcp_private = (unsigned long)mt;
-	page_state_set(page, PS_PCP, order);
-	list_add(&page->lru, &pcp->lists[order_to_pindex(mt, order)]);
-	pcp_count_add(pcp, 1 << order);
-	count_event_cpu(cpu, EV_pgfree_pcp, 1);
+	pcp_list_add_locked(pcp, cpu, page, order, mt);
 	high = pcp->high;
 	if (pcp->count >= high) {
 		int batch = pcp->batch;
@@ -134,6 +141,23 @@ void pcp_free(struct zone *z, struct page *page, unsigned int order, int mt)
 		free_pcppages_bulk(z, pcp, MAX(batch, pcp->count - high + batch));
 	}
 	kmm_spin_unlock(&pcp->lock);
+}
+
+/* free_pages_nolock(): onto this CPU's list only if its lock is free, and
+ * without draining the list (that takes shard locks): the next pcp_free()
+ * does. False: the lock was busy, nothing done. */
+bool pcp_free_nolock(struct zone *z, struct page *page, unsigned int order, int mt)
+{
+	int cpu = cpu_id();
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->pcp, cpu);
+
+	if (!kmm_spin_trylock(&pcp->lock)) {
+		count_event(EV_pcp_trylock_fail);
+		return false;
+	}
+	pcp_list_add_locked(pcp, cpu, page, order, mt);
+	kmm_spin_unlock(&pcp->lock);
+	return true;
 }
 
 void pcp_drain_cpu_zone(int cpu, struct zone *z)
@@ -160,6 +184,7 @@ void drain_all_pages(struct zone *zone)
 			continue;
 		for_each_possible_cpu(cpu)
 			pcp_drain_cpu_zone(cpu, z);
+		buddy_free_deferred(z);
 	}
 	if (KMM_DEBUG_ON)
 		buddy_verify();

@@ -6,7 +6,7 @@
 #include "buddy/buddy.h"
 #include "init/meminfo.h"
 #include "slub/slabinfo.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/vmallocinfo.h"
 
 static const struct {
 	const char *name;

@@ -9,8 +9,16 @@ __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec"))) 
 };
 
 unsigned int nr_cpu_ids = 1;
-unsigned long *kmm_per_cpu_offset;
-extern unsigned long *kmm_cpu_offsets __attribute__((alias("kmm_per_cpu_offset")));
+
+/* The offset table lives in the library; the per-CPU address space writes
+ * its entries at boot and exit. Programs reach it through
+ * kmm_per_cpu_offset, a constant pointer set at load time: an executable
+ * that reads it gets a copy relocation of the pointer (non-PIC and PIE code
+ * reading a shared library's variable), and that copy holds the same
+ * address as the library's own, because nothing writes the pointer after
+ * load. */
+unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1];
+unsigned long *const kmm_per_cpu_offset = kmm_cpu_offsets;
 
 noinline int cpu_id_slow(void)
 {

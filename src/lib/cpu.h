@@ -18,8 +18,8 @@
 #include "lib/compiler.h"
 
 /* kmm_task.cpu of a thread bound to no CPU. kmm_per_cpu_offset has an
- * entry (0) for it and for every CPU number a former boot may have bound,
- * so the slab fast paths index it without a range check. */
+ * entry (CPU 0's offset) for it and for every CPU number a former boot may
+ * have bound, so the slab fast paths index it without a range check. */
 #define KMM_CPU_UNBOUND KMM_MAX_CPUS
 
 /* Per-thread context, the user-space stand-in for the kernel's
@@ -38,10 +38,10 @@ struct kmm_task {
 	bool bound_counted;		/* counted by bound.c */
 };
 
-/* kmm_per_cpu_offset (the exported table per_cpu_ptr() reads; the per-CPU
- * allocator fills it at boot) under a hidden name, for the library's own
- * fast paths. */
-extern unsigned long *kmm_cpu_offsets KMM_HIDDEN;
+/* The per-CPU offset table (the per-CPU address space fills it at boot,
+ * percpu/percpu_space.c) under its hidden name, for the library's own fast
+ * paths; programs read the same table through kmm_per_cpu_offset. */
+extern unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1] KMM_HIDDEN;
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 

@@ -42,6 +42,7 @@ const char *lock_rank_name(enum lock_rank r)
 	static const char *const names[LOCK_RANK_COUNT] = {
 		[LOCK_RANK_NONE] = "none", [LOCK_RANK_BOOT] = "boot",
 		[LOCK_RANK_RCU_RUN] = "rcu_run",
+		[LOCK_RANK_PERCPU_SECTIONS] = "percpu_sections",
 		[LOCK_RANK_DEVICE] = "device", [LOCK_RANK_SHRINKER] = "shrinker",
 		[LOCK_RANK_SLAB_MUTEX] = "slab_mutex",
 		[LOCK_RANK_KFREE_RCU] = "kfree_rcu", [LOCK_RANK_VMAP_PURGE] = "vmap_purge",

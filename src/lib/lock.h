@@ -29,6 +29,7 @@ enum lock_rank {
 	LOCK_RANK_NONE = 0,
 	LOCK_RANK_BOOT,		/* boot/exit serialisation */
 	LOCK_RANK_RCU_RUN,	/* an RCU queue's batch run here, across its grace period */
+	LOCK_RANK_PERCPU_SECTIONS, /* modules' static per-CPU variables */
 	LOCK_RANK_DEVICE,	/* a device's devres list */
 	LOCK_RANK_SHRINKER,	/* the shrinker list */
 	LOCK_RANK_SLAB_MUTEX,	/* the list of caches (the slab shrinker walks it) */

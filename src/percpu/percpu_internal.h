@@ -4,8 +4,17 @@
 #define KMM_PERCPU_INTERNAL_H
 
 #include <stddef.h>
+#include "lib/compiler.h"
 
-/* setup_per_cpu_areas(): the first chunk, from memblock. */
+/* The address space (percpu_space.c): the unit, the offset table and the
+ * copies of every module's static per-CPU variables, for nr_cpus CPUs. */
+int percpu_space_init(unsigned int nr_cpus);
+void percpu_space_exit(void);
+/* Bytes between two CPUs' copies (0 while kmm is down). */
+extern unsigned long pcpu_unit_size KMM_HIDDEN;
+
+/* setup_per_cpu_areas(): the address space, then the first chunk, from
+ * memblock. */
 int percpu_init(void);
 /* Frees the dynamic chunks; returns the bytes still allocated (leaks). */
 unsigned long percpu_exit(void);

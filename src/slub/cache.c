@@ -392,7 +392,7 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		kmm_warn("kmem_cache_create(%s) integrity check failed: %s (size %u, align %u)",
 			 name ? name : "(null)", why, size, align);
 	else
-		s = slab_create_cache(name, size, align, flags & ~SLAB_KMALLOC, ctor);
+		s = slab_create_cache(name, size, align, flags, ctor);
 	if (!s && (flags & SLAB_PANIC)) {
 		fprintf(stderr, "Kernel panic - not syncing: kmem_cache_create: Failed to create slab '%s'\n",
 			name ? name : "(null)");
@@ -416,6 +416,33 @@ static bool cache_is_listed_locked(const struct kmem_cache *s)
 		if (list_entry(pos, struct kmem_cache, list) == s)
 			return true;
 	return false;
+}
+
+/* /sys/kernel/slab/<cache>/validate: every CPU's slabs go back to the
+ * node first (flush_all), then every listed slab is checked as slub_debug
+ * would (slab_validate()). Under slab_mutex, so the cache cannot be
+ * destroyed meanwhile. Returns the number of slabs walked, as the kernel's
+ * does; the errors found are counted by kmm_bug_count(). */
+long validate_slab_cache(struct kmem_cache *s)
+{
+	unsigned long walked = 0;
+
+	if (!might_alloc(GFP_KERNEL, "validate_slab_cache"))
+		return -EINVAL;
+	if (!atomic_load_acquire(&slab_up)) {
+		kmm_warn("validate_slab_cache: kmm is not booted");
+		return -EINVAL;
+	}
+	kmm_mutex_lock(&slab_mutex);
+	if (!s || !cache_is_listed_locked(s)) {
+		kmm_mutex_unlock(&slab_mutex);
+		kmm_bug("validate_slab_cache: %p is not a live cache", (void *)s);
+		return -EINVAL;
+	}
+	flush_all(s);
+	slab_validate(s, &walked);
+	kmm_mutex_unlock(&slab_mutex);
+	return (long)walked;
 }
 
 /* How a wrong-cache report names a cache: `s` is whatever the caller
@@ -476,6 +503,8 @@ static void report_remaining_locked(struct kmem_cache *s)
 		list_for_each(pos, lists[l])
 			slab_list_objects(s, list_entry(pos, struct page, slab_list), &shown, 16);
 	kmm_spin_unlock(&n->list_lock);
+	/* The kernel counts each remaining object as an error of its own. */
+	kmm_report_errors(active);
 	kmm_report_cont("kmem_cache_destroy %s: Slab cache still has objects (%lu in %lu slabs); "
 			"it stays, with its memory", s->name, active, nr_slabs);
 }
@@ -502,7 +531,7 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		kmm_bug("kmem_cache_destroy: %p is not a live cache", (void *)s);
 		return;
 	}
-	if (s->flags & SLAB_KMALLOC) {
+	if (s->kmalloc_bucket) {
 		kmm_mutex_unlock(&slab_mutex);
 		kmm_bug("kmem_cache_destroy: %s is a kmalloc cache", s->name);
 		return;

@@ -82,7 +82,10 @@ static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 		align = size;
 	kmalloc_caches[type][idx] = slab_create_cache(name, size, align,
 						      SLAB_KMALLOC | tflags[type], NULL);
-	return kmalloc_caches[type][idx] ? 0 : -ENOMEM;
+	if (!kmalloc_caches[type][idx])
+		return -ENOMEM;
+	kmalloc_caches[type][idx]->kmalloc_bucket = true;
+	return 0;
 }
 
 /* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128. */
@@ -177,6 +180,17 @@ static noinline void *kmalloc_special(struct kmem_cache *s, size_t size, gfp_t g
 	return object;
 }
 
+/* `size` bytes (at most its object size) from kmalloc cache `s`. */
+static always_inline void *kmalloc_from(struct kmem_cache *s, size_t size, gfp_t gfp,
+					unsigned long addr)
+{
+	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
+		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
+	if (unlikely(s->special))
+		return kmalloc_special(s, size, gfp, addr);
+	return slab_alloc(s, gfp, addr);
+}
+
 static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
 {
 	struct kmem_cache *s;
@@ -186,11 +200,32 @@ static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long add
 	s = kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
 	if (unlikely(!s))
 		return kmalloc_not_ready(gfp);
-	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
-		return slab_alloc_atomic_bug(s, gfp, addr, "kmalloc");
-	if (unlikely(s->special))
-		return kmalloc_special(s, size, gfp, addr);
-	return slab_alloc(s, gfp, addr);
+	return kmalloc_from(s, size, gfp, addr);
+}
+
+struct kmem_cache *kmalloc_slab(size_t size, gfp_t gfp)
+{
+	return kmalloc_caches[kmalloc_type_of(gfp)][kmalloc_index_of(size)];
+}
+
+static noinline void *kmalloc_cache_bad(struct kmem_cache *s, size_t size)
+{
+	if (!s)
+		kmm_bug("__kmalloc_cache_noprof: no cache");
+	else
+		kmm_bug("__kmalloc_cache_noprof: %zu bytes from %s, whose objects are %u bytes",
+			size, s->name, s->object_size);
+	return NULL;
+}
+
+/* What the kernel's kmalloc() inlines for a size known at compile time: a
+ * kmalloc from the cache the caller picked, keeping the requested size
+ * for slub_debug's red zone (orig_size) when the cache is SLAB_KMALLOC. */
+void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfp, size_t size)
+{
+	if (unlikely(!s || size > s->object_size))
+		return kmalloc_cache_bad(s, size);
+	return kmalloc_from(s, size, gfp, RET_IP);
 }
 
 void *kmalloc(size_t size, gfp_t gfp)

@@ -34,7 +34,7 @@ void *slab_zero_object(struct kmem_cache *s, void *object);
  * the part it found. */
 static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s)
 {
-	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + kmm_cpu_offsets[kmm_current.cpu]);
+	return (struct kmem_cache_cpu *)((unsigned long)s->cpu_slab + kmm_cpu_offsets[kmm_current.cpu]);
 }
 
 static always_inline void *slab_alloc_owner(struct kmem_cache *s, gfp_t gfp, unsigned long addr,

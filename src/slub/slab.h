@@ -6,7 +6,8 @@
  *
  * The folder, from the top down (each file opens with its concern and its
  * locks; calls run down this list, never up):
- *   kmalloc.c kvmalloc.c devres.c kfree_rcu.c slabinfo.c   users of caches
+ *   kmalloc.c kmalloc_nolock.c kvmalloc.c devres.c kfree_rcu.c slabinfo.c
+ *                         users of caches
  *   slub.c (slub.h)       entry points and the hook chain
  *   cache.c (cache.h)     lifecycle: sizing, create/destroy, flush, shrink,
  *                         the shrinker, boot and exit; slab_verify.c
@@ -233,6 +234,7 @@ struct kmem_cache {
 	struct list_head list;		/* slab_caches, under slab_mutex */
 	unsigned int *random_seq;	/* slab_freelist_random: slot offsets */
 	bool shutdown_failed;		/* destroy found live objects */
+	bool kmalloc_bucket;		/* one of kmalloc's own caches: never destroyed */
 	struct slab_barn barn;
 	struct kmem_cache_node node;
 };

@@ -255,7 +255,7 @@ void deactivate_slab(struct kmem_cache *s, struct page *slab, void *freelist)
 	}
 	if (unlikely(free_delta > objects)) {
 		slab_err(s, slab, "Freechain corrupt");
-		kmm_report_cont("FIX %s: Dropping the CPU freelist of slab %p", s->name, (void *)slab);
+		slab_fix(s, "Dropping the CPU freelist of slab %p", (void *)slab);
 		tail = NULL;
 	}
 	do {
@@ -386,7 +386,7 @@ static void *take_one_locked(struct kmem_cache *s, struct kmem_cache_node *n, st
 		next = get_freepointer(s, object);
 		if (unlikely(kmem_cache_debug(s) && next && !slab_object_start(s, slab, next))) {
 			slab_err(s, slab, "Freepointer corrupt");
-			kmm_report_cont("FIX %s: Marking all objects used", s->name);
+			slab_fix(s, "Marking all objects used");
 			new = old;
 			new.inuse = old.objects;
 			slab_update_freelist(slab, object, old.counters, NULL, new.counters);

@@ -101,8 +101,9 @@ static bool verify_slab_locked(struct kmem_cache *s, struct page *slab, bool par
 }
 
 /* The walk of slab_verify(); with `validate` the slots of every slab that
- * passed are checked too (debug caches). */
-static unsigned long verify_locked(struct kmem_cache *s, bool validate)
+ * passed are checked too (debug caches). Returns the reports made; the
+ * slabs walked go to *walked. */
+static unsigned long verify_locked(struct kmem_cache *s, bool validate, unsigned long *walked)
 {
 	struct kmem_cache_node *n = &s->node;
 	unsigned long nr[2] = { 0, 0 }, objects = 0, bad = 0, nr_slabs, total;
@@ -137,29 +138,31 @@ static unsigned long verify_locked(struct kmem_cache *s, bool validate)
 			"total_objects %lu", s->name, nr[0] + nr[1], objects, nr_slabs, total);
 		bad++;
 	}
+	*walked = nr[0] + nr[1];
 	return bad;
 }
 
 /* Returns the number of reports made. */
 unsigned long slab_verify(struct kmem_cache *s)
 {
-	unsigned long bad;
+	unsigned long bad, walked;
 
 	kmm_spin_lock(&s->node.list_lock);
-	bad = verify_locked(s, false);
+	bad = verify_locked(s, false, &walked);
 	kmm_spin_unlock(&s->node.list_lock);
 	return bad;
 }
 
 /* validate_slab_cache(): slab_verify, and for a debug cache every slot and
  * slab tail of its listed slabs (slab_debug_validate_slab). Returns the
- * number of reports made meanwhile. */
-unsigned long slab_validate(struct kmem_cache *s)
+ * number of errors reported meanwhile (kmm_bug_count()); the slabs walked
+ * go to *walked. */
+unsigned long slab_validate(struct kmem_cache *s, unsigned long *walked)
 {
-	unsigned long before = kmm_bug_count();
+	unsigned long before = kmm_bug_count(), nr;
 
 	kmm_spin_lock(&s->node.list_lock);
-	verify_locked(s, kmem_cache_debug(s));
+	verify_locked(s, kmem_cache_debug(s), walked ? walked : &nr);
 	kmm_spin_unlock(&s->node.list_lock);
 	return kmm_bug_count() - before;
 }

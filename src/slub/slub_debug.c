@@ -319,6 +319,18 @@ void slab_err(struct kmem_cache *s, struct page *slab, const char *fmt, ...)
 		print_slab_info(slab);
 }
 
+/* The repair a report made: an error of its own, as the kernel counts it. */
+void slab_fix(struct kmem_cache *s, const char *fmt, ...)
+{
+	char msg[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_report_cont_error("FIX %s: %s\n", s->name, msg);
+}
+
 static void print_section(const char *text, const uint8_t *addr, unsigned int len)
 {
 	for (unsigned int i = 0; i < len; i += 16) {
@@ -384,8 +396,7 @@ static bool check_bytes_and_report(struct kmem_cache *s, struct page *slab, uint
 	kmm_report_cont("%p-%p @offset=%ld. First byte 0x%x instead of 0x%x", (void *)fault,
 			(void *)(end - 1), (long)(fault - object), fault[0], value);
 	memset(fault, value, (size_t)(end - fault));
-	kmm_report_cont("FIX %s: Restoring %s %p-%p=0x%x\n", s->name, what, (void *)fault,
-			(void *)(end - 1), value);
+	slab_fix(s, "Restoring %s %p-%p=0x%x", what, (void *)fault, (void *)(end - 1), value);
 	return false;
 }
 
@@ -463,7 +474,7 @@ static bool on_freelist(struct kmem_cache *s, struct page *slab, void *search)
 			return true;
 		if (!slab_object_start(s, slab, fp)) {
 			slab_err(s, slab, "Freechain corrupt");
-			kmm_report_cont("FIX %s: Cutting the freelist at %p", s->name, prev);
+			slab_fix(s, "Cutting the freelist at %p", prev);
 			if (prev)
 				set_freepointer(s, prev, NULL);
 			else
@@ -575,8 +586,8 @@ static void slab_pad_check(struct kmem_cache *s, struct page *slab)
 			 (void *)(end - 1), (unsigned long)(fault - start));
 		print_section("Padding ", pad, remainder);
 		memset(fault, POISON_INUSE, (size_t)(end - fault));
-		kmm_report_cont("FIX %s: Restoring slab padding %p-%p=0x%x\n", s->name,
-				(void *)fault, (void *)(end - 1), POISON_INUSE);
+		slab_fix(s, "Restoring slab padding %p-%p=0x%x", (void *)fault, (void *)(end - 1),
+			 POISON_INUSE);
 	}
 	kasan_poison(pad, remainder);
 }

@@ -24,6 +24,8 @@ bool slab_debug_free_checks(struct kmem_cache *s, struct page *slab, void *objec
 void slab_debug_poison_slot(struct kmem_cache *s, void *object, bool allocated);
 void slab_err(struct kmem_cache *s, struct page *slab, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* "FIX <cache>: <what was repaired>": one more error of the report. */
+void slab_fix(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void slab_print_object_tracks(struct kmem_cache *s, void *object);
 unsigned int slab_info_end(const struct kmem_cache *s);
 void slab_list_objects(struct kmem_cache *s, struct page *slab, unsigned int *shown,

@@ -33,7 +33,8 @@
 #include "lib/context.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/highmem.h"
+#include "vmalloc/mapping.h"
 
 #define LAST_PKMAP	512
 #define KM_MAX_IDX	16

@@ -29,8 +29,12 @@
 #include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/cpu.h"
+#include "vmalloc/mapping.h"
+#include "vmalloc/pages.h"
+#include "vmalloc/purge.h"
 #include "vmalloc/space.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/vblock.h"
+#include "vmalloc/vcache.h"
 
 long vmap_lazy_nr;
 struct vmap_area *vmap_deferred;
@@ -53,21 +57,12 @@ void vmap_lazy_account(unsigned long nr_pages)
 		vmap_purge(false);
 }
 
-static void lazy_link(struct vmap_area *va)
-{
-	struct vmap_node *vn = addr_to_node(va->va_start);
-
-	kmm_spin_lock(&vn->lock);
-	list_add_tail(&va->lazy, &vn->lazy);
-	kmm_spin_unlock(&vn->lock);
-}
-
 /* Once linked, a concurrent purge may free `va`: read it before. */
 void vmap_lazy_add(struct vmap_area *va)
 {
 	unsigned long pages = va_size(va) >> PAGE_SHIFT;
 
-	lazy_link(va);
+	vmap_lazy_link(va);
 	vmap_lazy_account(pages);
 }
 
@@ -76,7 +71,7 @@ void vmap_defer_free(struct vmap_area *va)
 	struct vmap_area *head = atomic_load_relaxed(&vmap_deferred);
 
 	do {
-		va->deferred_next = head;
+		va->chain = head;
 	} while (!atomic_cas_acq_rel(&vmap_deferred, &head, va));
 }
 
@@ -87,10 +82,10 @@ static unsigned long drain_deferred_link(void)
 	unsigned long pages = 0;
 
 	while (va) {
-		struct vmap_area *next = va->deferred_next;
+		struct vmap_area *next = va->chain;
 
 		pages += va_size(va) >> PAGE_SHIFT;
-		lazy_link(va);
+		vmap_lazy_link(va);
 		va = next;
 	}
 	return pages;
@@ -143,7 +138,7 @@ static struct vmap_area **collect_lazy(size_t *nr)
 						list_first_entry(&local, struct vmap_area, lazy);
 
 					list_del(&rest->lazy);
-					lazy_link(rest);
+					vmap_lazy_link(rest);
 				}
 				break;
 			}

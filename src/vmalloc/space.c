@@ -5,7 +5,7 @@
  * the bounds are written only while kmm is not booted. */
 #include <errno.h>
 #include <sys/mman.h>
-#include <kmm/vmalloc.h>
+#include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "vmalloc/space.h"
 

@@ -44,8 +44,9 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
-#include "vmalloc/space.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/mapping.h"
+#include "vmalloc/pages.h"
+#include "vmalloc/vblock.h"
 
 _Static_assert(VMAP_BLOCK_PAGES == 8 * sizeof(unsigned long), "one bitmap word per block");
 
@@ -131,8 +132,10 @@ static void *take_run_locked(struct vblock_queue *q, struct vmap_block *b, unsig
 /* A new block for `cpu`: its pages at once, without reclaim (a vmalloc
  * that cannot have one maps its area on its own), mapped and poisoned.
  * The pages are split (alloc_pages_exact), so each is an order-0 vmalloc
- * page as any other vmalloc area's, freed one by one by the purge. */
-static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu)
+ * page as any other vmalloc area's, freed one by one by the purge. A
+ * shortage of mappings or address space sets *purge, quietly: the
+ * caller's retry, or its own mapping, reports it. */
+static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu, bool *purge)
 {
 	gfp_t g = (gfp & ~(__GFP_ZERO | __GFP_RECLAIM | __GFP_NOFAIL)) | __GFP_NOWARN |
 		  __GFP_NOMEMALLOC;
@@ -140,7 +143,8 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu)
 	struct vmap_area *va = calloc(1, sizeof(*va));
 	struct page **pages = malloc(VMAP_BLOCK_PAGES * sizeof(*pages));
 	struct page *page = NULL;
-	void *mem, *addr;
+	enum vmap_map_result res;
+	void *mem;
 
 	if (b && va && pages && (mem = alloc_pages_exact(VMAP_BLOCK_PAGES << PAGE_SHIFT, g)))
 		page = virt_to_page(mem);
@@ -158,49 +162,57 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu)
 	b->va = va;
 	b->cpu = cpu;
 	vmap_account_page_blocks(pages, VMAP_BLOCK_PAGES);
-	/* Quietly: the caller's own mapping reports a shortage. */
-	addr = vmap_map_area(va, gfp | __GFP_NOWARN, VM_ALLOC | VA_BLOCK, &vmap_where_default);
-	if (!addr) {
+	res = vmap_map_area_try(va, VM_ALLOC | VA_BLOCK, &vmap_where_default);
+	if (res != VMAP_MAPPED) {
+		*purge = vmap_map_short(res);
+		if (*purge)
+			free(va);	/* else the failed mapping took it */
 		vmap_free_page_blocks(pages, VMAP_BLOCK_PAGES, true);
 		free(pages);
 		free(b);
 		return NULL;
 	}
-	kasan_poison(addr, VMAP_BLOCK_PAGES << PAGE_SHIFT);
+	kasan_poison((void *)va->va_start, VMAP_BLOCK_PAGES << PAGE_SHIFT);
 	return b;
 }
 
-void *vblock_alloc(unsigned long nr_pages, gfp_t gfp, const void *caller)
+void *vblock_alloc(unsigned long nr_pages, const void *caller)
 {
-	unsigned int cpu = (unsigned int)cpu_id();
-	struct vblock_queue *q = &vb_queues[cpu];
-	struct vmap_block *b;
+	struct vblock_queue *q = &vb_queues[cpu_id()];
 	struct list_head *pos;
 	void *addr = NULL;
 
 	kmm_spin_lock(&q->lock);
 	list_for_each(pos, &q->blocks) {
-		int bit;
+		struct vmap_block *b = list_entry(pos, struct vmap_block, list);
+		int bit = find_run(b->used, nr_pages);
 
-		b = list_entry(pos, struct vmap_block, list);
-		bit = find_run(b->used, nr_pages);
 		if (bit >= 0) {
 			addr = take_run_locked(q, b, (unsigned long)bit, nr_pages, caller);
 			break;
 		}
 	}
 	kmm_spin_unlock(&q->lock);
-	if (!addr) {
-		b = vblock_new(gfp, cpu);
-		if (!b)
-			return NULL;
-		kmm_spin_lock(&q->lock);
-		list_add(&b->list, &q->blocks);
-		b->queued = true;
-		atomic_store_relaxed(&q->nr_empty, q->nr_empty + 1);
-		addr = take_run_locked(q, b, 0, nr_pages, caller);
-		kmm_spin_unlock(&q->lock);
-	}
+	if (addr)
+		kasan_unpoison(addr, nr_pages << PAGE_SHIFT);
+	return addr;
+}
+
+void *vblock_alloc_new(unsigned long nr_pages, gfp_t gfp, const void *caller, bool *purge)
+{
+	unsigned int cpu = (unsigned int)cpu_id();
+	struct vblock_queue *q = &vb_queues[cpu];
+	struct vmap_block *b = vblock_new(gfp, cpu, purge);
+	void *addr;
+
+	if (!b)
+		return NULL;
+	kmm_spin_lock(&q->lock);
+	list_add(&b->list, &q->blocks);
+	b->queued = true;
+	atomic_store_relaxed(&q->nr_empty, q->nr_empty + 1);
+	addr = take_run_locked(q, b, 0, nr_pages, caller);
+	kmm_spin_unlock(&q->lock);
 	kasan_unpoison(addr, nr_pages << PAGE_SHIFT);
 	return addr;
 }

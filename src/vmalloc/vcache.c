@@ -9,8 +9,8 @@
  *
  * What: each CPU keeps at most VCACHE_MAX_AREAS areas and vmalloc_cache=
  * bytes of them (default min(32 MiB, memory / 64) per CPU), most recently
- * freed first; a put that does not fit evicts the oldest to the lazy
- * lists. Only plain areas (vmalloc/vzalloc/__vmalloc of default
+ * freed first; a put that does not fit evicts the oldest and hands them
+ * back to vfree for the lazy lists. Only plain areas (vmalloc/vzalloc/__vmalloc of default
  * protection, with a guard page) are kept, and only a plain request of the
  * same number of pages takes one back. A cached area keeps VA_LAZY, so a
  * second vfree of it is still a double free, vmalloc_to_page sees no page
@@ -31,7 +31,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/vcache.h"
 
 #define VCACHE_MAX_AREAS	32
 #define VCACHE_AUTO_MAX		(32UL << 20)
@@ -105,15 +105,15 @@ struct vmap_area *vcache_take(unsigned long nr_pages)
 	return found;
 }
 
-bool vcache_put(struct vmap_area *va)
+struct vmap_area *vcache_put(struct vmap_area *va)
 {
 	unsigned int flags = atomic_load_relaxed(&va->flags);
 	unsigned long bytes = area_bytes(va);
-	struct list_head evicted;
+	struct vmap_area *evicted = NULL;
 	struct vcache_cpu *c;
 
 	if (bytes > vcache_cap || (flags & (VA_NOCACHE | VA_BLOCK)) || !(flags & VM_ALLOC))
-		return false;
+		goto refuse;
 	if (kmm_config.init_on_free) {
 		/* vfree poisoned it; zeroing is kmm's own write. */
 		kasan_unpoison((void *)va->va_start, bytes);
@@ -122,28 +122,26 @@ bool vcache_put(struct vmap_area *va)
 	}
 	c = &vcaches[cpu_id()];
 	if (!kmm_spin_trylock(&c->lock))
-		return false;
-	INIT_LIST_HEAD(&evicted);
+		goto refuse;
 	while (c->nr == VCACHE_MAX_AREAS || c->bytes + bytes > vcache_cap) {
 		struct vmap_area *old = list_last_entry(&c->areas, struct vmap_area, lazy);
 
-		list_move(&old->lazy, &evicted);
+		list_del(&old->lazy);
 		c->bytes -= area_bytes(old);
 		atomic_store_relaxed(&c->nr, c->nr - 1);
+		atomic_sub_relaxed(&vcache_nr_pages, old->nr_pages);
+		old->chain = evicted;
+		evicted = old;
 	}
 	list_add(&va->lazy, &c->areas);
 	c->bytes += bytes;
 	atomic_store_relaxed(&c->nr, c->nr + 1);
 	atomic_add_relaxed(&vcache_nr_pages, va->nr_pages);
 	kmm_spin_unlock(&c->lock);
-	while (!list_empty(&evicted)) {
-		struct vmap_area *old = list_first_entry(&evicted, struct vmap_area, lazy);
-
-		list_del(&old->lazy);
-		atomic_sub_relaxed(&vcache_nr_pages, old->nr_pages);
-		vmap_lazy_add(old);
-	}
-	return true;
+	return evicted;
+refuse:
+	va->chain = NULL;
+	return va;
 }
 
 unsigned long vcache_drain_link(void)
@@ -167,14 +165,11 @@ unsigned long vcache_drain_link(void)
 		kmm_spin_unlock(&c->lock);
 		while (!list_empty(&local)) {
 			struct vmap_area *va = list_first_entry(&local, struct vmap_area, lazy);
-			struct vmap_node *vn = addr_to_node(va->va_start);
 
 			list_del(&va->lazy);
 			atomic_sub_relaxed(&vcache_nr_pages, va->nr_pages);
 			pages += va_size(va) >> PAGE_SHIFT;
-			kmm_spin_lock(&vn->lock);
-			list_add_tail(&va->lazy, &vn->lazy);
-			kmm_spin_unlock(&vn->lock);
+			vmap_lazy_link(va);
 		}
 	}
 	return pages;

@@ -1,15 +1,10 @@
 /* The vmalloc family (DESIGN.md §3): virtually contiguous memory from
  * physically scattered pages.
  *
- * vmalloc takes its pages from the buddy, largest blocks first (orders are
- * tried from the largest that fits the remainder down to 0, never more than
- * needed, and never raised again once one failed), then maps each
- * physically contiguous run into the vmalloc space with one
- * mmap(MAP_FIXED|MAP_SHARED|MAP_POPULATE) of the physical-memory memfd: a
- * write through the vmalloc address is a write to the page, visible
- * through the direct map, and the mapping is complete when vmalloc
- * returns, whether physical memory was populated at boot or not. Every
- * area is followed by an unmapped guard page (but VM_NO_GUARD).
+ * vmalloc takes its pages from the buddy, largest blocks first (pages.c),
+ * then maps each physically contiguous run into the vmalloc space with
+ * one mmap() of the physical-memory memfd (mapping.c); every area is
+ * followed by an unmapped guard page (but VM_NO_GUARD).
  *
  * Two fast paths come first, for a plain request (no alignment, range,
  * protection or zone of its own):
@@ -24,44 +19,46 @@
  *
  * Order of the work on the slow path, so that no vmalloc lock is held while
  * the page allocator may reclaim (see vmap_area.c for the locks):
- *   pages (buddy) -> mapping budget -> address range (node lock, the area
- *   is published VA_UNINITIALIZED) -> mmap() of each run -> flags released
+ *   pages (buddy) -> mapping budget -> address range -> mmap() of each run
+ * When the budget or the address space is short, the lower files say so
+ * and this one purges (purge.c) and tries once more: lazily freed and
+ * cached areas hold both.
  * vfree marks the area VA_LAZY under its node's lock; it then goes to this
  * CPU's vmap cache, or else to its node's lazy list, and the purge
- * (purge.c) removes the mapping, gives the pages back and returns the
- * range.
+ * removes the mapping, gives the pages back and returns the range.
  *
  * Misuse (vfree of a pointer vmalloc did not return, of an address inside
  * an area, twice; vfree of a vmap area or vunmap of a vmalloc one) is
- * reported once and changes nothing. */
-#include <errno.h>
+ * reported once and changes nothing.
+ *
+ * Locks: none of its own; the vmap node's (vmap_area.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <kmm/kmm.h>
 #include <kmm/preempt.h>
 #include "buddy/mmzone.h"
-#include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "lib/cmdline.h"
 #include "lib/ratelimit.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
-#include "buddy/vmstat.h"
+#include "vmalloc/highmem.h"
+#include "vmalloc/pages.h"
+#include "vmalloc/purge.h"
 #include "vmalloc/space.h"
+#include "vmalloc/vblock.h"
+#include "vmalloc/vcache.h"
+#include "vmalloc/vmallocinfo.h"
 #include "vmalloc/vmalloc.h"
 
 #define PMD_SIZE	(PAGE_SIZE << 9)
 #define PROT_RW		(PROT_READ | PROT_WRITE)
 
-const struct vmap_where vmap_where_default = {
-	.align = PAGE_SIZE, .start = 0, .end = 0, .prot = PROT_RW, .guard = true,
-};
-
 /* ---- failures: the kernel's warn_alloc() for vmalloc, rate limited ---- */
 
-void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
+static void vmalloc_error(gfp_t gfp, unsigned long size, const char *why)
 {
 	static struct ratelimit rl = RATELIMIT_INIT(10);
 
@@ -77,177 +74,37 @@ noinline void *vmalloc_not_ready(const char *fn)
 	return NULL;
 }
 
-/* ---- pages ---- */
-
-/* High orders are opportunistic: no reclaim, no reserves, no warning;
- * order 0 uses the caller's gfp. */
-unsigned long vmap_alloc_pages(struct page **pages, unsigned long nr, gfp_t gfp)
-{
-	gfp_t high_gfp = (gfp & ~(__GFP_RECLAIM | __GFP_NOFAIL)) | __GFP_NOWARN | __GFP_NOMEMALLOC;
-	unsigned int order = MAX_PAGE_ORDER;
-	unsigned long done = 0;
-
-	while (done < nr) {
-		struct page *page;
-
-		order = MIN(order, ilog2_ul(nr - done));
-		page = alloc_pages(order ? high_gfp : gfp, order);
-		if (!page) {
-			if (!order)
-				break;
-			order--;
-			continue;
-		}
-		for (unsigned long i = 0; i < (1UL << order); i++)
-			pages[done + i] = page + i;
-		done += 1UL << order;
-	}
-	return done;
-}
-
-/* The pages of a vmalloc area are buddy blocks laid end to end; each
- * block's head still carries its order in the state word. */
-void vmap_free_page_blocks(struct page **pages, unsigned long nr, bool accounted)
-{
-	for (unsigned long i = 0; i < nr;) {
-		struct page *head = pages[i];
-		unsigned int order = PAGE_STATE_ORDER(page_state_read(head));
-		unsigned long n = 1UL << order;
-
-		if (accounted) {
-			for (unsigned long j = 0; j < n; j++)
-				ClearPageFlag(&head[j], PG_vmalloc);
-			mod_zone_page_state(page_zone(head), NR_VMALLOC, -(long)n);
-		}
-		__free_pages(head, order);
-		i += n;
-	}
-}
-
-void vmap_account_page_blocks(struct page **pages, unsigned long nr)
-{
-	for (unsigned long i = 0; i < nr;) {
-		struct page *head = pages[i];
-		unsigned long n = 1UL << PAGE_STATE_ORDER(page_state_read(head));
-
-		for (unsigned long j = 0; j < n; j++)
-			SetPageFlag(&head[j], PG_vmalloc);
-		mod_zone_page_state(page_zone(head), NR_VMALLOC, (long)n);
-		i += n;
-	}
-}
-
-void vmap_area_free_pages(struct vmap_area *va)
-{
-	vmap_free_page_blocks(va->pages, va->nr_pages, true);
-}
-
 /* ---- mappings ---- */
 
-static unsigned int count_runs(struct page **pages, unsigned long nr)
-{
-	unsigned int runs = 1;
-
-	for (unsigned long i = 1; i < nr; i++)
-		runs += pfn_of(pages[i]) != pfn_of(pages[i - 1]) + 1;
-	return runs;
-}
-
-/* One mmap() per physically contiguous run, its page tables filled in the
- * same call. */
-static int map_runs(unsigned long addr, struct page **pages, unsigned long nr, int prot)
-{
-	for (unsigned long i = 0, j; i < nr; i = j) {
-		unsigned long pfn = pfn_of(pages[i]);
-		void *p;
-
-		for (j = i + 1; j < nr && pfn_of(pages[j]) == pfn + (j - i); j++)
-			;
-		count_event(EV_vmap_mmap);
-		p = mmap((void *)(addr + (i << PAGE_SHIFT)), (j - i) << PAGE_SHIFT, prot,
-			 MAP_FIXED | MAP_SHARED | MAP_POPULATE, kmm_mem.memfd,
-			 (off_t)(pfn << PAGE_SHIFT));
-		if (p == MAP_FAILED)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Back to the reservation: PROT_NONE, no backing. */
-void vmap_unmap_range(unsigned long start, unsigned long size)
-{
-	count_event(EV_vmap_mmap);
-	if (mmap((void *)start, size, PROT_NONE,
-		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
-		kmm_warn("vmalloc: cannot unmap %#lx-%#lx: error %d", start, start + size, errno);
-}
-
-static bool where_is_default(const struct vmap_where *w)
-{
-	return w->align <= PAGE_SIZE && !w->start && !w->end;
-}
-
-void *vmap_map_area(struct vmap_area *va, gfp_t gfp, unsigned int kind,
-		    const struct vmap_where *where)
+noinline void *vmap_map_area_slow(struct vmap_area *va, gfp_t gfp, unsigned int kind,
+				  const struct vmap_where *where, enum vmap_map_result res)
 {
 	unsigned long size = va->nr_pages << PAGE_SHIFT;
-	unsigned long span = size + (where->guard ? PAGE_SIZE : 0);
-	bool purged = false, found;
-	int err;
 
-	va->nr_runs = count_runs(va->pages, va->nr_pages);
-	/* Short of mappings or address space: lazily freed and cached
-	 * areas hold both, so purge once and retry. */
-	while (!vmap_mappings_reserve(va->nr_runs + 1UL)) {
-		if (purged) {
-			vmalloc_error(gfp, size, "would exceed vm.max_map_count "
-				      "(raise it with sysctl vm.max_map_count)");
-			goto fail;
-		}
+	if (vmap_map_short(res)) {
 		vmap_purge(true);
-		purged = true;
+		res = vmap_map_area_try(va, kind, where);
 	}
-	for (;;) {
-		if (where_is_default(where))
-			found = vmap_area_alloc(va, span);
-		else
-			found = vmap_area_alloc_range(va, span, MAX(where->align, PAGE_SIZE),
-						      where->start ? where->start
-								   : (unsigned long)vmalloc_start,
-						      where->end ? where->end
-								 : (unsigned long)vmalloc_end);
-		if (found)
-			break;
-		if (purged) {
-			vmalloc_error(gfp, size, where_is_default(where)
-				      ? "vmalloc space exhausted (use vmalloc=<size>)"
-				      : "no room in the requested range");
-			goto fail_budget;
-		}
-		vmap_purge(true);
-		purged = true;
-	}
-	err = map_runs(va->va_start, va->pages, va->nr_pages, where->prot);
-	if (err) {
-		struct vmap_node *vn = addr_to_node(va->va_start);
-
-		vmap_unmap_range(va->va_start, va_size(va));
-		vmalloc_error(gfp, size, err == -ENOMEM ? "mmap failed: out of host mappings "
-				      "(vm.max_map_count) or memory" : "mmap failed");
-		vmap_mappings_release(va->nr_runs + 1UL);
-		kmm_spin_lock(&vn->lock);
-		vmap_area_release_locked(vn, va);
-		kmm_spin_unlock(&vn->lock);
+	switch (res) {
+	case VMAP_MAPPED:
+		return (void *)va->va_start;
+	case VMAP_NO_MAPPINGS:
+		vmalloc_error(gfp, size, "would exceed vm.max_map_count "
+			      "(raise it with sysctl vm.max_map_count)");
+		break;
+	case VMAP_NO_SPACE:
+		vmalloc_error(gfp, size, vmap_where_is_default(where)
+			      ? "vmalloc space exhausted (use vmalloc=<size>)"
+			      : "no room in the requested range");
+		break;
+	case VMAP_MMAP_ENOMEM:
+		vmalloc_error(gfp, size, "mmap failed: out of host mappings "
+			      "(vm.max_map_count) or memory");
+		return NULL;
+	case VMAP_MMAP_FAILED:
+		vmalloc_error(gfp, size, "mmap failed");
 		return NULL;
 	}
-	kasan_unpoison((void *)va->va_start, va_size(va));
-	/* Publish: everything above happens-before a reader that sees the
-	 * area without VA_UNINITIALIZED under the node lock. */
-	atomic_store_release(&va->flags, kind);
-	return (void *)va->va_start;
-fail_budget:
-	vmap_mappings_release(va->nr_runs + 1UL);
-fail:
 	free(va);
 	return NULL;
 }
@@ -282,6 +139,20 @@ static void *vcache_reuse(struct vmap_area *va, gfp_t gfp, const void *caller)
 	kasan_unpoison(addr, va->nr_pages << PAGE_SHIFT);
 	if (want_init_on_alloc(gfp))
 		memset(addr, 0, va->nr_pages << PAGE_SHIFT);
+	return addr;
+}
+
+/* A small area from a new vmap block; when the block finds mappings or
+ * address space short, purge once and try again. */
+static noinline void *vblock_area_new(unsigned long nr, gfp_t gfp, const void *caller)
+{
+	bool purge = false;
+	void *addr = vblock_alloc_new(nr, gfp, caller, &purge);
+
+	if (!addr && purge) {
+		vmap_purge(true);
+		addr = vblock_alloc_new(nr, gfp, caller, &purge);
+	}
 	return addr;
 }
 
@@ -392,7 +263,9 @@ static void *vmalloc_request(struct vm_request *r)
 	addr = NULL;
 	if (plain) {
 		if (nr <= VMAP_BLOCK_MAX_AREA) {
-			addr = vblock_alloc(nr, r->gfp, r->caller);
+			addr = vblock_alloc(nr, r->caller);
+			if (unlikely(!addr))
+				addr = vblock_area_new(nr, r->gfp, r->caller);
 			if (addr && want_init_on_alloc(r->gfp))
 				memset(addr, 0, nr << PAGE_SHIFT);
 		} else {
@@ -641,6 +514,18 @@ static void vfree_deferred(const void *addr)
 		vmap_defer_free(va);
 }
 
+/* What the vmap cache handed back goes lazy; once added, an area may be
+ * purged, so its successor is read first. */
+static noinline void lazy_add_chain(struct vmap_area *va)
+{
+	while (va) {
+		struct vmap_area *next = va->chain;
+
+		vmap_lazy_add(va);
+		va = next;
+	}
+}
+
 void vfree(const void *addr)
 {
 	struct vmap_take t = { .kind = VM_ALLOC, .fn = "vfree" };
@@ -660,8 +545,10 @@ void vfree(const void *addr)
 	va = vmap_take_area(addr, &t);
 	if (t.block_lazy_pages)
 		vmap_lazy_account(t.block_lazy_pages);
-	if (va && !vcache_put(va))
-		vmap_lazy_add(va);
+	if (va)
+		va = vcache_put(va);
+	if (unlikely(va))
+		lazy_add_chain(va);
 }
 
 void vfree_atomic(const void *addr)

@@ -16,8 +16,9 @@
 #include <link.h>
 #include <stdlib.h>
 #include <kmm/kmm.h>
-#include "vmalloc/space.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/vblock.h"
+#include "vmalloc/vmallocinfo.h"
+#include "vmalloc/vmap_area.h"
 
 struct info_line {
 	unsigned long start, end, nr_pages;

@@ -18,6 +18,8 @@
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "lib/cpu.h"
+#include "vmalloc/mapping.h"
+#include "vmalloc/purge.h"
 #include "vmalloc/space.h"
 #include "vmalloc/vmalloc.h"
 

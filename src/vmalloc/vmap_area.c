@@ -27,29 +27,20 @@
  *   pkmap lock      (LOCK_RANK_KMAP, mutex, highmem.c)  the kmap window
  * No vmalloc lock is held while calling into the page allocator: a
  * sleeping allocation may reclaim, and reclaim runs the vmap shrinker,
- * which takes vmap_purge_lock. The mapping budget and the lazy page count
- * are atomics. */
+ * which takes vmap_purge_lock. The mapping budget (mapping.c) and the lazy
+ * page count (purge.c) are atomics. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cpu.h"
-#include "vmalloc/space.h"
-#include "vmalloc/vmalloc.h"
+#include "vmalloc/vmap_area.h"
 
 #define MAX_VMAP_NODES		64
-/* Mappings left to the rest of the process (libraries, thread stacks,
- * the sanitizers' own). */
-#define MAP_COUNT_HEADROOM	1024
-#define DEFAULT_MAX_MAP_COUNT	65530
 
 struct vmap_node *vmap_nodes;
 unsigned int nr_vmap_nodes;
 unsigned long vmap_node_size;
-
-unsigned long vmap_max_mappings;
-unsigned long vmap_nr_mappings;
 
 static unsigned long va_key(const struct vtree_node *n)
 {
@@ -392,58 +383,4 @@ bool vmap_check_invariants(void)
 	if (!ok)
 		kmm_bug("vmap: the vmap trees are corrupted");
 	return ok;
-}
-
-/* ---- the mapping budget: vm.max_map_count ---- */
-
-static unsigned long read_ulong_file(const char *path, unsigned long dflt)
-{
-	FILE *f = fopen(path, "re");
-	unsigned long v;
-
-	if (!f)
-		return dflt;
-	if (fscanf(f, "%lu", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return v;
-}
-
-static unsigned long count_process_mappings(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	unsigned long n = 0;
-	int c;
-
-	if (!f)
-		return 0;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-void vmap_mappings_init(void)
-{
-	unsigned long limit = read_ulong_file("/proc/sys/vm/max_map_count", DEFAULT_MAX_MAP_COUNT);
-	unsigned long used = count_process_mappings() + MAP_COUNT_HEADROOM;
-
-	atomic_store_relaxed(&vmap_max_mappings, limit > used ? limit - used : 0);
-	atomic_store_relaxed(&vmap_nr_mappings, 0);
-}
-
-bool vmap_mappings_reserve(unsigned long n)
-{
-	unsigned long cur = atomic_load_relaxed(&vmap_nr_mappings);
-
-	do {
-		if (cur + n > atomic_load_relaxed(&vmap_max_mappings))
-			return false;
-	} while (!atomic_cas_relaxed(&vmap_nr_mappings, &cur, cur + n));
-	return true;
-}
-
-void vmap_mappings_release(unsigned long n)
-{
-	atomic_sub_relaxed(&vmap_nr_mappings, n);
 }

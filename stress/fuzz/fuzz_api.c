@@ -93,11 +93,11 @@ static unsigned long free_after_drain(void)
 
 /* Runs `stmt`, which must produce exactly `want` reports. */
 #define EXPECT_REPORTS(want, what, stmt) do {				\
-	unsigned long b_ = kmm_bug_count();				\
+	unsigned long b_ = kmm_report_count();			\
 	stmt;								\
-	fuzz_assert(kmm_bug_count() - b_ == (unsigned long)(want),	\
+	fuzz_assert(kmm_report_count() - b_ == (unsigned long)(want), \
 		    "%s: %lu reports, expected %lu", (what),		\
-		    kmm_bug_count() - b_, (unsigned long)(want));	\
+		    kmm_report_count() - b_, (unsigned long)(want));	\
 } while (0)
 
 /* A misuse must be reported once and change nothing. */
