@@ -10,6 +10,7 @@
  * condition variable. The list of clients only grows, by compare-and-swap,
  * and is read lockless. */
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <time.h>
 #include <kmm/kmm.h>
@@ -162,30 +163,34 @@ static unsigned long queue_waiting(const struct rcu_queue *q)
 	return atomic_load_relaxed(&q->queued) - atomic_load_relaxed(&q->handed);
 }
 
-unsigned long rcu_batcher_pending(const struct rcu_batcher *b)
+/* Over every CPU's queue: the counter at `queued_off` less the one at
+ * `done_off` (offsets in struct rcu_queue). */
+static unsigned long batcher_pending_sum(const struct rcu_batcher *b, size_t queued_off,
+					 size_t done_off)
 {
 	unsigned long queued = 0, done = 0;
 
 	if (!atomic_load_acquire(&b->registered))
 		return 0;
 	for (unsigned int cpu = 0; cpu < nr_cpus_seen(); cpu++) {
-		queued += atomic_load_relaxed(&rcu_queue_of(b, cpu)->queued);
-		done += atomic_load_relaxed(&rcu_queue_of(b, cpu)->done);
+		const char *q = (const char *)rcu_queue_of(b, cpu);
+
+		queued += atomic_load_relaxed((const unsigned long *)(q + queued_off));
+		done += atomic_load_relaxed((const unsigned long *)(q + done_off));
 	}
 	return queued > done ? queued - done : 0;
 }
 
+unsigned long rcu_batcher_pending(const struct rcu_batcher *b)
+{
+	return batcher_pending_sum(b, offsetof(struct rcu_queue, queued),
+				   offsetof(struct rcu_queue, done));
+}
+
 unsigned long rcu_batcher_pending_weight(const struct rcu_batcher *b)
 {
-	unsigned long queued = 0, done = 0;
-
-	if (!atomic_load_acquire(&b->registered))
-		return 0;
-	for (unsigned int cpu = 0; cpu < nr_cpus_seen(); cpu++) {
-		queued += atomic_load_relaxed(&rcu_queue_of(b, cpu)->queued_weight);
-		done += atomic_load_relaxed(&rcu_queue_of(b, cpu)->done_weight);
-	}
-	return queued > done ? queued - done : 0;
+	return batcher_pending_sum(b, offsetof(struct rcu_queue, queued_weight),
+				   offsetof(struct rcu_queue, done_weight));
 }
 
 static bool batcher_over_limit(const struct rcu_batcher *b)

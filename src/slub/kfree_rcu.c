@@ -338,6 +338,22 @@ static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr, u
 	return !kvfree_call_rcu_bad(head, ptr);
 }
 
+/* Counts the call, and false when the object was freed at once (no grace
+ * periods in this build); else the channel and weight to queue it with. */
+static always_inline bool kfree_rcu_prepare(void *ptr, unsigned long doff, int *ch,
+					    unsigned long *weight)
+{
+	count_event(EV_kfree_rcu);
+	if (RCU_NO_GRACE) {
+		kvfree(ptr);
+		return false;
+	}
+	kfree_rcu_register_once();
+	*ch = kfree_rcu_channel(doff);
+	*weight = kfree_rcu_weight(doff);
+	return true;
+}
+
 /* kvfree_rcu_mightsleep(): no rcu_head to fall back on, so the caller must
  * be where it may sleep. The array page comes from GFP_KERNEL without
  * retries or reserves (the kernel's flags); when none can be had, the
@@ -351,16 +367,8 @@ static noinline void kvfree_rcu_headless(void *ptr, unsigned long doff)
 	unsigned long weight;
 	int ch;
 
-	if (!rcu_may_wait("kvfree_rcu_mightsleep"))
+	if (!rcu_may_wait("kvfree_rcu_mightsleep") || !kfree_rcu_prepare(ptr, doff, &ch, &weight))
 		return;
-	count_event(EV_kfree_rcu);
-	if (RCU_NO_GRACE) {
-		kvfree(ptr);
-		return;
-	}
-	kfree_rcu_register_once();
-	ch = kfree_rcu_channel(doff);
-	weight = kfree_rcu_weight(doff);
 	for (;;) {
 		struct kvfree_bulk *b;
 
@@ -408,14 +416,8 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		kvfree_rcu_headless(ptr, doff);
 		return;
 	}
-	count_event(EV_kfree_rcu);
-	if (RCU_NO_GRACE) {
-		kvfree(ptr);
+	if (!kfree_rcu_prepare(ptr, doff, &ch, &weight))
 		return;
-	}
-	kfree_rcu_register_once();
-	ch = kfree_rcu_channel(doff);
-	weight = kfree_rcu_weight(doff);
 	krcp = kfree_rcu_lock();
 	b = krcp->bulk[ch];
 	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR))
