@@ -236,21 +236,6 @@ static void test_concurrent_alloc_free(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
-/* The process's resident set, in KiB. */
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
 /* kmalloc-64's active objects (slabinfo). */
 static long kmalloc64_active(void)
 {
