@@ -29,6 +29,7 @@ struct kmm_config {
 	unsigned int page_reporting_order;	/* page_reporting.page_reporting_order= */
 	unsigned int page_reporting_delay_ms;	/* page_reporting.delay_ms= */
 	unsigned long vmalloc_cache;	/* vmalloc_cache=: bytes kept per CPU; ~0: auto */
+	unsigned long kfree_rcu_max_pending;	/* kfree_rcu.max_pending=: bytes; ~0: auto, 0: none */
 	bool kswapd;			/* kswapd=on|off */
 	char slub_debug[256];		/* slub_debug=, empty when not given */
 	bool slub_debug_set;

@@ -1,13 +1,14 @@
 /* The lifecycle of a cache (mm/slub.c and mm/slab_common.c): sizing
  * (slot layout, order, per-CPU partial limits), create and destroy, the
- * flush of every CPU, shrink, the slab shrinker, and the slab allocator's
- * boot and exit.
+ * flush of every CPU, shrink, the slab shrinker and the shrink before free
+ * page reporting, and the slab allocator's boot and exit.
  *
  * Lock order (outermost first; ranks in lib/lock.h):
  *   slab_mutex (LOCK_RANK_SLAB_MUTEX)  the list of caches (slab_caches)
  *       and each cache's shutdown; taken by create, destroy, slabinfo,
- *       kmm_stats, the slab shrinker (inside shrinker_lock; it only tries)
- *       and exit. Nothing allocates memory while holding it.
+ *       kmm_stats, exit, free page reporting's shrink and the slab
+ *       shrinker (inside shrinker_lock; only tried when the reclaimer
+ *       holds a kmm mutex). Nothing allocates memory while holding it.
  *   then, through the layers below, c->lock, barn->lock, n->list_lock and
  *   the page allocator's locks, each one CPU or cache at a time. */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
@@ -235,21 +237,58 @@ static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_contro
 	return nr ? nr : SHRINK_EMPTY;
 }
 
+/* Every cache shrunk. A caller holding a kmm mutex (an allocation made
+ * under one, in direct reclaim: its rank may come before slab_mutex's)
+ * only tries, and returns false when slab_mutex is taken. One holding none
+ * waits for it, as a walk under way (free page reporting's, another
+ * reclaimer's) may have passed objects freed since; it walks itself
+ * unless a walk that started after it asked has finished meanwhile, so
+ * that waiting reclaimers do not flush every CPU of every cache again. */
+static unsigned long shrink_walks;	/* atomic: walks started, under slab_mutex */
+
+static bool shrink_all_caches(unsigned long *freed)
+{
+	unsigned long walks = atomic_load_acquire(&shrink_walks);
+	struct list_head *pos;
+
+	if (!kmm_mutex_trylock(&slab_mutex)) {
+		if (kmm_mutexes_held)
+			return false;
+		kmm_mutex_lock(&slab_mutex);
+		if (atomic_load_relaxed(&shrink_walks) != walks) {
+			kmm_mutex_unlock(&slab_mutex);
+			return true;
+		}
+	}
+	atomic_store_relaxed(&shrink_walks, shrink_walks + 1);
+	list_for_each(pos, &slab_caches)
+		cache_shrink(list_entry(pos, struct kmem_cache, list), freed);
+	kmm_mutex_unlock(&slab_mutex);
+	return true;
+}
+
 static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long freed = 0;
-	struct list_head *pos;
 
-	/* One reclaimer shrinking every cache is enough: the others would
-	 * only queue here (and flush every CPU of every cache again). */
-	if (!kmm_mutex_trylock(&slab_mutex))
+	if (!shrink_all_caches(&freed))
 		return SHRINK_STOP;
-	list_for_each(pos, &slab_caches)
-		cache_shrink(list_entry(pos, struct kmem_cache, list), &freed);
-	kmm_mutex_unlock(&slab_mutex);
 	/* One pass shrinks everything: tell shrink_slab the scan is done. */
 	sc->nr_scanned = ~0UL;
 	return freed;
+}
+
+/* Before free page reporting gives memory back to the host, every cache
+ * is shrunk, as the kernel shrinks every cache before memory goes offline
+ * (slab_mem_going_offline_callback): what sheaves, the barn, per-CPU and
+ * empty node slabs keep would pin the blocks around them. The reporter
+ * runs a pass only after a free left a large block and its delay (2 s)
+ * passed, so busy caches refill a few sheaves that often at most. */
+static void slab_reporting_prepare(void)
+{
+	unsigned long freed = 0;
+
+	shrink_all_caches(&freed);
 }
 /* ---- create and destroy ---- */
 
@@ -566,6 +605,7 @@ void slab_init(void)
 		slab_shrinker->scan_objects = slab_shrink_scan;
 		shrinker_register(slab_shrinker);
 	}
+	page_reporting_set_prepare(slab_reporting_prepare);
 }
 
 /* Tears every cache down; returns the objects still allocated, after
@@ -580,6 +620,7 @@ long slab_exit(void)
 
 	if (!atomic_load_acquire(&slab_up))
 		return 0;
+	page_reporting_set_prepare(NULL);
 	shrinker_free(slab_shrinker);
 	slab_shrinker = NULL;
 	events_set_pending(NULL);
