@@ -65,11 +65,13 @@ void malloc_suite_register(const char *label)
 static void cg_pair64(long iters) { pat_cg_pair(m_alloc, m_free, NULL, 64, iters); }
 static void cg_batch64(long iters) { pat_cg_batch(m_alloc, m_free, NULL, 64, iters); }
 static void cg_page0(long iters) { pat_cg_pair(m_pages, m_free, NULL, 0, iters); }
+static void cg_mix(long iters) { pat_cg_mix(m_alloc, m_free, NULL, iters); }
 
 const struct bench_cg_case malloc_cg_cases[] = {
 	{ "cache_pair", cg_pair64 },
 	{ "kmalloc_pair", cg_pair64 },
 	{ "cache_batch", cg_batch64 },
 	{ "page_pair", cg_page0 },
+	{ "kmalloc_mix", cg_mix },
 };
-const int malloc_cg_nr_cases = 4;
+const int malloc_cg_nr_cases = 5;

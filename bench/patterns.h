@@ -294,4 +294,34 @@ PAT_INLINE void pat_cg_batch(pat_alloc_fn a, pat_free_fn f, void *ctx, size_t si
 	}
 }
 
+/* pat_mix() for callgrind: the window filled, then `iters` operations,
+ * each freeing the oldest object and allocating the next size, then the
+ * window freed. The fill and the final free are a fixed cost that the
+ * difference of two runs cancels. */
+PAT_INLINE void pat_cg_mix(pat_alloc_fn a, pat_free_fn f, void *ctx, long iters)
+{
+	void *w[PAT_MIX_WINDOW];
+	uint32_t ws[PAT_MIX_WINDOW];
+	uint32_t k = 0;
+
+	for (int i = 0; i < PAT_MIX_WINDOW; i++) {
+		ws[i] = pat_mix_sizes[k++ % PAT_MIX_LEN];
+		w[i] = a(ctx, ws[i]);
+		if (__builtin_expect(!w[i], 0))
+			return;
+	}
+	for (long i = 0; i < iters; i++) {
+		unsigned int j = (unsigned int)i % PAT_MIX_WINDOW;
+
+		f(ctx, w[j], ws[j]);
+		ws[j] = pat_mix_sizes[k++ % PAT_MIX_LEN];
+		w[j] = a(ctx, ws[j]);
+		if (__builtin_expect(!w[j], 0))
+			return;
+		pat_touch(w[j], i);
+	}
+	for (int i = 0; i < PAT_MIX_WINDOW; i++)
+		f(ctx, w[i], ws[i]);
+}
+
 #endif

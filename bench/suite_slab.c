@@ -106,9 +106,15 @@ static void cg_kmalloc_pair(long iters)
 	pat_cg_pair(km_alloc, km_free, NULL, 64, iters);
 }
 
+static void cg_kmalloc_mix(long iters)
+{
+	pat_cg_mix(km_alloc, km_free, NULL, iters);
+}
+
 const struct bench_cg_case suite_slab_cg[] = {
 	{ "cache_pair", cg_cache_pair },
 	{ "cache_batch", cg_cache_batch },
 	{ "kmalloc_pair", cg_kmalloc_pair },
+	{ "kmalloc_mix", cg_kmalloc_mix },
 	{ NULL, NULL },
 };

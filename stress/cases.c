@@ -13,7 +13,7 @@ extern const struct stress_case case_kmalloc, case_caches, case_bulk, case_cache
 extern const struct stress_case case_vmalloc;
 #endif
 #ifdef STRESS_HAVE_KFREE_RCU
-extern const struct stress_case case_rcu;
+extern const struct stress_case case_rcu, case_rcuflood;
 #endif
 #ifdef STRESS_HAVE_DEVRES
 extern const struct stress_case case_devres;
@@ -33,6 +33,7 @@ const struct stress_case *const stress_cases[] = {
 #endif
 #ifdef STRESS_HAVE_KFREE_RCU
 	&case_rcu,
+	&case_rcuflood,
 #endif
 #ifdef STRESS_HAVE_DEVRES
 	&case_devres,

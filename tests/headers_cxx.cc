@@ -17,6 +17,11 @@
 #include <kmm/types.h>
 #include <kmm/vmalloc.h>
 
+struct rcu_item {
+	struct rcu_head rh;
+	long value;
+};
+
 static DEFINE_PER_CPU(long, cxx_counter) = 2;
 
 int main()
@@ -30,5 +35,15 @@ int main()
 	if (!p || !page_address(p))
 		return 2;
 	__free_pages(p, 0);
+	// Every form of kfree_rcu expands in C++ too.
+	struct rcu_item *a = static_cast<struct rcu_item *>(kmalloc(sizeof(*a), GFP_KERNEL));
+	struct rcu_item *b = static_cast<struct rcu_item *>(kmalloc(sizeof(*b), GFP_KERNEL));
+	struct rcu_item *c = static_cast<struct rcu_item *>(kvmalloc(sizeof(*c), GFP_KERNEL));
+	struct rcu_item *d = static_cast<struct rcu_item *>(kmalloc(sizeof(*d), GFP_KERNEL));
+	kfree_rcu(a, rh);
+	kfree_rcu(b);
+	kvfree_rcu(c, rh);
+	kvfree_rcu_mightsleep(d);
+	rcu_barrier();
 	return kmm_exit() == 0 ? 0 : 3;
 }

@@ -44,6 +44,21 @@ static __attribute__((__noinline__, unused)) char *proc_text(const char *name)
 	return buf;
 }
 
+/* The process's resident set, in KiB. */
+static __attribute__((unused)) long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
 /* The free pages right after boot, compared with at the end. */
 static unsigned long boot_free;
 

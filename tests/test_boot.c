@@ -194,20 +194,6 @@ static void test_zones_32bit_8g(void **state)
 	assert_int_equal(kmm_exit(), 0);
 }
 
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kb = atol(line + 6);
-	fclose(f);
-	return kb;
-}
-
 /* Memory is populated on first use, at every mem=: booting 64 GiB touches
  * neither the memory nor its struct pages, the buddy lists max-order
  * blocks as they are first needed, and all of it can be handed out. */

@@ -233,7 +233,7 @@ static void test_every_rank_bound(void **state)
 	assert_true(kmm_exit() >= 0);
 	for (int r = LOCK_RANK_NONE + 1; r < LOCK_RANK_COUNT; r++) {
 		/* without membarrier no thread ever owns a CPU's slab state */
-		if (r == LOCK_RANK_SLAB_OWNER &&
+		if (r == LOCK_RANK_CPU_OWNER &&
 		    syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
 			continue;
 		if (!(bound & (1UL << r)))

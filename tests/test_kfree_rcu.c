@@ -325,6 +325,29 @@ static void test_bad_input_is_reported(void **state)
 	assert_int_equal(kmm_kfree_rcu_pending(), 0);
 }
 
+/* kfree() then kfree_rcu() of the same object: refused with one report
+ * at the kfree_rcu(), and nothing is freed twice after the grace period
+ * (the next allocations give distinct objects). */
+static void test_kfree_then_kfree_rcu(void **state)
+{
+	struct obj *a = obj_new(GFP_KERNEL), *b = obj_new(GFP_KERNEL), *v[8];
+
+	(void)state;
+	kfree(a);
+	kfree(b);
+	EXPECT_ONE_REPORT("Object already free", kfree_rcu(a, rh));
+	rcu_barrier();
+	assert_int_equal(kmm_kfree_rcu_pending(), 0);
+	for (int i = 0; i < 8; i++) {
+		v[i] = obj_new(GFP_KERNEL);
+		assert_non_null(v[i]);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(v[i], v[j]);
+	}
+	for (int i = 0; i < 8; i++)
+		kfree(v[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_shrinker_hands_over),
 		cmocka_unit_test(test_typesafe_by_rcu_defers_slab_pages),
 		cmocka_unit_test(test_bad_input_is_reported),
+		cmocka_unit_test(test_kfree_then_kfree_rcu),
 		cmocka_unit_test(test_every_page_back),
 	};
 

@@ -234,6 +234,35 @@ static void test_kfree_misuse(void **state)
 	__free_page(pg);
 }
 
+/* kfree(a); kfree(b); kfree(a): the second kfree of `a` is refused with
+ * one report, bound to a CPU or not, and the next kmallocs of its class
+ * never give `a` twice. */
+static void double_free_once(void)
+{
+	void *a = kmalloc(64, GFP_KERNEL), *b = kmalloc(64, GFP_KERNEL), *v[8];
+
+	kfree(a);
+	kfree(b);
+	EXPECT_ONE_REPORT("Object already free", kfree(a));
+	for (int i = 0; i < 8; i++) {
+		v[i] = kmalloc(64, GFP_KERNEL);
+		assert_non_null(v[i]);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(v[i], v[j]);
+	}
+	for (int i = 0; i < 8; i++)
+		kfree(v[i]);
+}
+
+static void test_double_free(void **state)
+{
+	(void)state;
+	double_free_once();
+	kmm_cpu_bind(0);
+	double_free_once();
+	kmm_cpu_unbind();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_dma_and_reclaimable),
 		cmocka_unit_test(test_meminfo_slab),
 		cmocka_unit_test(test_kfree_misuse),
+		cmocka_unit_test(test_double_free),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,8 @@
  * wrong cache, double free, slabinfo's format and the path counters. */
 #include <pthread.h>
 #include "kmm_test.h"
-#include "slub/cpu_owner.h"
+#include "lib/cpu_owner.h"
+#include "slub/slab.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
 #include <unistd.h>
@@ -20,6 +21,17 @@ static int teardown(void **state)
 {
 	(void)state;
 	return kmm_exit() == 0 ? 0 : -1;
+}
+
+static bool owner_mode(void)
+{
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0;
+}
+
+/* Whether the calling thread owns `cpu`. */
+static bool owns(unsigned int cpu)
+{
+	return kmm_current.own_delta && kmm_current.own_cpu == cpu;
 }
 
 static void test_sizing(void **state)
@@ -192,9 +204,17 @@ static void test_remote_free(void **state)
 	pthread_join(p, NULL);
 	pthread_join(c, NULL);
 	kmm_stats_read(&st);
-	/* CPU 1 freed objects of CPU 0's slabs: the remote (slow) free path */
-	assert_true(st.slab_free_slow > 0);
 	assert_true(st.slab_alloc_fast > 0);
+	if (owner_mode()) {
+		/* the consumer, alone on CPU 1, owns it: its frees of CPU 0's
+		 * objects go onto its sheaves, full sheaves through the barn
+		 * back to the producer */
+		assert_true(st.slab_free_fast >= 20000 - 20000 / s->sheaf_capacity - 2);
+		assert_true(st.barn_put > 0 && st.barn_get > 0);
+	} else {
+		/* the remote (slow) free path onto CPU 0's slabs */
+		assert_true(st.slab_free_slow > 0);
+	}
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
@@ -318,27 +338,17 @@ static void test_misuse(void **state)
 	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(a, p + 1));
 	kmem_cache_free(a, p);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, p));
-	/* Not the top of the sheaf or freelist any more: found on a freelist
-	 * at once; in a sheaf (the CPU's owner) when the sheaf is flushed,
-	 * where the copy is dropped. Either way the freelist stays whole. */
+	/* Not the top of the sheaf or freelist any more: refused at once,
+	 * and the freelist stays whole. */
 	{
 		/* `keep` holds the slab: the shrink below must not free it */
 		void *keep = kmem_cache_alloc(a, GFP_KERNEL);
 		void *x = kmem_cache_alloc(a, GFP_KERNEL), *y = kmem_cache_alloc(a, GFP_KERNEL);
-		struct kmem_cache_cpu *c = per_cpu_ptr(a->cpu_slab, cpu_id());
 		void *bulk[2];
 
 		kmem_cache_free(a, x);
 		kmem_cache_free(a, y);
-		if (c->main && sheaf_size(c->main) >= 2) {
-			unsigned long bugs = kmm_bug_count();
-
-			kmem_cache_free(a, x);
-			assert_int_equal(kmm_bug_count(), bugs);
-			EXPECT_ONE_REPORT("Object already free", kmem_cache_shrink(a));
-		} else {
-			EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
-		}
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(a, x));
 		bulk[0] = y;
 		bulk[1] = NULL;
 		EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(a, 2, bulk));
@@ -478,49 +488,139 @@ static void test_fast_path_counted(void **state)
 	assert_int_equal(st.slab_alloc_fast, 1000);
 	assert_int_equal(st.slab_free_fast, 1000);
 	assert_int_equal(st.slab_alloc_slow, 0);
-	/* with membarrier() the thread now owns CPU 0's slab state, so its
-	 * fast paths run without a locked instruction */
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0)
-		assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner, (unsigned long)slab_self);
+	/* with membarrier() the thread, alone on CPU 0, owns it, so its fast
+	 * paths run without a locked instruction */
+	if (owner_mode())
+		assert_true(owns(0));
 	kmm_cpu_unbind();
 	kmem_cache_destroy(s);
 }
 
-struct owner_arg {
-	struct kmem_cache *s;
-	void *obj;
-};
-
-static void *steal_cpu0(void *arg)
+static void *shrink_elsewhere(void *arg)
 {
-	struct owner_arg *a = arg;
-
-	kmm_cpu_bind(0);
-	/* another thread on CPU 0: it takes the CPU's state over (revoke) */
-	kmem_cache_free(a->s, a->obj);
-	a->obj = kmem_cache_alloc(a->s, GFP_KERNEL);
+	kmem_cache_shrink(arg);
 	return NULL;
 }
 
+/* A flush from another thread takes the CPU from its owner while it
+ * empties the CPU's sheaves; the owner, bound alone, claims the CPU back
+ * at its next slow path. */
 static void test_owner_revoked(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("owned", 64, 0, 0, NULL);
-	struct owner_arg a = { s, NULL };
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
 	void *mine[100];
 	pthread_t t;
 
 	(void)state;
+	if (!owner_mode())
+		skip();
 	kmm_cpu_bind(0);
+	/* an explicit claim: owned before any allocation */
+	assert_true(owns(0));
 	for (int i = 0; i < 100; i++)
 		mine[i] = kmem_cache_alloc(s, GFP_KERNEL);
-	a.obj = kmem_cache_alloc(s, GFP_KERNEL);
-	pthread_create(&t, NULL, steal_cpu0, &a);
-	pthread_join(t, NULL);
-	assert_int_equal(per_cpu_ptr(s->cpu_slab, 0)->owner == (unsigned long)slab_self, 0);
-	for (int i = 0; i < 100; i++)
+	for (int i = 0; i < 50; i++)
 		kmem_cache_free(s, mine[i]);
-	kmem_cache_free(s, a.obj);
+	assert_true(sheaf_size(c->main) > 0);
+	pthread_create(&t, NULL, shrink_elsewhere, s);
+	pthread_join(t, NULL);
+	assert_false(owns(0));
+	assert_ptr_equal(c->main, &sheaf_empty);
+	assert_null(c->spare);
+	for (int i = 50; i < 100; i++)
+		kmem_cache_free(s, mine[i]);
+	assert_true(owns(0));
 	kmm_cpu_unbind();
+	assert_false(owns(0));
+	assert_null(cpu_owner_of(0));
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* Release: a thread that unbinds gives its CPU up, one that binds again
+ * alone owns it again, and one that ends leaves its CPU with no owner. */
+static void *bind_unbind_exit(void *arg)
+{
+	struct kmem_cache *s = arg;
+
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmm_cpu_unbind();
+	assert_false(owns(1));
+	assert_null(cpu_owner_of(1));
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	return NULL;	/* ends bound, owning CPU 1 */
+}
+
+static void test_owner_released(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("released", 64, 0, 0, NULL);
+	pthread_t t;
+
+	(void)state;
+	if (!owner_mode())
+		skip();
+	pthread_create(&t, NULL, bind_unbind_exit, s);
+	pthread_join(t, NULL);
+	assert_null(cpu_owner_of(1));
+	kmm_cpu_bind(1);
+	assert_true(owns(1));
+	assert_ptr_equal(cpu_owner_of(1), &kmm_current);
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* A thread that only frees (objects another thread allocated) and is
+ * bound to no CPU claims the CPU it stands in for through the sheaves'
+ * slow path, within the claim policy's count, registering for its end
+ * only then; its end leaves that CPU with no owner. */
+struct free_only_arg {
+	struct kmem_cache *s;
+	void **objects;
+	int n;
+	unsigned int cpu;
+	bool owned;
+};
+
+static void *free_only(void *arg)
+{
+	struct free_only_arg *a = arg;
+
+	assert_int_equal(kmm_current.own_delta, 0);
+	for (int i = 0; i < a->n; i++)
+		kmem_cache_free(a->s, a->objects[i]);
+	a->cpu = cpu_own_home();
+	a->owned = owns(a->cpu);
+	return NULL;
+}
+
+static void test_owner_free_only(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("free_only", 64, 0, 0, NULL);
+	struct free_only_arg a = { s, NULL, 5000, 0, false };
+	pthread_t t;
+
+	(void)state;
+	if (!owner_mode())
+		skip();
+	a.objects = calloc((size_t)a.n, sizeof(void *));
+	assert_non_null(a.objects);
+	for (int i = 0; i < a.n; i++) {
+		a.objects[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_non_null(a.objects[i]);
+	}
+	/* this thread, unbound, may own a CPU by now: it gives it up */
+	cpu_own_release();
+	pthread_create(&t, NULL, free_only, &a);
+	pthread_join(t, NULL);
+	assert_true(a.owned);
+	assert_null(cpu_owner_of(a.cpu));
+	free(a.objects);
 	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
@@ -548,33 +648,28 @@ static void *guest_cpu0(void *arg)
 	return NULL;
 }
 
-/* A second thread on an owned CPU, while the claim policy keeps the
- * sheaves with their owner (claim_after high, as after takeovers in quick
- * succession): it runs on the per-CPU slab's lockless path and its own
- * slow paths, and leaves the owner in place. */
+/* A second thread bound to a CPU whose owner was bound there alone: the
+ * owner keeps the CPU; the guest runs on the per-CPU slab's lockless path
+ * and its own slow paths. */
 static void test_guest_leaves_owner(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("guest", 64, 0, 0, NULL);
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
 	struct guest_arg a = { s, 0 };
 	unsigned long bugs = kmm_bug_count();
 	pthread_t t;
 
 	(void)state;
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) <= 0)
+	if (!owner_mode())
 		skip();
 	kmm_cpu_bind(0);
 	for (int i = 0; i < 4; i++)
 		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
-	assert_int_equal(c->owner, (unsigned long)slab_self);
-	kmm_spin_lock(&c->lock);
-	c->claim_after = 4096;
-	kmm_spin_unlock(&c->lock);
+	assert_true(owns(0));
 	pthread_create(&t, NULL, guest_cpu0, &a);
 	pthread_join(t, NULL);
 	assert_int_equal(a.bad, 0);
 	assert_int_equal(kmm_bug_count(), bugs);
-	assert_int_equal(c->owner, (unsigned long)slab_self);
+	assert_true(owns(0));
 	/* the owner's own fast path still works */
 	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
 	kmm_cpu_unbind();
@@ -586,16 +681,15 @@ static void test_guest_leaves_owner(void **state)
  * spare, full sheaves go into the barn (at most BARN_MAX_FULL) and the rest
  * are flushed to their slabs; allocations take them back in the same
  * order of places; the fast paths' counts in the sheaves' words show in
- * kmm_stats; a double free of an object in a sheaf is caught at once when
- * it is the top, else when the sheaf is flushed, and the duplicate is
- * dropped; a shrink gives every sheaf back. */
+ * kmm_stats; a double free of an object in a sheaf is refused at once,
+ * whether it is the top or not; a shrink gives every sheaf back. */
 static void test_sheaves(void **state)
 {
 	struct kmem_cache *s = kmem_cache_create("sheaves", 64, 0, 0, NULL);
 	unsigned int cap = s->sheaf_capacity, n = cap * (BARN_MAX_FULL + 4);
 	void **v = calloc(n, sizeof(void *));
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, 0);
-	bool sheaves = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0) > 0;
+	bool sheaves = owner_mode();
 	struct kmm_stats st;
 
 	(void)state;
@@ -610,7 +704,7 @@ static void test_sheaves(void **state)
 	kmm_stats_read(&st);
 	/* Sheaves serve the CPU's owner: with membarrier() this thread. */
 	if (sheaves) {
-		assert_int_equal(c->owner, (unsigned long)slab_self);
+		assert_true(owns(0));
 		assert_int_equal(s->barn.nr_full, BARN_MAX_FULL);
 		assert_true(st.barn_put >= BARN_MAX_FULL);
 		assert_true(st.sheaf_flush >= 1);
@@ -637,26 +731,128 @@ static void test_sheaves(void **state)
 	kmem_cache_free(s, v[0]);
 	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
 	kmem_cache_free(s, v[1]);
-	if (sheaves) {
-		/* under v[1] in the sheaf: found when the sheaf is flushed */
-		unsigned long bugs = kmm_bug_count();
-
-		kmem_cache_free(s, v[0]);
-		assert_int_equal(kmm_bug_count(), bugs);
-	} else {
-		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
-	}
+	/* under v[1] in the sheaf: refused at once all the same */
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[0]));
 	for (unsigned int i = 2; i < n; i++)
 		kmem_cache_free(s, v[i]);
 	kmm_cpu_unbind();
-	if (sheaves)
-		EXPECT_ONE_REPORT("Object already free", assert_int_equal(kmem_cache_shrink(s), 0));
-	else
-		assert_int_equal(kmem_cache_shrink(s), 0);
-	assert_null(c->main);
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	assert_ptr_equal(c->main, &sheaf_empty);
 	assert_null(c->spare);
 	assert_int_equal(s->barn.nr_full + s->barn.nr_empty, 0);
 	free(v);
+	kmem_cache_destroy(s);
+}
+
+/* A double free never puts one object in two places: the second free is
+ * refused with one report wherever the first put the object (the owner's
+ * sheaf, deep under others, or a freelist by another thread's free) and
+ * wherever the second goes; the next allocations give distinct objects. */
+struct free_arg {
+	struct kmem_cache *s;
+	void *object;
+	int cpu;
+};
+
+static void *free_elsewhere(void *arg)
+{
+	struct free_arg *a = arg;
+
+	if (a->cpu >= 0)
+		kmm_cpu_bind(a->cpu);
+	kmem_cache_free(a->s, a->object);
+	if (a->cpu >= 0)
+		kmm_cpu_unbind();
+	return NULL;
+}
+
+static void free_on(struct kmem_cache *s, void *object, int cpu)
+{
+	struct free_arg a = { s, object, cpu };
+	pthread_t t;
+
+	pthread_create(&t, NULL, free_elsewhere, &a);
+	pthread_join(t, NULL);
+}
+
+static void assert_distinct_allocations(struct kmem_cache *s, int n)
+{
+	void *v[8];
+
+	for (int i = 0; i < n; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_non_null(v[i]);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(v[i], v[j]);
+	}
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+}
+
+static void test_double_free_anywhere(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("twice", 64, 0, 0, NULL);
+	void *a, *b, *bulk[1];
+
+	(void)state;
+	kmm_cpu_bind(0);
+	/* both frees by this CPU's thread, the copy under another object */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, a));
+	assert_distinct_allocations(s, 8);
+	/* the first free by a thread of another CPU, the second here */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	free_on(s, a, 1);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, a));
+	assert_distinct_allocations(s, 8);
+	/* the first free here, the second by a thread bound to no CPU, by a
+	 * thread of another CPU, and in bulk */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	EXPECT_ONE_REPORT("Object already free", free_on(s, a, -1));
+	EXPECT_ONE_REPORT("Object already free", free_on(s, a, 1));
+	bulk[0] = a;
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free_bulk(s, 1, bulk));
+	assert_distinct_allocations(s, 8);
+	/* nothing was dropped or linked twice: every object comes back */
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* The owner's free looks at the low bits of the free pointer slot first:
+ * an object whose data there has the bits a free object's slot has takes
+ * the full check. Data with every pattern of those bits frees quietly; a
+ * second free of any of them is still refused. */
+static void test_free_data_like_free_pointer(void **state)
+{
+	struct kmem_cache *s = kmem_cache_create("lookalike", 64, 0, 0, NULL);
+	unsigned long bugs = kmm_bug_count();
+	uint64_t *v[8];
+
+	(void)state;
+	kmm_cpu_bind(0);
+	for (unsigned int i = 0; i < 8; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_non_null(v[i]);
+		for (unsigned int w = 0; w < 64 / sizeof(uint64_t); w++)
+			v[i][w] = 0x5a5a5a5a5a5a5a50ULL | i;
+	}
+	for (unsigned int i = 0; i < 8; i++)
+		kmem_cache_free(s, v[i]);
+	assert_int_equal(kmm_bug_count(), bugs);
+	for (unsigned int i = 0; i < 8; i++)
+		EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[i]));
+	assert_distinct_allocations(s, 8);
+	kmm_cpu_unbind();
+	assert_int_equal(kmem_cache_shrink(s), 0);
 	kmem_cache_destroy(s);
 }
 
@@ -717,8 +913,12 @@ int main(void)
 		cmocka_unit_test(test_fast_path_counted),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
+		cmocka_unit_test(test_owner_released),
+		cmocka_unit_test(test_owner_free_only),
 		cmocka_unit_test(test_guest_leaves_owner),
 		cmocka_unit_test(test_sheaves),
+		cmocka_unit_test(test_double_free_anywhere),
+		cmocka_unit_test(test_free_data_like_free_pointer),
 		cmocka_unit_test(test_asan_poisoning),
 	};
 

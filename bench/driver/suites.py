@@ -59,6 +59,8 @@ PATTERNS = {
     "cache_pair": "kmem_cache_alloc+free 64 B (peers: malloc+free 64 B)",
     "cache_batch": "kmem_cache 64 B, batch of 1000 freed FIFO (peers: malloc 64 B)",
     "kmalloc_pair": "kmalloc+kfree 64 B (peers: malloc+free 64 B)",
+    "kmalloc_mix": "kmalloc+kfree over the size mix, a window of 256 live "
+                   "(peers: malloc+free)",
     "page_pair": "alloc+free order-0 page through pcp (peers: aligned_alloc 4 KiB)",
     # Whole programs (bench_preload) under each allocator's malloc, preloaded.
     "preload/server": "server: requests allocated by one thread, freed by the next",
@@ -86,7 +88,7 @@ MATRIX = ["cache_pair/64", "cache_batch_fifo/64", "cache_batch_lifo/64", "kmallo
           "prodcons/64", "page_pair/0", "page_pair/3", "page_pair/9", "vmalloc/1048576"]
 MATRIX_PREFIXES = ("page_pair/", "cache_", "kmalloc_mix/", "prodcons/", "vmalloc/1048576/")
 
-CALLGRIND_CASES = ["cache_pair", "cache_batch", "kmalloc_pair", "page_pair"]
+CALLGRIND_CASES = ["cache_pair", "cache_batch", "kmalloc_pair", "kmalloc_mix", "page_pair"]
 
 # bench_footprint's patterns.
 BOOT = ["boot/mem=1G", "boot/mem=8G", "boot/mem=64G"]

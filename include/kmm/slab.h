@@ -79,17 +79,36 @@ KMM_API void *kvcalloc(size_t n, size_t size, gfp_t gfp);
 KMM_API void kvfree(const void *p);
 
 /* Frees `ptr` (kmalloc'ed, slab or vmalloc'ed) after an RCU grace period;
- * `head` is the struct rcu_head embedded in it. */
+ * `head` is the struct rcu_head embedded in it, or NULL (the headless
+ * form: the caller may sleep). */
 KMM_API void kvfree_call_rcu(struct rcu_head *head, void *ptr);
 
 KMM_EXTERN_C_END
 
-/* As the kernel's: `ptr` is evaluated once, and NULL is a no-op. */
-#define kvfree_rcu(ptr, rhf) do {					\
+/* As the kernel's: `ptr` is evaluated once, and NULL is a no-op.
+ *   kfree_rcu(ptr, rhf), kvfree_rcu(ptr, rhf): `rhf` names the struct
+ *     rcu_head member; callable from any context. Where the caller may
+ *     sleep and kfree_rcu's pending bytes are past its bound, the call
+ *     waits for a grace period (back-pressure).
+ *   kfree_rcu_mightsleep(ptr), kvfree_rcu_mightsleep(ptr), and the older
+ *     one-argument kfree_rcu(ptr), kvfree_rcu(ptr): no rcu_head; the
+ *     caller must be where it may sleep (not in atomic context, not in an
+ *     RCU read-side section or callback), since without memory for its
+ *     bookkeeping the call waits for a grace period and frees at once. */
+#define kvfree_rcu_arg_2(ptr, rhf) do {					\
 	__typeof__(ptr) kvfree_rcu_p_ = (ptr);				\
 	if (kvfree_rcu_p_)						\
 		kvfree_call_rcu(&kvfree_rcu_p_->rhf, (void *)kvfree_rcu_p_); \
 } while (0)
-#define kfree_rcu(ptr, rhf)	kvfree_rcu(ptr, rhf)
+#define kvfree_rcu_arg_1(ptr) do {					\
+	__typeof__(ptr) kvfree_rcu_p_ = (ptr);				\
+	if (kvfree_rcu_p_)						\
+		kvfree_call_rcu(NULL, (void *)kvfree_rcu_p_);		\
+} while (0)
+#define KVFREE_GET_MACRO(arg1, arg2, name, ...) name
+#define kvfree_rcu(...) KVFREE_GET_MACRO(__VA_ARGS__, kvfree_rcu_arg_2, kvfree_rcu_arg_1, )(__VA_ARGS__)
+#define kfree_rcu(...)	kvfree_rcu(__VA_ARGS__)
+#define kvfree_rcu_mightsleep(ptr)	kvfree_rcu_arg_1(ptr)
+#define kfree_rcu_mightsleep(ptr)	kvfree_rcu_arg_1(ptr)
 
 #endif

@@ -9,7 +9,12 @@
  * path), and it does a futex wake on the idle -> requested transition. The
  * reporter thread (nice 19) then waits page_reporting.delay_ms (2 s, the
  * kernel's PAGE_REPORTING_DELAY), so that memory freed and soon reused is
- * not released, and makes a pass: for each shard, order (highest first)
+ * not released. Memory about to leave first gets back what the layers
+ * above keep idle: the prepare hook (the slab allocator shrinks every
+ * cache, as the kernel does before memory goes offline: objects kept in
+ * sheaves and per-CPU slabs would pin the blocks around them), then the
+ * per-CPU page lists are drained. Then it makes a pass: for each shard,
+ * order (highest first)
  * and migratetype it isolates up to REPORT_CAPACITY unreported blocks
  * under the shard lock, drops the lock, releases their memory, and frees
  * them back flagged PG_reported. A notify during a pass brings another
@@ -58,6 +63,7 @@ static unsigned int page_reporting_order = NR_PAGE_ORDERS;
 
 static unsigned int pr_state;
 static unsigned int pr_stop;
+static void (*pr_prepare)(void);	/* atomic */
 static bool pr_running;
 static pthread_t pr_thread;
 
@@ -176,6 +182,22 @@ static unsigned long report_pass(bool budgeted)
 	return reported;
 }
 
+void page_reporting_set_prepare(void (*prepare)(void))
+{
+	atomic_store_release(&pr_prepare, prepare);
+}
+
+/* What the layers above keep idle goes back to the buddy first. */
+static void report_prepare(void)
+{
+	void (*prepare)(void) = atomic_load_acquire(&pr_prepare);
+
+	if (!prepare)
+		return;
+	prepare();
+	drain_all_pages(NULL);
+}
+
 unsigned long page_reporting_run(void)
 {
 	if (atomic_load_relaxed(&page_reporting_order) > MAX_PAGE_ORDER)
@@ -227,6 +249,7 @@ static void *reporter_main(void *arg)
 		if (should_stop())
 			break;
 		atomic_store_release(&pr_state, PR_ACTIVE);
+		report_prepare();
 		report_pass(true);
 		/* A notify during the pass left PR_REQUESTED: go again. */
 		st = PR_ACTIVE;

@@ -8,6 +8,13 @@
 void page_reporting_start(void);
 void page_reporting_stop(void);
 
+/* Called on the reporter thread before each pass, with no lock held, so
+ * that a layer above gives back the memory it keeps idle (the slab
+ * allocator shrinks its caches, as the kernel has every cache shrunk
+ * before memory goes offline). The pages it frees are drained from the
+ * per-CPU lists before the pass. NULL: none. */
+void page_reporting_set_prepare(void (*prepare)(void));
+
 /* One pass over every zone now, without the delay or the per-pass budget
  * (tests). Returns the pages it reported. */
 unsigned long page_reporting_run(void);

@@ -19,6 +19,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
+#include "lib/cpu_owner.h"
 #include "lib/events.h"
 #include "lib/lock.h"
 #include "percpu/percpu_internal.h"
@@ -80,6 +81,7 @@ static unsigned long teardown(void)
 	unsigned long percpu_leak;
 
 	atomic_store_release(&kmm_mem.live, false);
+	cpu_owner_exit();
 	free_percpu(events_exit());
 	zones_percpu_exit();
 	zones_exit();
@@ -120,6 +122,7 @@ static int init_early_locked(const char *cmdline)
 		teardown();
 		return err;
 	}
+	cpu_owner_init();
 	fault_attr_setup(&fail_page_alloc, cfg.fail_page_alloc);
 	boot_state = BOOT_EARLY;
 	return 0;

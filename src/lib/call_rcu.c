@@ -25,7 +25,7 @@ struct call_rcu_cpu {
 	struct rcu_queue q;
 	struct rcu_head *head;		/* not yet handed over, oldest first */
 	struct rcu_head **tail;
-	struct call_rcu_batch slot[RCU_BATCH_SLOTS];
+	struct call_rcu_batch slot[RCU_QUEUE_SLOTS];
 } cacheline_aligned;
 
 static struct call_rcu_cpu call_rcu_cpus[RCU_MAX_CPUS];
@@ -35,7 +35,7 @@ static void call_rcu_init_cpu(struct rcu_queue *q)
 	struct call_rcu_cpu *c = container_of(q, struct call_rcu_cpu, q);
 
 	c->tail = &c->head;
-	for (int i = 0; i < RCU_BATCH_SLOTS; i++)
+	for (int i = 0; i < RCU_QUEUE_SLOTS; i++)
 		q->slot[i] = &c->slot[i].b;
 }
 
@@ -82,13 +82,12 @@ static void call_rcu_register(void)
 	rcu_batcher_register(&call_rcu_batcher);
 }
 
-/* Budget: one trylock, five stores; the slow path on the first callback of
+/* Budget: one trylock, seven stores; the slow path on the first callback of
  * a list (wake the monitor) and on every CALL_RCU_BATCH-th (hand over). */
 void kmm_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 {
 	struct call_rcu_cpu *c;
 	struct rcu_queue *q;
-	unsigned long nr;
 
 	if (unlikely(!head || !func)) {
 		kmm_bug("call_rcu: NULL %s", head ? "callback" : "rcu_head");
@@ -108,9 +107,9 @@ void kmm_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 	c = container_of(q, struct call_rcu_cpu, q);
 	*c->tail = head;
 	c->tail = &head->next;
-	nr = rcu_queue_added_locked(q);
-	if (unlikely(nr == 1 || nr % CALL_RCU_BATCH == 0)) {
-		rcu_queue_unlock_slow(q, nr, nr >= CALL_RCU_BATCH);
+	/* No bound: callers may hold any kmm lock, so none may wait. */
+	if (unlikely(rcu_queue_added_locked(q, 1) || q->nr % CALL_RCU_BATCH == 0)) {
+		rcu_queue_unlock_slow(q, q->nr >= CALL_RCU_BATCH, false);
 		return;
 	}
 	kmm_spin_unlock(&q->lock);

@@ -139,6 +139,7 @@ static void set_defaults(struct kmm_config *c)
 	c->page_reporting_order = 9;	/* pageblock_order */
 	c->page_reporting_delay_ms = 2000;
 	c->vmalloc_cache = ~0UL;
+	c->kfree_rcu_max_pending = ~0UL;
 	c->kswapd = true;
 	c->slub_max_order = 3;
 	c->vmalloc_size = 1UL << 40;
@@ -184,6 +185,7 @@ static const struct param {
 	{ "page_reporting.page_reporting_order", P_UINT, FIELD(page_reporting_order), 0, 10, 0 },
 	{ "page_reporting.delay_ms", P_UINT, FIELD(page_reporting_delay_ms), 0, 600000, 0 },
 	{ "vmalloc_cache", P_SIZE, FIELD(vmalloc_cache), 0, 1UL << 40, 0 },
+	{ "kfree_rcu.max_pending", P_SIZE, FIELD(kfree_rcu_max_pending), 0, 1UL << 40, 0 },
 	{ "kswapd", P_BOOL, FIELD(kswapd), 0, 0, 0 },
 	{ "slub_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },
 	{ "slab_debug", P_STRING, FIELD(slub_debug), 0, 0, offsetof(struct kmm_config, slub_debug_set) },

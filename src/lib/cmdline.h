@@ -8,7 +8,9 @@
 #include "lib/compiler.h"
 
 #define KMM_MAX_ZONES 4
-#define KMM_MAX_CPUS 1024	/* nr_cpus= at most */
+/* nr_cpus= at most: a per-CPU chunk's units, one per CPU and the null
+ * unit, fit one max-order block at 4 KiB each (percpu/percpu_space.c). */
+#define KMM_MAX_CPUS 1023
 
 enum kmm_layout { LAYOUT_64BIT, LAYOUT_32BIT };
 
@@ -27,6 +29,7 @@ struct kmm_config {
 	unsigned int page_reporting_order;	/* page_reporting.page_reporting_order= */
 	unsigned int page_reporting_delay_ms;	/* page_reporting.delay_ms= */
 	unsigned long vmalloc_cache;	/* vmalloc_cache=: bytes kept per CPU; ~0: auto */
+	unsigned long kfree_rcu_max_pending;	/* kfree_rcu.max_pending=: bytes; ~0: auto, 0: none */
 	bool kswapd;			/* kswapd=on|off */
 	char slub_debug[256];		/* slub_debug=, empty when not given */
 	bool slub_debug_set;

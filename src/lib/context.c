@@ -12,6 +12,7 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/context.h"
+#include "lib/cpu_owner.h"
 #include "lib/lock.h"
 
 int kmm_smp_processor_id(void)
@@ -36,18 +37,19 @@ int kmm_cpu_bind(int cpu)
 		kmm_warn("kmm_cpu_bind: CPU %d out of range (nr_cpu_ids %u)", cpu, nr_cpu_ids);
 		return -EINVAL;
 	}
-	if (!cpu_bound_enter()) {
+	if (!cpu_bound_enter((unsigned int)cpu)) {
 		kmm_warn("kmm_cpu_bind: kmm_exit() is tearing kmm down");
 		return -EBUSY;
 	}
-	kmm_current.cpu = (unsigned int)cpu;
+	cpu_own_rebind();
 	return 0;
 }
 
 void kmm_cpu_unbind(void)
 {
-	kmm_current.cpu = KMM_CPU_UNBOUND;
 	cpu_bound_leave();
+	kmm_current.cpu = KMM_CPU_UNBOUND;
+	cpu_own_release();
 }
 
 /* Nesting deeper than irq_depth counts is reported once; the excess is

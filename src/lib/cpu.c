@@ -19,6 +19,7 @@ unsigned int nr_cpu_ids = 1;
  * load. */
 unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1];
 unsigned long *const kmm_per_cpu_offset = kmm_cpu_offsets;
+unsigned long cpu_null_offset;
 
 noinline int cpu_id_slow(void)
 {

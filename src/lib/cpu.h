@@ -36,12 +36,31 @@ struct kmm_task {
 	unsigned int cpu;	/* bound CPU, or KMM_CPU_UNBOUND */
 	unsigned int irq_excess;	/* kmm_irq_enter() beyond irq_depth's range */
 	bool bound_counted;		/* counted by bound.c */
+	/* CPU ownership (cpu_owner.h): this record's address is the thread's
+	 * owner token. Another thread writes own_delta and reads own_busy
+	 * only while it holds the owned CPU's owner lock. */
+	bool own_done;			/* its end has begun: it claims no more */
+	int own_busy;			/* atomic: inside an owner section */
+	unsigned int own_cpu;		/* the CPU it owns, when own_delta != 0 */
+	long own_delta;			/* atomic: the owned CPU's per-CPU offset less
+					 * the null unit's; 0: it owns none */
 };
 
 /* The per-CPU offset table (the per-CPU address space fills it at boot,
  * percpu/percpu_space.c) under its hidden name, for the library's own fast
  * paths; programs read the same table through kmm_per_cpu_offset. */
 extern unsigned long kmm_cpu_offsets[KMM_CPU_UNBOUND + 1] KMM_HIDDEN;
+/* The offset of the null unit: one unit more in every per-CPU chunk, that
+ * no CPU uses. Owner fast paths of a thread that owns no CPU land there
+ * (cpu_owner.h), in copies that the layers keep empty. */
+extern unsigned long cpu_null_offset KMM_HIDDEN;
+
+/* The null unit's copy of per-CPU pointer `pcpu` (integer arithmetic: a
+ * per-CPU pointer itself points nowhere). */
+static always_inline void *cpu_null_ptr(const void *pcpu)
+{
+	return (void *)((unsigned long)pcpu + cpu_null_offset);
+}
 
 extern __thread struct kmm_task kmm_current __attribute__((tls_model("initial-exec")));
 
@@ -67,12 +86,15 @@ static always_inline bool cpu_in_irq(void)
 	return kmm_current.irq_depth > 0;
 }
 
-/* Threads bound to CPUs (bound.c). cpu_bound_enter() counts the calling
- * thread (false while kmm_exit() tears down), cpu_bound_leave() stops
- * counting it. cpu_bound_close() returns how many other threads count;
- * when none, binding stays closed until cpu_bound_reopen(). */
-bool cpu_bound_enter(void);
+/* Threads bound to CPUs (bound.c). cpu_bound_enter() binds the calling
+ * thread to `cpu` and counts it there (false while kmm_exit() tears down),
+ * cpu_bound_leave() stops counting it (the caller unbinds it after).
+ * cpu_bound_threads() is how many count on `cpu`. cpu_bound_close()
+ * returns how many other threads count; when none, binding stays closed
+ * until cpu_bound_reopen(). */
+bool cpu_bound_enter(unsigned int cpu);
 void cpu_bound_leave(void);
+unsigned int cpu_bound_threads(unsigned int cpu);
 unsigned int cpu_bound_close(void);
 void cpu_bound_reopen(void);
 

@@ -8,6 +8,7 @@
 #include "lib/lock.h"
 
 __thread unsigned long kmm_lock_acquisitions __attribute__((tls_model("initial-exec")));
+__thread unsigned int kmm_mutexes_held __attribute__((tls_model("initial-exec")));
 
 #define LOCKDEP_DEPTH 32
 
@@ -40,6 +41,7 @@ const char *lock_rank_name(enum lock_rank r)
 {
 	static const char *const names[LOCK_RANK_COUNT] = {
 		[LOCK_RANK_NONE] = "none", [LOCK_RANK_BOOT] = "boot",
+		[LOCK_RANK_RCU_RUN] = "rcu_run",
 		[LOCK_RANK_PERCPU_SECTIONS] = "percpu_sections",
 		[LOCK_RANK_DEVICE] = "device", [LOCK_RANK_SHRINKER] = "shrinker",
 		[LOCK_RANK_SLAB_MUTEX] = "slab_mutex",
@@ -47,8 +49,9 @@ const char *lock_rank_name(enum lock_rank r)
 		[LOCK_RANK_VMAP_CACHE] = "vmap_cache", [LOCK_RANK_VMAP] = "vmap",
 		[LOCK_RANK_VMAP_BLOCK] = "vmap_block", [LOCK_RANK_KMAP] = "kmap",
 		[LOCK_RANK_PERCPU] = "percpu", [LOCK_RANK_SLAB_CPU] = "slab_cpu",
+		[LOCK_RANK_CPU_OWNER] = "cpu_owner",
 		[LOCK_RANK_SLAB_BARN] = "slab_barn", [LOCK_RANK_SLAB_NODE] = "slab_node",
-		[LOCK_RANK_SLAB_OWNER] = "slab_owner", [LOCK_RANK_PCP] = "pcp",
+		[LOCK_RANK_PCP] = "pcp",
 		[LOCK_RANK_ZONE] = "zone", [LOCK_RANK_RECLAIM] = "reclaim",
 		[LOCK_RANK_MEMBLOCK] = "memblock", [LOCK_RANK_RCU_MONITOR] = "rcu_monitor",
 		[LOCK_RANK_RCU] = "rcu", [LOCK_RANK_REPORT] = "report",
@@ -172,6 +175,7 @@ static void mutex_acquired(struct kmm_mutex *m)
 	rank_bind(m->rank);
 	lockdep_acquire(m, m->name, m->rank);
 	kmm_lock_acquisitions++;
+	kmm_mutexes_held++;
 }
 
 void kmm_mutex_lock(struct kmm_mutex *m)
@@ -203,12 +207,14 @@ bool kmm_mutex_trylock_unranked(struct kmm_mutex *m)
 	lockdep_acquire(m, m->name, LOCK_RANK_NONE);
 #endif
 	kmm_lock_acquisitions++;
+	kmm_mutexes_held++;
 	return true;
 }
 
 void kmm_mutex_unlock(struct kmm_mutex *m)
 {
 	lockdep_release(m);
+	kmm_mutexes_held--;
 	pthread_mutex_unlock(&m->mutex);
 }
 

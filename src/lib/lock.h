@@ -28,6 +28,7 @@
 enum lock_rank {
 	LOCK_RANK_NONE = 0,
 	LOCK_RANK_BOOT,		/* boot/exit serialisation */
+	LOCK_RANK_RCU_RUN,	/* an RCU queue's batch run here, across its grace period */
 	LOCK_RANK_PERCPU_SECTIONS, /* modules' static per-CPU variables */
 	LOCK_RANK_DEVICE,	/* a device's devres list */
 	LOCK_RANK_SHRINKER,	/* the shrinker list */
@@ -40,9 +41,9 @@ enum lock_rank {
 	LOCK_RANK_KMAP,		/* the pkmap window */
 	LOCK_RANK_PERCPU,	/* the percpu chunk allocator */
 	LOCK_RANK_SLAB_CPU,	/* a cache's per-CPU local lock */
+	LOCK_RANK_CPU_OWNER,	/* who owns a CPU (a claim runs under a cache's CPU lock) */
 	LOCK_RANK_SLAB_BARN,	/* a cache's barn of spare sheaves */
 	LOCK_RANK_SLAB_NODE,	/* a cache's node list_lock */
-	LOCK_RANK_SLAB_OWNER,	/* the free records of threads that may own CPUs */
 	LOCK_RANK_MEMBLOCK,	/* memblock regions (held while boot frees into the buddy) */
 	LOCK_RANK_PCP,		/* a CPU's per-CPU page lists */
 	LOCK_RANK_ZONE,		/* a buddy shard */
@@ -99,6 +100,12 @@ void fas_lock_slow(ck_spinlock_fas_t *lock);
 /* Count of spinlock acquisitions by this thread, for the benchmarks'
  * "lock acquisitions per 1000 operations". */
 extern __thread unsigned long kmm_lock_acquisitions
+	__attribute__((tls_model("initial-exec")));
+
+/* Mutexes this thread holds (every build): a path that may be reached
+ * with a mutex held (a shrinker, under an allocation) only tries locks
+ * that could rank before it, and waits when it holds none. */
+extern __thread unsigned int kmm_mutexes_held
 	__attribute__((tls_model("initial-exec")));
 
 static always_inline void kmm_spin_acquired(struct kmm_spinlock *l)

@@ -162,3 +162,12 @@ void rcu_gp_barrier(void)
 {
 	urcu_memb_barrier();
 }
+
+void rcu_gp_sync(void)
+{
+	if (RCU_NO_GRACE)
+		return;
+	rcu_register();
+	urcu_memb_synchronize_rcu();
+	tsan_acquire(&rcu_gp_edge);
+}

@@ -13,6 +13,7 @@
 #include <kmm/rcupdate.h>
 #include "lib/cmdline.h"
 #include "lib/compiler.h"
+#include "lib/cpu.h"
 
 /* Every CPU nr_cpus= allows: the per-CPU RCU state is static so RCU works
  * before boot and across reboots with other CPU counts. */
@@ -52,9 +53,21 @@ void rcu_gp_call(struct rcu_gp_head *gp, void (*func)(struct rcu_gp_head *gp));
 /* Waits for every batch handed to liburcu so far to have run. */
 void rcu_gp_barrier(void);
 
+/* Waits for one grace period (synchronize_rcu() without its checks: the
+ * caller made them), with the TSan acquire. */
+void rcu_gp_sync(void);
+
 /* Whether a caller may sleep for RCU here: not inside a read-side
  * section, not from a callback, not in atomic context (each reported). */
 bool rcu_may_wait(const char *caller);
+
+/* The same question asked silently: true when the calling thread may
+ * sleep for a grace period (not in atomic context, no read-side section,
+ * not running RCU callbacks). */
+static always_inline bool rcu_can_wait(void)
+{
+	return !rcu_task.nesting && !rcu_task.in_callback && !cpu_in_atomic();
+}
 
 /* The one address ThreadSanitizer's RCU edges go through (rcu.c). */
 extern char rcu_gp_edge KMM_HIDDEN;

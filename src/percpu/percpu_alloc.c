@@ -77,7 +77,7 @@ _Static_assert((64UL << 10) / PCPU_GRANULE <= PCPU_TAG_LEN, "a unit's length fit
 
 static unsigned long chunk_bytes(void)
 {
-	return pcpu_unit_size * nr_cpu_ids;
+	return pcpu_unit_size * (nr_cpu_ids + 1);	/* and the null unit */
 }
 
 /* The size class of a free extent of `len` granules (len >= 1). */
@@ -520,6 +520,7 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 		       kmm_cpu_offsets[0]);
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		memset(per_cpu_ptr(ptr, cpu), 0, size);
+	memset(cpu_null_ptr(ptr), 0, size);
 	return ptr;
 }
 

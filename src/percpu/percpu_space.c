@@ -3,9 +3,13 @@
  * per-CPU variables of each program and shared library.
  *
  *	offset[c] = shift + c * unit	(c < nr_cpu_ids; CPU 0's past it)
+ *	cpu_null_offset = shift + nr_cpu_ids * unit
  *
  * A dynamic chunk holds its units one after another (percpu_alloc.c), so a
- * dynamic per-CPU pointer is CPU 0's address minus the shift. A module's
+ * dynamic per-CPU pointer is CPU 0's address minus the shift. After the
+ * CPUs' units every dynamic chunk has one more, the null unit, that no CPU
+ * uses: owner fast paths of threads that own no CPU read their copies
+ * there (lib/cpu_owner.h). Static variables have no null copy. A module's
  * section of static variables, [start, start + len), is the template of
  * its copies at start + offset[c]: private anonymous pages mapped at boot,
  * or when dlopen() loads the module later, each copy filled from the
@@ -315,10 +319,11 @@ int percpu_space_init(unsigned int nr_cpus)
 	unsigned long unit = PCPU_UNIT_MAX;
 	int err;
 
-	/* Shrink units until a chunk fits one max-order block. */
-	while (unit > PAGE_SIZE && unit * nr_cpus > PCPU_CHUNK_MAX)
+	/* Shrink units until a chunk (the CPUs' units and the null unit)
+	 * fits one max-order block. */
+	while (unit > PAGE_SIZE && unit * (nr_cpus + 1) > PCPU_CHUNK_MAX)
 		unit >>= 1;
-	if (unit * nr_cpus > PCPU_CHUNK_MAX)
+	if (unit * (nr_cpus + 1) > PCPU_CHUNK_MAX)
 		return -EINVAL;
 	kmm_mutex_lock(&pcpu_sections_lock);
 	pcpu_unit_size = unit;
@@ -330,6 +335,7 @@ int percpu_space_init(unsigned int nr_cpus)
 	} else {
 		for (unsigned int c = 0; c <= KMM_CPU_UNBOUND; c++)
 			kmm_cpu_offsets[c] = pcpu_shift + (c < nr_cpus ? c * unit : 0);
+		cpu_null_offset = pcpu_shift + nr_cpus * unit;
 	}
 	kmm_mutex_unlock(&pcpu_sections_lock);
 	return err;
@@ -339,6 +345,7 @@ void percpu_space_exit(void)
 {
 	kmm_mutex_lock(&pcpu_sections_lock);
 	memset(kmm_cpu_offsets, 0, sizeof(kmm_cpu_offsets));
+	cpu_null_offset = 0;
 	for (unsigned int i = 0; i < pcpu_nr_sections; i++)
 		section_unmap_locked(&pcpu_sections[i]);
 	shadow_release_locked();

@@ -1,13 +1,14 @@
 /* The lifecycle of a cache (mm/slub.c and mm/slab_common.c): sizing
  * (slot layout, order, per-CPU partial limits), create and destroy, the
- * flush of every CPU, shrink, the slab shrinker, and the slab allocator's
- * boot and exit.
+ * flush of every CPU, shrink, the slab shrinker and the shrink before free
+ * page reporting, and the slab allocator's boot and exit.
  *
  * Lock order (outermost first; ranks in lib/lock.h):
  *   slab_mutex (LOCK_RANK_SLAB_MUTEX)  the list of caches (slab_caches)
  *       and each cache's shutdown; taken by create, destroy, slabinfo,
- *       kmm_stats, the slab shrinker (inside shrinker_lock; it only tries)
- *       and exit. Nothing allocates memory while holding it.
+ *       kmm_stats, exit, free page reporting's shrink and the slab
+ *       shrinker (inside shrinker_lock; only tried when the reclaimer
+ *       holds a kmm mutex). Nothing allocates memory while holding it.
  *   then, through the layers below, c->lock, barn->lock, n->list_lock and
  *   the page allocator's locks, each one CPU or cache at a time. */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <kmm/kmm.h>
 #include "buddy/buddy.h"
+#include "buddy/page_reporting.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/cmdline.h"
@@ -26,7 +28,6 @@
 #include "lib/random.h"
 #include "lib/rcu_batch.h"
 #include "slub/cache.h"
-#include "slub/cpu_owner.h"
 #include "slub/cpu_slab.h"
 #include "slub/slab_check.h"
 #include "slub/sheaf.h"
@@ -237,28 +238,65 @@ static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_contro
 	return nr ? nr : SHRINK_EMPTY;
 }
 
+/* Every cache shrunk. A caller holding a kmm mutex (an allocation made
+ * under one, in direct reclaim: its rank may come before slab_mutex's)
+ * only tries, and returns false when slab_mutex is taken. One holding none
+ * waits for it, as a walk under way (free page reporting's, another
+ * reclaimer's) may have passed objects freed since; it walks itself
+ * unless a walk that started after it asked has finished meanwhile, so
+ * that waiting reclaimers do not flush every CPU of every cache again. */
+static unsigned long shrink_walks;	/* atomic: walks started, under slab_mutex */
+
+static bool shrink_all_caches(unsigned long *freed)
+{
+	unsigned long walks = atomic_load_acquire(&shrink_walks);
+	struct list_head *pos;
+
+	if (!kmm_mutex_trylock(&slab_mutex)) {
+		if (kmm_mutexes_held)
+			return false;
+		kmm_mutex_lock(&slab_mutex);
+		if (atomic_load_relaxed(&shrink_walks) != walks) {
+			kmm_mutex_unlock(&slab_mutex);
+			return true;
+		}
+	}
+	atomic_store_relaxed(&shrink_walks, shrink_walks + 1);
+	list_for_each(pos, &slab_caches)
+		cache_shrink(list_entry(pos, struct kmem_cache, list), freed);
+	kmm_mutex_unlock(&slab_mutex);
+	return true;
+}
+
 static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long freed = 0;
-	struct list_head *pos;
 
-	/* One reclaimer shrinking every cache is enough: the others would
-	 * only queue here (and flush every CPU of every cache again). */
-	if (!kmm_mutex_trylock(&slab_mutex))
+	if (!shrink_all_caches(&freed))
 		return SHRINK_STOP;
-	list_for_each(pos, &slab_caches)
-		cache_shrink(list_entry(pos, struct kmem_cache, list), &freed);
-	kmm_mutex_unlock(&slab_mutex);
 	/* One pass shrinks everything: tell shrink_slab the scan is done. */
 	sc->nr_scanned = ~0UL;
 	return freed;
+}
+
+/* Before free page reporting gives memory back to the host, every cache
+ * is shrunk, as the kernel shrinks every cache before memory goes offline
+ * (slab_mem_going_offline_callback): what sheaves, the barn, per-CPU and
+ * empty node slabs keep would pin the blocks around them. The reporter
+ * runs a pass only after a free left a large block and its delay (2 s)
+ * passed, so busy caches refill a few sheaves that often at most. */
+static void slab_reporting_prepare(void)
+{
+	unsigned long freed = 0;
+
+	shrink_all_caches(&freed);
 }
 /* ---- create and destroy ---- */
 
 static void cache_free(struct kmem_cache *s)
 {
-	if (s->cpu_slab)
-		free_percpu(s->cpu_slab);
+	if (s->cpu_alloc)
+		free_percpu(s->cpu_alloc);
 	host_free(s->random_seq);
 	host_free(s->name);
 	host_free(s);
@@ -279,7 +317,8 @@ static void set_size_inverse(struct kmem_cache *s)
 }
 
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
-				     slab_flags_t flags, void (*ctor)(void *))
+				     slab_flags_t flags, void (*ctor)(void *),
+				     struct kmem_cache_cpu *cpu_slab)
 {
 	struct kmem_cache *s = host_calloc(1, sizeof(*s));
 	unsigned int min_partial;
@@ -294,33 +333,45 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->align = calculate_alignment(flags, align, size);
 	if (!s->name || !calculate_sizes(s))
 		goto fail;
-	s->random = random_seed();
+	/* Links' low bits are random's (slab.h): never 0, which a hand-out
+	 * leaves. */
+	s->random = random_seed() | 1;
 	set_size_inverse(s);
 	min_partial = ilog2_ul(s->size);	/* ilog2(size) / 2, clamped */
 	s->min_partial = MIN(MAX(min_partial / 2, (unsigned int)MIN_PARTIAL),
 			     (unsigned int)MAX_PARTIAL);
 	set_cpu_partial(s);
-	s->special = kmem_cache_debug(s) || failslab_applies(s);
-	sheaf_cache_init(s);
 	s->zero_on_alloc = kmm_config.init_on_alloc && !ctor &&
 			   !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 	s->zero_on_free = kmm_config.init_on_free && !ctor &&
 			  !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
+	/* No sheaves where every object needs a hook: the owner's fast paths
+	 * then always find sheaf_empty, and frees always take the full
+	 * object-start check. */
+	s->special = kmem_cache_debug(s) || failslab_applies(s) || s->zero_on_alloc ||
+		     s->zero_on_free;
+	if (s->special)
+		s->head_objects = 0;
+	sheaf_cache_init(s);
 	kmm_spin_init(&s->node.list_lock, "slab_list_lock", LOCK_RANK_SLAB_NODE);
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
 	if (kmm_config.slab_freelist_random && init_random_seq(s))
 		goto fail;
-	s->cpu_slab = alloc_percpu(struct kmem_cache_cpu);
-	if (!s->cpu_slab)
+	if (!cpu_slab)
+		cpu_slab = s->cpu_alloc = alloc_percpu(struct kmem_cache_cpu);
+	if (!cpu_slab)
 		goto fail;
+	s->cpu_slab = cpu_slab;
+	s->cpu_fast = cpu_null_ptr(cpu_slab);
 	for_each_possible_cpu(cpu) {
 		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 
 		memset(c, 0, sizeof(*c));
 		cpu_slab_init_cpu(c, cpu);
-		cpu_owner_init_cpu(c);
+		sheaf_cpu_init(c);
 	}
+	sheaf_cpu_init(s->cpu_fast);
 	kmm_mutex_lock(&slab_mutex);
 	list_add(&s->list, &slab_caches);
 	kmm_mutex_unlock(&slab_mutex);
@@ -354,7 +405,7 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		kmm_warn("kmem_cache_create(%s) integrity check failed: %s (size %u, align %u)",
 			 name ? name : "(null)", why, size, align);
 	else
-		s = slab_create_cache(name, size, align, flags, ctor);
+		s = slab_create_cache(name, size, align, flags, ctor, NULL);
 	if (!s && (flags & SLAB_PANIC)) {
 		fprintf(stderr, "Kernel panic - not syncing: kmem_cache_create: Failed to create slab '%s'\n",
 			name ? name : "(null)");
@@ -547,7 +598,6 @@ void slab_init(void)
 	slub_min_order = MIN(slub_min_order, slub_max_order);
 	slub_min_objects = kmm_config.slub_min_objects;
 	slub_debug_parse();
-	cpu_owner_init();
 	atomic_store_release(&slab_up, true);
 	events_set_pending(slab_stats_pending);
 	slab_shrinker = shrinker_alloc(0, "slab");
@@ -556,6 +606,7 @@ void slab_init(void)
 		slab_shrinker->scan_objects = slab_shrink_scan;
 		shrinker_register(slab_shrinker);
 	}
+	page_reporting_set_prepare(slab_reporting_prepare);
 }
 
 /* Tears every cache down; returns the objects still allocated, after
@@ -570,6 +621,7 @@ long slab_exit(void)
 
 	if (!atomic_load_acquire(&slab_up))
 		return 0;
+	page_reporting_set_prepare(NULL);
 	shrinker_free(slab_shrinker);
 	slab_shrinker = NULL;
 	events_set_pending(NULL);

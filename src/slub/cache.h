@@ -10,8 +10,11 @@ extern struct list_head slab_caches;	/* under slab_mutex */
 extern struct kmm_mutex slab_mutex;
 extern bool slab_up;			/* atomic: between slab_init() and slab_exit() */
 
+/* `cpu_slab`: the per-CPU parts to use (kmalloc's front end), or NULL for
+ * the cache's own. */
 struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsigned int align,
-				     slab_flags_t flags, void (*ctor)(void *));
+				     slab_flags_t flags, void (*ctor)(void *),
+				     struct kmem_cache_cpu *cpu_slab);
 void slab_init(void);
 /* Tears every cache down; returns the objects still allocated, after
  * reporting them by cache (with allocation sites under slub_debug=U). */

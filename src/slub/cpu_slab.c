@@ -17,7 +17,7 @@
 #include <kmm/kmm.h>
 #include "lib/bitops.h"
 #include "lib/bug.h"
-#include "slub/cpu_owner.h"
+#include "lib/cpu_owner.h"
 #include "slub/cpu_slab.h"
 #include "slub/slab_page.h"
 
@@ -176,11 +176,13 @@ void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 	struct page *slab, *flush;
 	void *fl, *object, *flush_fl;
 	unsigned long tid;
+	int cpu = cpu_id();
 
-	c = per_cpu_ptr(s->cpu_slab, cpu_id());
+	c = per_cpu_ptr(s->cpu_slab, cpu);
 	if (!kmm_spin_trylock(&c->lock))
 		return alloc_single(s, gfp, addr);
-	cpu_note_refill_locked(c);
+	if (s->sheaf_capacity)
+		cpu_own_note_miss((unsigned int)cpu);
 	fl = cpu_claim_locked(c, &tid);
 	object = cpu_take_locked(s, c, &fl);
 	cpu_release_locked(c, fl, tid);
@@ -214,7 +216,6 @@ noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long ad
 	void *object;
 
 	count_event(EV_slab_alloc_slow);
-	slab_thread_ensure();
 	object = slab_alloc_refill(s, gfp, addr);
 	return object ? slab_post_alloc(s, gfp, object) : NULL;
 }

@@ -13,12 +13,29 @@
  * (its monitor, rcu_barrier(), and the "kfree_rcu" shrinker here, which
  * flushes every client under memory pressure).
  *
+ * Back-pressure: each object weighs its bytes (slab slot, large kmalloc
+ * pages; a vmalloc'ed object one page), and the bytes pending are bounded
+ * by an eighth of memory (KFREE_RCU_LIMIT_SHIFT; kfree_rcu.max_pending=
+ * sets another bound, 0 none). Past the bound the
+ * engine expedites: a caller that may sleep (rcu_can_wait(): not in
+ * atomic context, no read-side section, no RCU callback) runs its CPU's
+ * batch itself after a grace period instead of queueing more; one that
+ * may not (interrupts, spinlocks held) queues as always, and the monitor
+ * runs its CPU's batch at once after a grace period; reclaim's shrinker
+ * hands every queue to liburcu, as below the bound.
+ *
+ * The headless form (kvfree_rcu_mightsleep(), kvfree_call_rcu(NULL, ptr))
+ * has no rcu_head to chain through, so it may sleep: for an array page
+ * (GFP_KERNEL, no retries), else for a grace period before freeing the
+ * object at once, as the kernel's.
+ *
  * Lock: the CPU's queue lock, LOCK_RANK_KFREE_RCU; alloc_page() is called
  * under it, so pcp and zone locks nest inside. It guards the CPU's arrays
- * and fallback chain. The engine's counters give
- * kmm_kfree_rcu_pending() (queued - done).
+ * and fallback chain. The engine's counters give kmm_kfree_rcu_pending()
+ * (queued - done) and the bytes the bound reads.
  *
- * Callable from any context, interrupts included: nothing here sleeps. */
+ * kfree_rcu() is callable from any context, interrupts included: it sleeps
+ * only where rcu_can_wait() says it may. */
 #include <errno.h>
 #include <pthread.h>
 #include <kmm/kmm.h>
@@ -31,6 +48,8 @@
 #include "lib/events.h"
 #include "lib/rcu_batch.h"
 #include "slub/kfree_rcu.h"
+#include "slub/slab_check.h"
+#include "slub/slab.h"
 #include "vmalloc/space.h"
 
 enum { KFREE_CH_SLAB, KFREE_CH_VMALLOC, KFREE_N_CHANNELS };
@@ -53,8 +72,12 @@ struct kfree_rcu_cpu {
 	struct rcu_queue q;
 	struct kvfree_bulk *bulk[KFREE_N_CHANNELS];	/* newest (filling) first */
 	struct rcu_head *head;		/* fallback chain, no array page */
-	struct kfree_rcu_work work[RCU_BATCH_SLOTS];
+	struct kfree_rcu_work work[RCU_QUEUE_SLOTS];
 } cacheline_aligned;
+
+/* Bytes pending past which callers that may sleep wait, unless
+ * kfree_rcu.max_pending= says otherwise: memory >> this. */
+#define KFREE_RCU_LIMIT_SHIFT	3
 
 static struct kfree_rcu_cpu krc[RCU_MAX_CPUS];
 static unsigned long kfree_rcu_peak;	/* atomic: most objects waiting at once */
@@ -64,7 +87,7 @@ static void kfree_rcu_init_cpu(struct rcu_queue *q);
 static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b);
 static void kfree_rcu_work_fn(struct rcu_batch *b);
 
-static struct rcu_batcher kfree_rcu_batcher = {
+struct rcu_batcher kfree_rcu_batcher = {
 	.name = "kfree_rcu_cpu",
 	.rank = LOCK_RANK_KFREE_RCU,
 	.cpus = krc,
@@ -85,7 +108,7 @@ static void kfree_rcu_init_cpu(struct rcu_queue *q)
 {
 	struct kfree_rcu_cpu *krcp = container_of(q, struct kfree_rcu_cpu, q);
 
-	for (int i = 0; i < RCU_BATCH_SLOTS; i++)
+	for (int i = 0; i < RCU_QUEUE_SLOTS; i++)
 		q->slot[i] = &krcp->work[i].b;
 }
 
@@ -213,34 +236,83 @@ static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b)
 	kfree_rcu_note_peak();
 }
 
+/* What a pending object weighs against the bound: its slot, or a large
+ * kmalloc's pages; a vmalloc'ed object counts one page (its area's size
+ * would cost a lookup in the vmap tree). `doff` is its direct-map offset,
+ * ~0UL outside the direct map (vmalloc'ed: kvfree_call_rcu_ok() passed). */
+static always_inline unsigned long kfree_rcu_weight(unsigned long doff)
+{
+	struct page *page;
+
+	if (unlikely(doff == ~0UL))
+		return PAGE_SIZE;
+	page = direct_map_head_page(doff);
+	if (likely(PageSlab(page)))
+		return atomic_load_relaxed(&page->slab_cache)->size;
+	return PAGE_SIZE << compound_order(page);
+}
+
+static always_inline int kfree_rcu_channel(unsigned long doff)
+{
+	return likely(doff != ~0UL) ? KFREE_CH_SLAB : KFREE_CH_VMALLOC;
+}
+
+static always_inline void kfree_rcu_register_once(void)
+{
+	rcu_register();
+	if (unlikely(!atomic_load_acquire(&kfree_rcu_batcher.registered)))
+		pthread_once(&kfree_rcu_once, kfree_rcu_register);
+}
+
+static always_inline struct kfree_rcu_cpu *kfree_rcu_lock(void)
+{
+	return container_of(rcu_queue_lock(&kfree_rcu_batcher, cpu_id()), struct kfree_rcu_cpu, q);
+}
+
+/* Puts `page` as the channel's new array, holding `ptr` (lock held). */
+static void kfree_rcu_new_array(struct kfree_rcu_cpu *krcp, int ch, struct page *page, void *ptr)
+{
+	struct kvfree_bulk *b = page_address(page);
+
+	b->next = krcp->bulk[ch];
+	b->nr = 0;
+	b->ptrs[b->nr++] = ptr;
+	krcp->bulk[ch] = b;
+}
+
 /* The channel's array is full or missing: start a new array page, else
- * chain the object through its rcu_head. False when neither is possible
- * (no memory and no rcu_head). */
-static noinline bool kfree_rcu_add_slow(struct kfree_rcu_cpu *krcp, int ch,
+ * chain the object through its rcu_head. A full array was offered to the
+ * engine when it filled; it stays chained behind the new one. */
+static noinline void kfree_rcu_add_slow(struct kfree_rcu_cpu *krcp, int ch,
 					struct rcu_head *head, void *ptr)
 {
 	struct page *page;
-	struct kvfree_bulk *b;
 
 	lock_assert_held(&krcp->q.lock);
-	/* A full array is a batch worth handing over. */
-	if (krcp->bulk[ch])
-		rcu_queue_flush_locked(&krcp->q);
 	page = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
 	if (page) {
-		b = page_address(page);
-		b->next = krcp->bulk[ch];
-		b->nr = 0;
-		b->ptrs[b->nr++] = ptr;
-		krcp->bulk[ch] = b;
-		return true;
+		kfree_rcu_new_array(krcp, ch, page, ptr);
+		return;
 	}
-	if (!head)
-		return false;
 	head->func = (void (*)(struct rcu_head *))(uintptr_t)ptr;
 	head->next = krcp->head;
 	krcp->head = head;
-	return true;
+}
+
+/* The object is in (lock held): counts it and unlocks. An array that just
+ * filled is a batch worth; the engine's slow path also takes the queue's
+ * first object and every step of weight, where it checks the bound. */
+static always_inline void kfree_rcu_added_unlock(struct kfree_rcu_cpu *krcp, int ch,
+						 unsigned long weight)
+{
+	struct kvfree_bulk *b = krcp->bulk[ch];
+	bool full = b && b->nr == KVFREE_BULK_MAX_ENTR;
+
+	if (unlikely(rcu_queue_added_locked(&krcp->q, weight) || full)) {
+		rcu_queue_unlock_slow(&krcp->q, full, rcu_can_wait());
+		return;
+	}
+	kmm_spin_unlock(&krcp->q.lock);
 }
 
 static noinline bool kvfree_call_rcu_bad(struct rcu_head *head, void *ptr)
@@ -258,66 +330,119 @@ static noinline bool kvfree_call_rcu_bad(struct rcu_head *head, void *ptr)
 	return false;
 }
 
-static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr)
+static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr, unsigned long doff)
 {
 	uintptr_t p = (uintptr_t)ptr, h = (uintptr_t)head;
 
-	if (likely(virt_in_direct_map(ptr) && h - p < PAGE_SIZE && !(h % sizeof(void *))))
+	if (likely(doff != ~0UL && h - p < PAGE_SIZE && !(h % sizeof(void *))))
 		return true;
 	return !kvfree_call_rcu_bad(head, ptr);
 }
 
-/* No array page and no rcu_head (kvfree_call_rcu(NULL, ptr)): wait for
- * the grace period here, as the kernel's kvfree_rcu_mightsleep(). */
-static noinline void kvfree_rcu_wait_and_free(void *ptr)
+/* A slab object that is free already (kfree() then kfree_rcu()): one
+ * report now, and it is not queued, for after the grace period it may be
+ * someone else's. */
+static always_inline bool kvfree_rcu_double_free(void *ptr)
 {
-	if (!might_alloc(GFP_KERNEL, "kvfree_call_rcu without an rcu_head")) {
-		kmm_bug("kvfree_call_rcu: no memory and no rcu_head in atomic context; %p is not freed",
-			ptr);
-		return;
-	}
-	synchronize_rcu();
-	kvfree(ptr);
+	struct page *slab = object_head_page(ptr);
+	struct kmem_cache *s;
+
+	if (!slab || !PageSlab(slab))
+		return false;
+	s = atomic_load_relaxed(&slab->slab_cache);
+	if (likely(!slab_object_start(s, slab, ptr) || !slab_object_is_free(s, slab, ptr)))
+		return false;
+	slab_report_double_free(s, slab, ptr);
+	return true;
 }
 
-/* Budget: one trylock and a few stores; the slow path when an array page
- * fills (hand over, allocate the next), and on the first object a CPU
- * gathers (wake the monitor). */
-void kvfree_call_rcu(struct rcu_head *head, void *ptr)
+/* Counts the call, and false when the object was freed at once (no grace
+ * periods in this build); else the channel and weight to queue it with. */
+static always_inline bool kfree_rcu_prepare(void *ptr, unsigned long doff, int *ch,
+					    unsigned long *weight)
+{
+	count_event(EV_kfree_rcu);
+	if (RCU_NO_GRACE) {
+		kvfree(ptr);
+		return false;
+	}
+	kfree_rcu_register_once();
+	*ch = kfree_rcu_channel(doff);
+	*weight = kfree_rcu_weight(doff);
+	return true;
+}
+
+/* kvfree_rcu_mightsleep(): no rcu_head to fall back on, so the caller must
+ * be where it may sleep. The array page comes from GFP_KERNEL without
+ * retries or reserves (the kernel's flags); when none can be had, the
+ * object is freed here after a grace period. Called where it may not
+ * sleep, it is reported and the object is not freed (a leak, never an
+ * early free). */
+static noinline void kvfree_rcu_headless(void *ptr, unsigned long doff)
 {
 	struct kfree_rcu_cpu *krcp;
+	struct page *page = NULL;
+	unsigned long weight;
+	int ch;
+
+	if (!rcu_may_wait("kvfree_rcu_mightsleep") || !kfree_rcu_prepare(ptr, doff, &ch, &weight))
+		return;
+	for (;;) {
+		struct kvfree_bulk *b;
+
+		krcp = kfree_rcu_lock();
+		b = krcp->bulk[ch];
+		if (b && b->nr < KVFREE_BULK_MAX_ENTR) {
+			b->ptrs[b->nr++] = ptr;
+			break;
+		}
+		if (page) {
+			kfree_rcu_new_array(krcp, ch, page, ptr);
+			page = NULL;
+			break;
+		}
+		kmm_spin_unlock(&krcp->q.lock);
+		page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN);
+		if (!page) {
+			rcu_gp_sync();
+			kvfree(ptr);
+			return;
+		}
+	}
+	kfree_rcu_added_unlock(krcp, ch, weight);
+	/* Another caller started an array while this one slept. */
+	if (page)
+		__free_page(page);
+}
+
+/* Budget: one trylock, the object's page and cache read for its weight, a
+ * few stores; the slow path when an array page fills (hand over, or run
+ * here past the bound) or is missing (allocate the next), on the first
+ * object a CPU gathers (wake the monitor) and every step of weight. */
+void kvfree_call_rcu(struct rcu_head *head, void *ptr)
+{
+	unsigned long doff = direct_map_offset(ptr), weight;
+	struct kfree_rcu_cpu *krcp;
 	struct kvfree_bulk *b;
-	unsigned long nr;
 	int ch;
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
 		return;
-	if (unlikely(!kvfree_call_rcu_ok(head, ptr)))
+	if (unlikely(!kvfree_call_rcu_ok(head, ptr, doff) || kvfree_rcu_double_free(ptr)))
 		return;
-	count_event(EV_kfree_rcu);
-	if (RCU_NO_GRACE) {
-		kvfree(ptr);
+	if (unlikely(!head)) {
+		kvfree_rcu_headless(ptr, doff);
 		return;
 	}
-	rcu_register();
-	if (unlikely(!atomic_load_acquire(&kfree_rcu_batcher.registered)))
-		pthread_once(&kfree_rcu_once, kfree_rcu_register);
-	ch = unlikely(addr_in_vmalloc_space(ptr)) ? KFREE_CH_VMALLOC : KFREE_CH_SLAB;
-	krcp = container_of(rcu_queue_lock(&kfree_rcu_batcher, cpu_id()), struct kfree_rcu_cpu, q);
+	if (!kfree_rcu_prepare(ptr, doff, &ch, &weight))
+		return;
+	krcp = kfree_rcu_lock();
 	b = krcp->bulk[ch];
-	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR)) {
+	if (likely(b && b->nr < KVFREE_BULK_MAX_ENTR))
 		b->ptrs[b->nr++] = ptr;
-	} else if (unlikely(!kfree_rcu_add_slow(krcp, ch, head, ptr))) {
-		kmm_spin_unlock(&krcp->q.lock);
-		kvfree_rcu_wait_and_free(ptr);
-		return;
-	}
-	nr = rcu_queue_added_locked(&krcp->q);
-	if (unlikely(nr == 1)) {
-		rcu_queue_unlock_slow(&krcp->q, nr, false);
-		return;
-	}
-	kmm_spin_unlock(&krcp->q.lock);
+	else
+		kfree_rcu_add_slow(krcp, ch, head, ptr);
+	kfree_rcu_added_unlock(krcp, ch, weight);
 }
 
 /* --- memory pressure, boot and exit ---------------------------------------------- */
@@ -342,6 +467,8 @@ static unsigned long kfree_rcu_shrink_scan(struct shrinker *s, struct shrink_con
 
 int kvfree_rcu_init(void)
 {
+	unsigned long limit;
+
 	kfree_rcu_shrinker = shrinker_alloc(0, "kfree_rcu");
 	if (!kfree_rcu_shrinker)
 		return -ENOMEM;
@@ -350,6 +477,13 @@ int kvfree_rcu_init(void)
 	kfree_rcu_shrinker->batch = 0;
 	shrinker_register(kfree_rcu_shrinker);
 	atomic_store_relaxed(&kfree_rcu_peak, kfree_rcu_count_pending());
+	limit = kmm_config.kfree_rcu_max_pending;
+	if (limit == ~0UL)
+		limit = (totalram_pages() << PAGE_SHIFT) >> KFREE_RCU_LIMIT_SHIFT;
+	/* Checked every 1/(4 * nr_cpu_ids) of it per CPU: what all CPUs
+	 * gathered since their last check stays under a quarter of the bound. */
+	rcu_batcher_set_limit(&kfree_rcu_batcher, limit,
+			      MAX(limit / (4UL * nr_cpu_ids), (unsigned long)PAGE_SIZE));
 	return 0;
 }
 
@@ -357,6 +491,7 @@ int kvfree_rcu_init(void)
 void kvfree_rcu_exit(void)
 {
 	kmm_rcu_barrier();
+	rcu_batcher_set_limit(&kfree_rcu_batcher, 0, 0);
 	if (kfree_rcu_shrinker) {
 		shrinker_free(kfree_rcu_shrinker);
 		kfree_rcu_shrinker = NULL;

@@ -1,8 +1,19 @@
 /* The kmalloc family (mm/slab_common.c): size classes kmalloc-8 ...
- * kmalloc-8k with the kernel's 96 and 192 classes and size_index table, so
- * ksize(kmalloc(n)) is the kernel's for every n; kmalloc-rcl-* for
- * __GFP_RECLAIMABLE and dma-kmalloc-* for GFP_DMA; above 8 KiB compound
- * pages from the buddy (PG_large_kmalloc) up to KMALLOC_MAX_SIZE.
+ * kmalloc-8k with the kernel's 96 and 192 classes, so ksize(kmalloc(n))
+ * is the kernel's for every n; kmalloc-rcl-* for __GFP_RECLAIMABLE and
+ * dma-kmalloc-* for GFP_DMA; above 8 KiB compound pages from the buddy
+ * (PG_large_kmalloc) up to KMALLOC_MAX_SIZE.
+ *
+ * The fast path (kmalloc_gfp()) departs from the kernel's shape twice.
+ * The size's class comes from one table for every size up to 8 KiB, where
+ * the kernel branches between its size_index table (up to 192 bytes) and
+ * fls(): on a mix of sizes that branch mispredicts. And the per-CPU parts
+ * of the KMALLOC_NORMAL caches are one per-CPU array indexed by class (the
+ * front end), so the owner's pop finds its CPU's main sheaf of any class
+ * with one index off its owner delta, with no cache at hand; everything
+ * else (a large or DMA or reclaimable or zeroed request, atomic context,
+ * a class with no sheaves, kmm not booted, an empty sheaf) falls through
+ * the same pop's failure or one flag test to kmalloc_slow().
  *
  * kfree/ksize/kmem_cache_free misuse is reported and refused: a pointer
  * inside an object, a vmalloc address, memory kmm never handed out, a
@@ -31,15 +42,32 @@ enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALL
 
 #define KMALLOC_SHIFT_LOW	3
 
-static struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+#define KMALLOC_CLASSES		(KMALLOC_SHIFT_HIGH + 1)
 
-/* The kernel's size_index[]: classes of requests up to 192 bytes, by
- * (size - 1) / 8; index 1 is kmalloc-96, index 2 kmalloc-192. */
-static const uint8_t size_index[24] = {
-	3, 4, 5, 5, 6, 6, 6, 6,
-	1, 1, 1, 1, 7, 7, 7, 7,
-	2, 2, 2, 2, 2, 2, 2, 2,
+static struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_CLASSES];
+
+/* The class of every request up to 8 KiB, by (size - 1) / 8: the kernel's
+ * size_index[] up to 192 bytes (index 1 is kmalloc-96, index 2
+ * kmalloc-192), then fls(size - 1). */
+static const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
+	[0] = 3, [1] = 4, [2 ... 3] = 5, [4 ... 7] = 6, [8 ... 11] = 1, [12 ... 15] = 7,
+	[16 ... 23] = 2, [24 ... 31] = 8, [32 ... 63] = 9, [64 ... 127] = 10,
+	[128 ... 255] = 11, [256 ... 511] = 12, [512 ... 1023] = 13,
 };
+
+/* The front end: the KMALLOC_NORMAL caches' per-CPU parts, indexed by
+ * class (entry 0 unused), one per-CPU allocation; kmalloc_front is its
+ * copy in the null unit, where every main sheaf is sheaf_empty, and before
+ * boot the static one below. */
+static struct kmem_cache_cpu kmalloc_front_boot[KMALLOC_CLASSES] = {
+	[0 ... KMALLOC_SHIFT_HIGH] = { .main = &sheaf_empty },
+};
+static struct kmem_cache_cpu *kmalloc_front = kmalloc_front_boot;
+static struct kmem_cache_cpu *kmalloc_front_cpu;	/* percpu */
+
+/* Requests the front end leaves to kmalloc_slow(): another cache type,
+ * or zeroing. */
+#define KMALLOC_GFP_SLOW	(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ZERO)
 
 static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
 {
@@ -51,9 +79,7 @@ static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
 /* 1 <= size <= KMALLOC_MAX_CACHE_SIZE */
 static always_inline unsigned int kmalloc_index_of(size_t size)
 {
-	if (size <= 192)
-		return size_index[(size - 1) / 8];
-	return fls_ul(size - 1);
+	return kmalloc_index[(size - 1) / 8];
 }
 
 static unsigned int kmalloc_size_of(unsigned int idx)
@@ -81,18 +107,44 @@ static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 	if (!(size & (size - 1)))
 		align = size;
 	kmalloc_caches[type][idx] = slab_create_cache(name, size, align,
-						      SLAB_KMALLOC | tflags[type], NULL);
+						      SLAB_KMALLOC | tflags[type], NULL,
+						      type == KMALLOC_NORMAL ?
+						      kmalloc_front_cpu + idx : NULL);
 	if (!kmalloc_caches[type][idx])
 		return -ENOMEM;
 	kmalloc_caches[type][idx]->kmalloc_bucket = true;
 	return 0;
 }
 
-/* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128. */
+/* create_kmalloc_caches(): the kernel's order, 96 after 64, 192 after 128.
+ * The front end's per-CPU array goes with the first cache (it frees it). */
 int kmalloc_init(void)
 {
+	kmalloc_front_cpu = __alloc_percpu(sizeof(struct kmem_cache_cpu) * KMALLOC_CLASSES,
+					   __alignof__(struct kmem_cache_cpu));
+	if (!kmalloc_front_cpu)
+		return -ENOMEM;
+	if (new_kmalloc_cache(KMALLOC_SHIFT_LOW, KMALLOC_NORMAL)) {
+		free_percpu(kmalloc_front_cpu);
+		return -ENOMEM;
+	}
+	kmalloc_caches[KMALLOC_NORMAL][KMALLOC_SHIFT_LOW]->cpu_alloc = kmalloc_front_cpu;
+	/* Every class's part reads as empty until its cache is made. */
+	for (unsigned int i = 0; i < KMALLOC_CLASSES; i++) {
+		int cpu;
+
+		if (i == KMALLOC_SHIFT_LOW)
+			continue;
+		for_each_possible_cpu(cpu)
+			sheaf_cpu_init(per_cpu_ptr(kmalloc_front_cpu, cpu) + i);
+		sheaf_cpu_init((struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu) + i);
+	}
+	atomic_store_release(&kmalloc_front,
+			     (struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu));
 	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+			if (kmalloc_caches[type][i])
+				continue;
 			if (new_kmalloc_cache(i, type))
 				return -ENOMEM;
 			if ((i == 6 && new_kmalloc_cache(1, type)) ||
@@ -105,6 +157,7 @@ int kmalloc_init(void)
 
 void kmalloc_exit(void)
 {
+	atomic_store_release(&kmalloc_front, kmalloc_front_boot);
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
 }
 
@@ -191,7 +244,7 @@ static always_inline void *kmalloc_from(struct kmem_cache *s, size_t size, gfp_t
 	return slab_alloc(s, gfp, addr);
 }
 
-static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
+static noinline void *kmalloc_slow(size_t size, gfp_t gfp, unsigned long addr)
 {
 	struct kmem_cache *s;
 
@@ -226,6 +279,28 @@ void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfp, size_t size)
 	if (unlikely(!s || size > s->object_size))
 		return kmalloc_cache_bad(s, size);
 	return kmalloc_from(s, size, gfp, RET_IP);
+}
+
+/* The front end's pop: one flag test for the rare requests, one table
+ * lookup, the owner's pop from its CPU's main sheaf of the class. */
+static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
+{
+	struct kmem_cache_cpu *front;
+	void *object;
+
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE || (gfp & KMALLOC_GFP_SLOW)))
+		return kmalloc_slow(size, gfp, addr);
+	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
+		return kmalloc_slow(size, gfp, addr);
+	front = (struct kmem_cache_cpu *)((char *)atomic_load_relaxed(&kmalloc_front) +
+					  cpu_own_enter());
+	if (unlikely(!sheaf_pop_fast(atomic_load_relaxed(&front[kmalloc_index_of(size)].main),
+				     &object))) {
+		cpu_own_exit();
+		return kmalloc_slow(size, gfp, addr);
+	}
+	cpu_own_exit();
+	return object;
 }
 
 void *kmalloc(size_t size, gfp_t gfp)
@@ -288,32 +363,40 @@ static noinline void kfree_slow(const void *x, struct page *page, const char *ca
 	slab_free_bad(NULL, x, page, caller);
 }
 
+/* Anything but an object in the head page of a slab with sheaves: a tail
+ * page, a cache with no sheaves, a large kmalloc, bad input. */
+static noinline void kfree_checked(const void *x, struct page *page, unsigned long addr)
+{
+	struct kmem_cache *s;
+
+	page = page_compound_head(page);
+	if (unlikely(!PageSlab(page)))
+		return kfree_slow(x, page, "kfree");
+	s = atomic_load_relaxed(&page->slab_cache);
+	if (likely(slab_object_start(s, page, x)))
+		return slab_free(s, page, (void *)x, addr);
+	return kfree_slow(x, page, "kfree");
+}
+
 void kfree(const void *x)
 {
-	unsigned long doff = direct_map_offset(x);
+	unsigned long pfn = direct_map_pfn(x);
 	struct kmem_cache *s;
 	struct page *page;
 
-	if (unlikely(doff == ~0UL)) {
+	if (unlikely(pfn >= kmm_mem.lowmem_pages)) {
 		if (!ZERO_OR_NULL_PTR(x))
 			kfree_slow(x, NULL, "kfree");
 		return;
 	}
-	page = pfn_page(doff >> PAGE_SHIFT);
+	page = pfn_page(pfn);
+	/* A slab's head page (only heads carry PG_slab) */
 	if (likely(PageSlab(page))) {
-		/* A slab's head page (only heads carry PG_slab) */
 		s = atomic_load_relaxed(&page->slab_cache);
-		if (likely(!slab_head_object_needs_check(s, doff)))
-			return slab_free_owner(s, page, (void *)x, RET_IP);
-	} else {
-		page = page_compound_head(page);
-		if (unlikely(!PageSlab(page)))
-			return kfree_slow(x, page, "kfree");
-		s = atomic_load_relaxed(&page->slab_cache);
+		if (likely(!slab_head_object_needs_check(s, x)))
+			return slab_free_owner(s, (void *)x);
 	}
-	if (likely(slab_object_start_off(s, page, doff)))
-		return slab_free(s, page, (void *)x, RET_IP);
-	return kfree_slow(x, page, "kfree");
+	return kfree_checked(x, page, RET_IP);
 }
 
 /* slab_ksize(): what the caller may use of the object. */

@@ -3,32 +3,31 @@
  *
  * A sheaf is an array of free objects. Each CPU of a cache has a main
  * sheaf and a spare. The fast paths (sheaf.h) pop from and push onto the
- * main sheaf, with plain stores, when the calling thread owns the CPU's
- * sheaves (cpu_owner.c); so a free costs the same whichever slab the
- * object came from, and a batch of frees needs no compare-and-swap per
- * object. The slow paths here swap main and spare, trade a full or an
- * empty sheaf with the barn, fill a sheaf from the CPU slab, or flush one
- * back to its slabs; a thread that does not own the CPU goes on to the
- * CPU slab's paths (cpu_slab.h).
+ * main sheaf, with plain stores, when the calling thread owns the CPU
+ * (lib/cpu_owner.h); so a free costs the same whichever slab the object
+ * came from, and a batch of frees needs no compare-and-swap per object.
+ * The slow paths here swap main and spare, trade a full or an empty sheaf
+ * with the barn, fill a sheaf from the CPU slab, or flush one back to its
+ * slabs; a thread that does not own the CPU goes on to the CPU slab's
+ * paths (cpu_slab.h).
  *
  * Lock order (ranks in lib/lock.h):
- *   c->lock (LOCK_RANK_SLAB_CPU)  c->main and c->spare for anyone but the
- *       CPU's owner thread; the owner takes it for every change of which
- *       sheaf is main or spare, so a revoke (cpu_owner.c) always finds
- *       them whole
+ *   c->lock (LOCK_RANK_SLAB_CPU)  c->main and c->spare: the owner changes
+ *       them holding it, in an owner section (so that a claim, which waits
+ *       for the old owner's section to end, finds them whole); anyone else
+ *       holding it and the CPU ownerless (cpu_own_hold())
+ *   the CPU's owner lock (LOCK_RANK_CPU_OWNER), to claim or hold the CPU
  *   barn->lock (LOCK_RANK_SLAB_BARN)  the barn's two lists and counts
  *   n->list_lock and the page allocator's locks, when a sheaf is flushed
  *
  * Objects in sheaves count as in use in their slabs' counters, as on a
- * CPU freelist. The fast paths write nothing into them, as the kernel's
- * don't: a refill clears the free pointer slot of each object it takes
- * off a freelist, so that no object outside a freelist holds a valid
- * encoded pointer (slab_object_is_free()). A second free of an object
- * still in a sheaf is caught at once when the object is the sheaf's top
- * (the kernel's naive check), else when the sheaf is flushed: the second
- * copy finds the slot already encoded, is reported and dropped, and the
- * freelist stays whole. So is a free into a sheaf of an object still on a
- * freelist, if the sheaf is flushed before the object is handed out.
+ * CPU freelist, and read as free (slab_object_is_free()): a refill leaves
+ * each object's encoded free pointer in place, a free marks the slot
+ * with the cache's random value, and every hand-out clears it. So a second free of
+ * an object, in a sheaf or on a freelist, is refused at once on every
+ * path, and no object is ever in two places. This is where kmm departs
+ * from the kernel, whose sheaves write nothing into objects and catch a
+ * double free only against the sheaf's top.
  *
  * Counting: the fast paths count their pops and pushes in the sheaf's word
  * (slab.h); sheaf_settle() moves them to the CPU's event counters whenever
@@ -44,6 +43,8 @@
 #include "lib/host_mem.h"
 #include "slub/cpu_slab.h"
 #include "slub/sheaf.h"
+
+struct slab_sheaf sheaf_empty;
 
 /* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY.
  * For small objects one sheaf holds a burst of a thousand, so a CPU that
@@ -61,17 +62,32 @@ void sheaf_cache_init(struct kmem_cache *s)
 	s->sheaf_capacity = s->special ? 0 : MIN(MAX(cap, 4u), (unsigned int)SHEAF_MAX_CAPACITY);
 }
 
+void sheaf_cpu_init(struct kmem_cache_cpu *c)
+{
+	c->main = &sheaf_empty;
+	c->spare = NULL;
+}
+
 static struct slab_sheaf *sheaf_new(struct kmem_cache *s)
 {
-	struct slab_sheaf *sheaf = host_alloc(sizeof(*sheaf) +
-					  (s->sheaf_capacity + 1) * sizeof(void *));
+	struct slab_sheaf *sheaf = host_alloc(sizeof(*sheaf) + s->sheaf_capacity * sizeof(void *));
 
 	if (sheaf) {
 		sheaf->word = sheaf->base = 0;
+		sheaf->capacity = s->sheaf_capacity;
+		sheaf->offset = s->offset;
+		sheaf->object_size = s->object_size;
 		sheaf->next = NULL;
-		sheaf->slots[0] = NULL;
 	}
 	return sheaf;
+}
+
+/* A CPU part's main sheaf, NULL for none (sheaf_empty). */
+static struct slab_sheaf *cpu_main(struct kmem_cache_cpu *c)
+{
+	struct slab_sheaf *main = atomic_load_relaxed(&c->main);
+
+	return main == &sheaf_empty ? NULL : main;
 }
 
 /* ---- a sheaf's word ---- */
@@ -117,17 +133,17 @@ static void sheaf_set_size(struct slab_sheaf *sheaf, unsigned int n)
 
 static void sheaf_push(struct slab_sheaf *sheaf, void *object)
 {
-	unsigned int n = sheaf_size(sheaf) + 1;
+	unsigned int n = sheaf_size(sheaf);
 
 	sheaf->slots[n] = object;
-	sheaf_set_size(sheaf, n);
+	sheaf_set_size(sheaf, n + 1);
 }
 
 static void *sheaf_pop(struct slab_sheaf *sheaf)
 {
-	unsigned int n = sheaf_size(sheaf);
+	unsigned int n = sheaf_size(sheaf) - 1;
 
-	sheaf_set_size(sheaf, n - 1);
+	sheaf_set_size(sheaf, n);
 	return sheaf->slots[n];
 }
 
@@ -193,9 +209,7 @@ static struct slab_sheaf *sheaf_get_empty(struct kmem_cache *s)
 
 /* The sheaf's objects go back to their slabs, those of one slab chained
  * and freed with one compare-and-swap (as __kmem_cache_free_bulk does).
- * The objects were checked when they were freed into the sheaf, but for
- * being in a sheaf twice: a copy whose slot already reads as free (linked
- * just now, or earlier onto its slab's freelist) is a double free. */
+ * Each was checked as it came in, and none is in two places. */
 static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	unsigned int n = sheaf_size(sheaf);
@@ -204,23 +218,15 @@ static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
 		return;
 	count_event(EV_sheaf_flush);
 	while (n) {
-		void *head = sheaf->slots[n--], *tail;
+		void *head = sheaf->slots[--n], *tail;
 		struct page *slab = object_head_page(head);
 		unsigned int cnt = 1;
 
-		if (unlikely(slab_object_is_free(s, slab, head))) {
-			slab_report_double_free(s, slab, head);
-			continue;
-		}
-		set_freepointer(s, head, NULL);	/* reads as free from here on */
+		set_freepointer(s, head, NULL);
 		tail = head;
-		while (n && object_head_page(sheaf->slots[n]) == slab) {
-			void *object = sheaf->slots[n--];
+		while (n && object_head_page(sheaf->slots[n - 1]) == slab) {
+			void *object = sheaf->slots[--n];
 
-			if (unlikely(slab_object_is_free(s, slab, object))) {
-				slab_report_double_free(s, slab, object);
-				continue;
-			}
 			set_freepointer(s, object, head);
 			head = object;
 			cnt++;
@@ -273,8 +279,7 @@ void barn_shrink(struct kmem_cache *s)
 
 /* Fills `sheaf` from the CPU slab, its partial slabs and the node's: one
  * claim of the CPU for the whole sheaf. Empty when a new slab is needed.
- * Each object's slot is cleared as it leaves the freelist (the fast paths
- * hand it out untouched). */
+ * Each object keeps its encoded free pointer, so it still reads as free. */
 static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				struct slab_sheaf *sheaf)
 {
@@ -283,10 +288,8 @@ static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	void *fl, *object;
 
 	fl = cpu_claim_locked(c, &tid);
-	while (n < cap && (object = cpu_take_locked(s, c, &fl))) {
-		clear_freepointer(s, object);
-		sheaf->slots[++n] = object;
-	}
+	while (n < cap && (object = cpu_take_locked(s, c, &fl)))
+		sheaf->slots[n++] = object;
 	cpu_release_locked(c, fl, tid);
 	if (n != sheaf_size(sheaf)) {
 		sheaf_set_size(sheaf, n);
@@ -297,26 +300,33 @@ static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
 static void cpu_set_sheaves(struct kmem_cache_cpu *c, struct slab_sheaf *main,
 			    struct slab_sheaf *spare)
 {
-	atomic_store_relaxed(&c->main, main);
+	atomic_store_relaxed(&c->main, main ? main : &sheaf_empty);
 	atomic_store_relaxed(&c->spare, spare);
 }
 
-/* This CPU's part with c->lock held, when the calling thread owns the CPU
- * (or has just become its owner), its main sheaf settled; else NULL, and
- * nothing held. */
+/* The part of the CPU the calling thread owns (or has just claimed) with
+ * c->lock held, in an owner section, its main sheaf settled; else NULL,
+ * and nothing held. The claim comes before the section: it may wait for
+ * another owner's section. */
 static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
 {
-	int cpu = cpu_id();
+	unsigned int cpu = cpu_own_home();
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 
 	if (!kmm_spin_trylock(&c->lock))
 		return NULL;
-	if (cpu_own_locked(c)) {
-		sheaf_settle(atomic_load_relaxed(&c->main), cpu);
+	if (cpu_own_claim(cpu) && cpu_own_enter_cpu(cpu)) {
+		sheaf_settle(cpu_main(c), (int)cpu);
 		return c;
 	}
 	kmm_spin_unlock(&c->lock);
 	return NULL;
+}
+
+static void sheaf_cpu_unlock(struct kmem_cache_cpu *c)
+{
+	cpu_own_exit();
+	kmm_spin_unlock(&c->lock);
 }
 
 /* The fast path found the main sheaf empty (or none): the spare if it has
@@ -331,7 +341,7 @@ static void *sheaf_alloc_slow(struct kmem_cache *s)
 
 	if (!c)
 		return NULL;
-	main = atomic_load_relaxed(&c->main);
+	main = cpu_main(c);
 	spare = atomic_load_relaxed(&c->spare);
 	if (!main || !sheaf_size(main)) {
 		if (spare && sheaf_size(spare)) {
@@ -359,7 +369,7 @@ static void *sheaf_alloc_slow(struct kmem_cache *s)
 	}
 	if (main && sheaf_size(main))
 		object = sheaf_pop(main);
-	kmm_spin_unlock(&c->lock);
+	sheaf_cpu_unlock(c);
 	return object;
 }
 
@@ -376,7 +386,7 @@ static bool sheaf_free_slow(struct kmem_cache *s, void *object)
 
 	if (!c)
 		return false;
-	main = atomic_load_relaxed(&c->main);
+	main = cpu_main(c);
 	spare = atomic_load_relaxed(&c->spare);
 	if (main && sheaf_size(main) < s->sheaf_capacity)
 		goto push;
@@ -401,16 +411,14 @@ set:
 	cpu_set_sheaves(c, main, spare);
 push:
 	done = true;
-	if (unlikely(main->slots[sheaf_size(main)] == object)) {
-		twice = true;	/* the naive check, as on the fast path */
+	if (unlikely(!slab_mark_free(s, object))) {
+		twice = true;
 		goto out;
 	}
-	if (unlikely(s->zero_on_free))
-		memset(object, 0, s->object_size);
 	kasan_poison(object, s->object_size);
 	sheaf_push(main, object);
 out:
-	kmm_spin_unlock(&c->lock);
+	sheaf_cpu_unlock(c);
 	if (twice)
 		slab_report_double_free(s, object_head_page(object), object);
 	if (flush) {
@@ -431,7 +439,7 @@ void sheaf_cpu_pending(struct kmem_cache *s, int cpu, unsigned long *counts, boo
 	/* c->lock keeps the main sheaf in place while it is read; its owner
 	 * may go on meanwhile. */
 	kmm_spin_lock(&c->lock);
-	main = atomic_load_relaxed(&c->main);
+	main = cpu_main(c);
 	if (main && reset) {
 		main->base = atomic_load_relaxed(&main->word);
 	} else if (main) {
@@ -444,19 +452,26 @@ void sheaf_cpu_pending(struct kmem_cache *s, int cpu, unsigned long *counts, boo
 
 /* ---- flushing a CPU ---- */
 
+/* A CPU part whose main is sheaf_empty and that has no spare has nothing
+ * to flush, and no fast path can change that (only slow paths holding
+ * c->lock install sheaves): its owner keeps the CPU. */
 void sheaf_flush_cpu(struct kmem_cache *s, int cpu)
 {
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 	struct slab_sheaf *main, *spare;
 
 	kmm_spin_lock(&c->lock);
-	cpu_disown_locked(c);
-	main = atomic_load_relaxed(&c->main);
+	if (!cpu_main(c) && !atomic_load_relaxed(&c->spare)) {
+		kmm_spin_unlock(&c->lock);
+		return;
+	}
+	cpu_own_hold((unsigned int)cpu);
+	main = cpu_main(c);
 	spare = atomic_load_relaxed(&c->spare);
-	atomic_store_relaxed(&c->main, NULL);
-	atomic_store_relaxed(&c->spare, NULL);
+	cpu_set_sheaves(c, NULL, NULL);
 	sheaf_settle(main, cpu);
 	sheaf_settle(spare, cpu);
+	cpu_own_unhold((unsigned int)cpu);
 	kmm_spin_unlock(&c->lock);
 	sheaf_discard(s, main);
 	sheaf_discard(s, spare);
@@ -464,16 +479,15 @@ void sheaf_flush_cpu(struct kmem_cache *s, int cpu)
 
 /* ---- the paths of everyone but an owner with a usable main sheaf ---- */
 
-/* Whether the sheaves' slow paths may serve this thread on CPU part `c`. */
-static always_inline bool sheaves_usable(struct kmem_cache *s, struct kmem_cache_cpu *c)
+/* Whether the sheaves' slow paths may serve this thread. */
+static always_inline bool sheaves_usable(struct kmem_cache *s)
 {
-	return s->sheaf_capacity && cpu_may_own(c);
+	return s->sheaf_capacity && cpu_own_may_claim(cpu_own_home());
 }
 
 noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
-	slab_thread_ensure();
-	if (sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id()))) {
+	if (sheaves_usable(s)) {
 		void *object = sheaf_alloc_slow(s);
 
 		if (object) {
@@ -484,23 +498,22 @@ noinline void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long 
 	return slab_alloc_any(s, gfp, addr);
 }
 
-noinline void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object,
-			       unsigned long addr)
+noinline void slab_free_shared(struct kmem_cache *s, void *object)
 {
+	struct page *slab = object_head_page(object);
+
 	if (unlikely(slab_object_is_free(s, slab, object)))
 		return slab_report_double_free(s, slab, object);
-	slab_thread_ensure();
-	if (sheaves_usable(s, per_cpu_ptr(s->cpu_slab, cpu_id())) &&
-	    sheaf_free_slow(s, object)) {
-		count_event(EV_slab_free_slow);
-		return;
+	if (sheaves_usable(s)) {
+		if (sheaf_free_slow(s, object)) {
+			count_event(EV_slab_free_slow);
+			return;
+		}
+	} else if (s->sheaf_capacity) {
+		/* a free by a thread that does not own the CPU counts towards a
+		 * claim as a refill does: a thread that only frees gets there */
+		cpu_own_note_miss(cpu_own_home());
 	}
 	slab_free_any(s, slab, object);
 }
 
-noinline void *slab_zero_object(struct kmem_cache *s, void *object)
-{
-	clear_freepointer(s, object);
-	kasan_unpoison(object, s->object_size);
-	return memset(object, 0, s->object_size);
-}

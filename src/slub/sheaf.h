@@ -1,21 +1,25 @@
 /* The owner's sheaves (sheaf.c): the fast paths of the thread that owns
- * the CPU's sheaves (cpu_owner.h), inline, and the slow paths every other
- * case takes. The protocol and its state table are in docs/design.md
- * §2.4. Locks: none on the owner's fast paths; the
- * slow paths take c->lock and the barn's lock (sheaf.c).
+ * the CPU (lib/cpu_owner.h), inline, and the slow paths every other case
+ * takes. The protocol and its state table are in docs/design.md §2.4.
+ * Locks: none on the owner's fast paths; the slow paths take c->lock and
+ * the barn's lock (sheaf.c).
  *
  * The owner pops from and pushes onto the CPU's main sheaf with plain
  * stores, whatever slab an object is from, counted by the sheaf's own word
- * (slab.h). Anything else (not the owner, an empty or full sheaf, zeroing)
- * leaves by a tail call to a noinline slow path, so the inline part needs
- * no saved registers. Budget: the TLS loads of the token and the CPU, the
- * busy store, two loads (owner, main), the sheaf's word and slot, two
- * stores (slot or none, word), the release of busy. */
+ * (slab.h). A thread that owns no CPU reads the null unit's main sheaf,
+ * sheaf_empty, as does every CPU of a cache with no sheaves: it has no
+ * objects and no room, so one test sends every case that is not the
+ * owner's plain pop or push (not the owner, an empty or full sheaf, a
+ * debug or zeroing cache, kmm not booted) to a noinline slow path, by a
+ * tail call, so the inline part needs no saved registers. Budget of a pop:
+ * the busy store, the owned CPU's delta, the main sheaf, its word and the
+ * slot, the word's store, the object's free pointer slot cleared, the
+ * release of busy; a push adds the double-free check (slab.h) and the
+ * object-start check its callers make. */
 #ifndef KMM_SLUB_SHEAF_H
 #define KMM_SLUB_SHEAF_H
 
-#include "lib/cpu.h"
-#include "slub/cpu_owner.h"
+#include "lib/cpu_owner.h"
 #include "slub/slab.h"
 #include "slub/slab_check.h"
 
@@ -23,86 +27,77 @@
  * is empty or full: the sheaves' slow paths when it may own the CPU, else
  * the CPU slab's (cpu_slab.h). */
 void *slab_alloc_shared(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
-void slab_free_shared(struct kmem_cache *s, struct page *slab, void *object, unsigned long addr);
-/* An object popped for a zeroing allocation: hooks and memset. */
-void *slab_zero_object(struct kmem_cache *s, void *object);
+void slab_free_shared(struct kmem_cache *s, void *object);
 
-/* The CPU part the fast paths use: the bound CPU's, or CPU 0's for a
- * thread bound to none (or bound in an earlier boot): kmm_per_cpu_offset
- * has an entry for every such number. Ownership, not the CPU number, is
- * what makes the plain stores safe, so a thread goes on only if it owns
- * the part it found. */
-static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s)
+/* This CPU part of `s` for an owner section's delta (the null unit's for
+ * 0). */
+static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s, long delta)
 {
-	return (struct kmem_cache_cpu *)((unsigned long)s->cpu_slab + kmm_cpu_offsets[kmm_current.cpu]);
+	return (struct kmem_cache_cpu *)((char *)s->cpu_fast + delta);
 }
 
-static always_inline void *slab_alloc_owner(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
-					    bool zero)
+/* The pop of an owner section: false when the sheaf is empty (sheaf_empty
+ * included). The object's slot, marked free in the sheaf, is cleared as
+ * it is handed out. */
+static always_inline bool sheaf_pop_fast(struct slab_sheaf *sheaf, void **objectp)
 {
-	unsigned long tok = slab_token(), w;
-	struct kmem_cache_cpu *c = sheaf_cpu_part(s);
-	struct slab_sheaf *sheaf;
+	unsigned long n = sheaf_size_owner(sheaf);
 	void *object;
 
-	if (unlikely(!cpu_owner_enter(c, tok)))
-		goto leave;
-	sheaf = atomic_load_relaxed(&c->main);
-	if (unlikely(!sheaf))
-		goto leave;
-	w = atomic_load_relaxed(&sheaf->word);
-	if (unlikely(!(w & SHEAF_SIZE_MASK)))
-		goto leave;
-	object = sheaf->slots[w & SHEAF_SIZE_MASK];
-	atomic_store_relaxed(&sheaf->word, w + SHEAF_POP);
-	cpu_owner_exit(tok);
-	if (zero)
-		return slab_zero_object(s, object);
-	kasan_unpoison(object, s->object_size);
-	return object;
-leave:
-	cpu_owner_exit(tok);
-	return slab_alloc_shared(s, gfp, addr);
+	if (unlikely(!n))
+		return false;
+	object = sheaf->slots[n - 1];
+	sheaf_word_add(sheaf, SHEAF_POP);
+	clear_freepointer_at(object, sheaf->offset);
+	kasan_unpoison(object, sheaf->object_size);
+	*objectp = object;
+	return true;
 }
 
-/* do_slab_free() for one object of `slab`: as the kernel's free_to_pcs()
- * it writes nothing into the object; its double-free check is the
- * kernel's naive one, against the sheaf's top. A copy deeper in the sheaf,
- * or of an object on a freelist, is found when the sheaf is flushed
- * (sheaf.c), and the slow paths check the slot (slab_object_is_free())
- * before anything else. */
-static always_inline void slab_free_owner(struct kmem_cache *s, struct page *slab, void *object,
-					  unsigned long addr)
+/* The owner's pop from its main sheaf of `s`: false to take the slow
+ * paths. */
+static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 {
-	unsigned long tok = slab_token(), w;
-	struct kmem_cache_cpu *c = sheaf_cpu_part(s);
-	struct slab_sheaf *sheaf;
-	unsigned int n;
+	bool ok = sheaf_pop_fast(atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main),
+				 objectp);
 
-	if (likely(cpu_owner_enter(c, tok))) {
-		sheaf = atomic_load_relaxed(&c->main);
-		if (likely(sheaf)) {
-			w = atomic_load_relaxed(&sheaf->word);
-			n = w & SHEAF_SIZE_MASK;
-			if (likely(n < s->sheaf_capacity)) {
-				if (unlikely(sheaf->slots[n] == object)) {
-					cpu_owner_exit(tok);
-					return slab_report_double_free(s, slab, object);
-				}
-				kasan_poison(object, s->object_size);
-				sheaf->slots[n + 1] = object;
-				atomic_store_relaxed(&sheaf->word, w + SHEAF_PUSH);
-				cpu_owner_exit(tok);
-				return;
-			}
-		}
-	}
-	cpu_owner_exit(tok);
-	return slab_free_shared(s, slab, object, addr);
+	cpu_own_exit();
+	return ok;
 }
 
-/* Cache creation: the sheaf capacity and the barn. */
+/* do_slab_free() for one checked object: unlike the kernel's
+ * free_to_pcs() it looks at the object's free pointer slot and marks it,
+ * so a double free is refused at the second free whether the first put
+ * the object in a sheaf or on a freelist. A slot that may hold a link or
+ * the mark (freeptr_maybe_free()) takes the slow path, which checks it in
+ * full. The slab is not carried along: the exits find it again. */
+static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
+{
+	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
+	unsigned long n = sheaf_size_owner(sheaf);
+
+	if (likely(n < sheaf->capacity)) {
+		unsigned long slot = (unsigned long)object + s->offset;
+
+		if (unlikely(freeptr_maybe_free(s, freeptr_load(slot)))) {
+			cpu_own_exit();
+			return slab_free_shared(s, object);
+		}
+		freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
+		kasan_poison(object, s->object_size);
+		sheaf->slots[n] = object;
+		sheaf_word_add(sheaf, SHEAF_PUSH);
+		cpu_own_exit();
+		return;
+	}
+	cpu_own_exit();
+	return slab_free_shared(s, object);
+}
+
+/* Cache creation: the sheaf capacity and the barn; every CPU's part and
+ * the null unit's start with sheaf_empty. */
 void sheaf_cache_init(struct kmem_cache *s);
+void sheaf_cpu_init(struct kmem_cache_cpu *c);
 /* Takes a CPU's sheaves away (from any thread) and gives their objects
  * back to their slabs. */
 void sheaf_flush_cpu(struct kmem_cache *s, int cpu);

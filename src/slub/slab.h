@@ -14,7 +14,6 @@
  *   sheaf.c (sheaf.h)     the owner's sheaves and the barn
  *   cpu_slab.c (cpu_slab.h)  the per-CPU slab: freelist+tid, c->slab,
  *                         per-CPU partial slabs
- *   cpu_owner.c (cpu_owner.h)  who owns a CPU's sheaves
  *   slab_page.c (slab_page.h)  slab pages and the node partial list
  *   slub_debug.c slab_check.c  slub_debug, reports and checks
  *
@@ -42,7 +41,7 @@
  *               ones (sheaf.c); objects in sheaves count as in use in
  *               their slabs, like a CPU freelist
  *   owner       the one thread that may use a CPU's sheaves without a lock
- *               (cpu_owner.c)
+ *               (lib/cpu_owner.c: one owner per CPU, for every cache)
  *   debug cache any of slub_debug's F/Z/P/U (or failslab): every operation
  *               takes the locked single-object path, as the kernel does
  * Free pointers are stored obfuscated (SLAB_FREELIST_HARDENED):
@@ -119,12 +118,14 @@ struct kmem_cache_order_objects {
  *     double-word compare-and-swap, by any thread; slab changes only while
  *     a slow path holds `lock` and has swapped freelist for CPU_SLAB_BUSY;
  *     partial only under `lock`
- *   the sheaves (sheaf.c, cpu_owner.c): main and spare belong to the
- *     thread named by owner, which uses them without `lock`; anyone else
- *     touches them only under `lock` after taking ownership away; owner,
- *     refills, claim_after and last_revoke_ns change only under `lock`
- * The owner's fast path reads owner and main, the others' freelist, tid
- * and slab: all in the first cache line. */
+ *   the sheaves (sheaf.c): main and spare belong to the CPU's owner
+ *     (lib/cpu_owner.h), which uses main without `lock` in its owner
+ *     sections and changes them under `lock` in a section; anyone else
+ *     touches them only under `lock` while holding the CPU ownerless.
+ *     main is never NULL: &sheaf_empty stands for none, and it is what
+ *     the null unit's copy always holds.
+ * The owner's fast path reads main, the others' freelist, tid and slab:
+ * all in the first cache line. */
 struct kmem_cache_cpu {
 	union {
 		struct {
@@ -134,46 +135,67 @@ struct kmem_cache_cpu {
 		u128 freelist_tid;
 	};
 	struct page *slab;		/* atomic: the free fast path reads it */
-	unsigned long owner;		/* atomic: owning struct slab_thread, 0: none */
 	struct slab_sheaf *main;	/* atomic: the owner reads it without `lock` */
-	struct slab_sheaf *spare;	/* atomic, as main */
+	struct slab_sheaf *spare;	/* atomic, as main; NULL: none */
 	struct page *partial;
-	unsigned int refills;		/* atomic stores: non-owners' slow paths since
-					 * ownership last changed */
-	unsigned int claim_after;	/* atomic stores: those a claim needs */
-	unsigned long last_revoke_ns;	/* when ownership was last taken away */
 	struct kmm_spinlock lock;
 } cacheline_aligned;
 
-/* A thread that may own CPUs' sheaves (cpu_owner.c): its address is the
- * owner token. Records are never freed, only recycled when their thread
- * exits, so a token a CPU still names stays valid memory. */
-struct slab_thread {
-	int busy;			/* atomic: inside an owner fast path */
-	struct slab_thread *next;	/* the free records */
-} cacheline_aligned;
-
-/* Free objects of one cache, stacked: slots[1..size], slots[size] is the
- * next one handed out. slots[0] stays NULL, so the free fast path's naive
- * double-free check (the object against the top of the stack) needs no
- * test for an empty sheaf.
+/* Free objects of one cache, stacked: slots[0..size-1], slots[size - 1]
+ * is the next one handed out.
  *
  * `word` packs the size (low SHEAF_SIZE_BITS) with a count of fast-path
  * operations above it: a pop adds SHEAF_POP, a push SHEAF_PUSH, so the
  * fast paths count themselves with the add they make anyway. `base` is the
  * word when the sheaf was last settled (sheaf_settle()); from the two, the
- * number of pops and pushes since then follows. */
+ * number of pops and pushes since then follows. The cache's free pointer
+ * offset rides along, so that a pop clears an object's slot without the
+ * cache at hand (kmalloc's front end). */
 struct slab_sheaf {
-	unsigned long word;		/* atomic: the owner's fast paths write it */
+	union {
+		unsigned long word;	/* atomic: the owner's fast paths write it */
+		uint16_t size16;	/* the word's size bits (x86 is little-endian) */
+	};
+	unsigned int capacity;		/* 0 in sheaf_empty: every fast path leaves */
+	unsigned int offset;		/* the cache's free pointer offset */
+	unsigned int object_size;	/* for ASan's unpoisoning */
 	unsigned long base;		/* under c->lock, or the sheaf is off-CPU */
 	struct slab_sheaf *next;	/* on a barn list */
 	void *slots[];
 };
 
+/* The sheaf of no objects and no room: a CPU part's main when it has none,
+ * and always in the null unit's copies. Nobody writes it. */
+extern struct slab_sheaf sheaf_empty KMM_HIDDEN;
+
 #define SHEAF_SIZE_BITS		16
 #define SHEAF_SIZE_MASK		((1UL << SHEAF_SIZE_BITS) - 1)
 #define SHEAF_POP		((1UL << SHEAF_SIZE_BITS) - 1)	/* size - 1, ops + 1 */
 #define SHEAF_PUSH		((1UL << SHEAF_SIZE_BITS) + 1)	/* size + 1, ops + 1 */
+
+/* The owner's reads and updates of its main sheaf's word. The size is a
+ * 16-bit load of the word's low bytes; an update is a relaxed load and
+ * store, which x86 does in one add to memory (not locked: the owner is the
+ * word's only writer, and a reader under c->lock sees the old word or the
+ * new one). ThreadSanitizer sees no inline assembly and no overlapping
+ * atomics of two sizes, so under it both are plain C atomics on the word. */
+static always_inline unsigned long sheaf_size_owner(struct slab_sheaf *sheaf)
+{
+#if defined(__x86_64__) && !defined(KMM_TSAN)
+	return atomic_load_relaxed(&sheaf->size16);
+#else
+	return atomic_load_relaxed(&sheaf->word) & SHEAF_SIZE_MASK;
+#endif
+}
+
+static always_inline void sheaf_word_add(struct slab_sheaf *sheaf, unsigned long delta)
+{
+#if defined(__x86_64__) && !defined(KMM_TSAN)
+	__asm__ volatile("addq %1, %0" : "+m"(sheaf->word) : "er"(delta));
+#else
+	atomic_store_relaxed(&sheaf->word, atomic_load_relaxed(&sheaf->word) + delta);
+#endif
+}
 
 static always_inline unsigned int sheaf_size(const struct slab_sheaf *sheaf)
 {
@@ -205,23 +227,28 @@ struct kmem_cache_node {
 
 struct kmem_cache {
 	/* Read by every fast path: first cache line. */
-	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	struct kmem_cache_cpu *cpu_fast;	/* cpu_slab's copy in the null unit */
 	unsigned long random;		/* free pointer obfuscation */
-	unsigned int offset;		/* free pointer offset in the object */
-	unsigned int size;		/* slot size */
-	unsigned int object_size;
-	unsigned int red_left_pad;
 	uint64_t size_inv;		/* inverse of size's odd part mod 2^64 */
+	unsigned int offset;		/* free pointer offset in the object */
 	unsigned int size_shift;	/* size's power-of-two part */
-	unsigned int head_objects;	/* objects every slab starts in its first page */
-	/* One byte, so that a fast path tests its two with one instruction. */
-	bool special : 1;		/* debug or failslab: the locked path only */
+	unsigned long head_objects;	/* objects every slab starts in its first page
+					 * and frees check by the page offset alone
+					 * (0 in a cache with no sheaves) */
+	unsigned int object_size;
+	unsigned int size;		/* slot size */
+	unsigned int red_left_pad;
+	/* No sheaves: the per-CPU slab's paths, and the hook chain (a debug
+	 * cache takes the locked path; init_on_alloc/init_on_free zero). */
+	bool special : 1;
 	bool zero_on_alloc : 1;		/* init_on_alloc applies */
 	bool zero_on_free : 1;		/* init_on_free applies */
 	slab_flags_t flags;
 	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves */
 
 	/* Slow paths and views. */
+	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	void *cpu_alloc;		/* the per-CPU memory to free with the cache */
 	unsigned int inuse;		/* end of object + right red zone */
 	unsigned int align;
 	struct kmem_cache_order_objects oo, min;
@@ -286,9 +313,14 @@ static FREEPTR_ACCESS void set_freepointer(const struct kmem_cache *s, void *obj
 
 /* Handing an object out clears its free pointer slot (raw 0), so that an
  * allocated object never carries a valid encoded free pointer. */
-static FREEPTR_ACCESS void clear_freepointer(const struct kmem_cache *s, void *object)
+static FREEPTR_ACCESS void clear_freepointer_at(void *object, unsigned int offset)
 {
-	*(unsigned long *)((char *)object + s->offset) = 0;
+	*(unsigned long *)((char *)object + offset) = 0;
+}
+
+static always_inline void clear_freepointer(const struct kmem_cache *s, void *object)
+{
+	clear_freepointer_at(object, s->offset);
 }
 
 /* ---- slab pages ---- */
@@ -358,6 +390,14 @@ static always_inline bool slab_object_start(const struct kmem_cache *s, struct p
 				     (unsigned long)x - (unsigned long)kmm_mem.direct_map);
 }
 
+/* The direct-map page frame of `x`, not below kmm_mem.lowmem_pages when
+ * it is outside the direct map (one unsigned compare covers both ends, and
+ * a direct map not yet set up: lowmem_pages is 0 then). */
+static always_inline unsigned long direct_map_pfn(const void *x)
+{
+	return ((unsigned long)x - (unsigned long)kmm_mem.direct_map) >> PAGE_SHIFT;
+}
+
 /* The direct-map offset of `x`, or ~0UL when it is outside the direct map
  * (one unsigned compare covers both ends, and a direct map not yet set
  * up: lowmem_bytes is 0 then). */
@@ -402,19 +442,51 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
-/* Is `object` on a freelist? Its free pointer decodes to NULL or to an
- * object of its own slab (so within a max-order block of it). Any other
- * object's slot was cleared when it left a freelist and then holds the
- * caller's data, which the per-cache random value scrambles, so it decodes
- * that close only by a 1-in-2^42 accident. The slow free paths and sheaf
- * flushes check this; the owner's fast path leaves it to them (sheaf.h). */
+/* Is `object` free: on a freelist or in a sheaf? On a freelist its free
+ * pointer decodes to NULL (the end) or to an object of its own slab (so
+ * within a max-order block of it); in a sheaf its slot holds the sheaf
+ * mark, the cache's random value itself (a link that equals it is a free
+ * object's all the same). An object is handed out with its slot cleared, and then the
+ * slot holds the caller's data, which the per-cache random value
+ * scrambles, so it decodes that close only by a 1-in-2^42 accident (and
+ * equals the mark by a 1-in-2^64 one). Every free path checks this before
+ * the object goes anywhere; the owner's fast path first asks
+ * freeptr_maybe_free(). */
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
-	unsigned long slot = (unsigned long)object + s->offset;
+	unsigned long slot = (unsigned long)object + s->offset, stored = freeptr_load(slot);
 
 	(void)slab;
-	return freeptr_is_free(freeptr_load(slot), freeptr_key(s, slot), object);
+	return stored == s->random || freeptr_is_free(stored, freeptr_key(s, slot), object);
+}
+
+/* The cheap half of that, for the owner's fast path. A link's low three
+ * bits are random's: the pointer is 8-aligned, and the top byte of a
+ * user-space address, which swab() brings down, is 0. The sheaf mark is
+ * random, and random's low bits are never 0 (cache.c), so the 0 a
+ * hand-out leaves never matches. A slot whose low bits differ holds
+ * neither a link nor the mark: the object is not free. One whose bits
+ * match (a free object, or data that happens to: one in eight) goes to
+ * the full check. */
+#define FREEPTR_TAG_MASK	7UL
+
+static always_inline bool freeptr_maybe_free(const struct kmem_cache *s, unsigned long stored)
+{
+	return !((stored ^ s->random) & FREEPTR_TAG_MASK);
+}
+
+/* A free into a sheaf on a slow path: false when `object` is free already
+ * (a double free; nothing changes), else its slot gets the sheaf mark, so
+ * that a second free finds it, wherever that free goes. Objects refilled
+ * into a sheaf keep their encoded free pointers, which read as free too;
+ * every hand-out from a sheaf clears the slot. */
+static always_inline bool slab_mark_free(const struct kmem_cache *s, void *object)
+{
+	if (unlikely(slab_object_is_free(s, NULL, object)))
+		return false;
+	freeptr_store((unsigned long)object + s->offset, s->random);
+	return true;
 }
 
 static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,

@@ -18,7 +18,8 @@
 
 /* ---- the hook chain ---- */
 
-/* Debug caches and fault injection: the locked path for every object. */
+/* A cache with no sheaves: debug caches take the locked path for every
+ * object; fault injection and init_on_alloc the per-CPU slab's. */
 noinline void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	void *object;
@@ -32,11 +33,24 @@ noinline void *slab_alloc_special(struct kmem_cache *s, gfp_t gfp, unsigned long
 	return object ? slab_post_alloc(s, gfp, object) : NULL;
 }
 
+/* Zeroing: the owner's pop, then memset; or the paths below, which zero
+ * as they hand out. */
 noinline void *slab_alloc_hooked(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
+{
+	void *object;
+
+	if (s->special)
+		return slab_alloc_special(s, gfp, addr);
+	if (!slab_alloc_owner(s, &object))
+		return slab_alloc_shared(s, gfp, addr);
+	return memset(object, 0, s->object_size);
+}
+
+noinline void *slab_alloc_miss(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	if (s->special)
 		return slab_alloc_special(s, gfp, addr);
-	return slab_alloc_owner(s, gfp, addr, true);
+	return slab_alloc_shared(s, gfp, addr);
 }
 
 noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
@@ -44,7 +58,7 @@ noinline void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned l
 {
 	if (!might_alloc_slow(gfp, caller))
 		return NULL;
-	return slab_alloc_shared(s, gfp, addr);
+	return slab_alloc_miss(s, gfp, addr);
 }
 
 noinline void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *object,
@@ -52,18 +66,33 @@ noinline void slab_free_hooked(struct kmem_cache *s, struct page *slab, void *ob
 {
 	if (kmem_cache_debug(s))
 		return slab_free_debug(s, slab, object, addr);
-	slab_free_shared(s, slab, object, addr);
+	if (unlikely(slab_object_is_free(s, slab, object)))
+		return slab_report_double_free(s, slab, object);
+	slab_free_any(s, slab, object);
 }
 
 /* ---- allocation ---- */
 
-/* The atomic context first: one load of the thread's state, which the
- * fast path reads next to anyway. */
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+/* Everything kmem_cache_alloc()'s pop did not serve, from one call site
+ * (so the caller's address is read only here): a sleeping allocation in
+ * atomic context, zeroing, a cache with no sheaves, an empty sheaf. */
+static noinline void *kmem_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
-		return slab_alloc_atomic_bug(s, gfp, RET_IP, "kmem_cache_alloc");
-	return slab_alloc(s, gfp, RET_IP);
+		return slab_alloc_atomic_bug(s, gfp, addr, "kmem_cache_alloc");
+	if (gfp & __GFP_ZERO)
+		return slab_alloc_hooked(s, gfp, addr);
+	return slab_alloc_miss(s, gfp, addr);
+}
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	void *object;
+
+	if (likely(!(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)) && !(gfp & __GFP_ZERO) &&
+		   slab_alloc_owner(s, &object)))
+		return object;
+	return kmem_cache_alloc_slow(s, gfp, RET_IP);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
@@ -130,27 +159,36 @@ static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, 
  * when a slab goes back to the buddy: it names `s` only in the head page
  * of a live slab of `s`. An object in the head page is at its offset in
  * the page; one in a tail page goes through compound_head. */
+static noinline void kmem_cache_free_tail(struct kmem_cache *s, void *x, struct page *page,
+					  unsigned long addr)
+{
+	unsigned long word = atomic_load_relaxed(&page->compound_head);
+	struct page *slab = (struct page *)(word - 1);
+
+	if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
+		return cache_free_bad(s, x, page_compound_head(page), "kmem_cache_free");
+	return slab_free_checked(s, slab, x, addr);
+}
+
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	unsigned long doff = direct_map_offset(x), word;
+	unsigned long pfn = direct_map_pfn(x);
 	struct page *slab;
 
-	if (unlikely(doff == ~0UL)) {
+	if (unlikely(pfn >= kmm_mem.lowmem_pages)) {
 		if (x)
 			cache_free_bad(s, x, NULL, "kmem_cache_free");
 		return;
 	}
-	slab = pfn_page(doff >> PAGE_SHIFT);
-	word = atomic_load_relaxed(&slab->compound_head);
-	if (unlikely(word != (unsigned long)s)) {
-		slab = (struct page *)(word - 1);
-		if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
-			return cache_free_bad(s, x, direct_map_head_page(doff), "kmem_cache_free");
+	slab = pfn_page(pfn);
+	/* A plain read, which the compiler folds into its compare: while any
+	 * object of a slab is in use nobody writes its head's word, and only
+	 * bad input may free into a page that is changing hands. */
+	if (unlikely(slab->compound_head != (unsigned long)s))
+		return kmem_cache_free_tail(s, x, slab, RET_IP);
+	if (unlikely(slab_head_object_needs_check(s, x)))
 		return slab_free_checked(s, slab, x, RET_IP);
-	}
-	if (unlikely(slab_head_object_needs_check(s, doff)))
-		return slab_free_checked(s, slab, x, RET_IP);
-	return slab_free_owner(s, slab, x, RET_IP);
+	return slab_free_owner(s, x);
 }
 
 /* build_detached_freelist(): from the end of the array, gather objects of

@@ -224,9 +224,16 @@ static void kfree_rcu_reader(void)
 	for (int i = 0; i < 64; i++)
 		kfree(objs[i]);
 	CHECK(reused);
-	kfree(fresh);
+	/* The headless forms: no rcu_head, a caller that may sleep. */
+	kvfree_rcu_mightsleep(fresh);
+	kfree_rcu_mightsleep((struct item *)kmalloc(sizeof(struct item), GFP_KERNEL));
+	kvfree_rcu((struct item *)kvmalloc(sizeof(struct item), GFP_KERNEL));
+	kfree_rcu((struct item *)kmalloc(sizeof(struct item), GFP_KERNEL));
+	rcu_barrier();
+	CHECK(kmm_kfree_rcu_pending() == 0);
 	CHECK(kmm_exit() == 0);
-	printf("kfree_rcu: object intact under its reader, reused after the grace period\n");
+	printf("kfree_rcu: object intact under its reader, reused after the grace period; "
+	       "headless forms\n");
 }
 
 /* Linux's kmalloc size for n bytes (x86-64, 4 KiB pages): the caches

@@ -123,6 +123,18 @@ static void slab_macros(void)
 	kvfree_rcu(b, rh);
 	a = NULL;
 	kfree_rcu(a, rh);		/* NULL is a no-op */
+	/* The one- and two-argument forms, picked by argument count. */
+	CHECK(KVFREE_GET_MACRO(1, 2, 3, 4) == 3);
+	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	b = kvmalloc(sizeof(*b), GFP_KERNEL);
+	CHECK(a && b);
+	kvfree_rcu_arg_2(a, rh);
+	kvfree_rcu_arg_1(b);
+	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	b = kvmalloc(sizeof(*b), GFP_KERNEL);
+	CHECK(a && b);
+	kfree_rcu_mightsleep(a);
+	kvfree_rcu_mightsleep(b);
 }
 
 static void percpu_macros(void)
