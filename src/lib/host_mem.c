@@ -32,7 +32,13 @@
 #include "lib/host_mem.h"
 
 #define HOST_UNIT		16UL
+#ifdef KMM_TSAN
+/* ThreadSanitizer leaves programs a few TiB of address space, which kmm's
+ * physical memory, vmalloc space and per-CPU shadow already crowd. */
+#define HOST_RANGE_MAX		(4UL << 30)
+#else
 #define HOST_RANGE_MAX		(64UL << 30)	/* offsets fit 32 bits of 16-byte units */
+#endif
 #define HOST_COMMIT_STEP	(2UL << 20)
 #define HOST_RELEASE_MIN	(256UL << 10)
 #define HOST_NR_CLASSES		(8 + 4 * 30)	/* classes up to 2^37, beyond the range */
