@@ -200,7 +200,8 @@ class Runner:
             argv = ["valgrind", "--tool=callgrind", "--toggle-collect=bench_cg_measure",
                     "--callgrind-out-file=" + out, exe, "--callgrind=" + run.case,
                     "--iters=%d" % n]
-            rc, _, _ = self.process("callgrind " + run.label, argv, tag, log=log)
+            env = {k: self.expand(v) for k, v in run.env.items()}
+            rc, _, _ = self.process("callgrind " + run.label, argv, tag, env=env, log=log)
             if rc != 0:
                 self.fail(argv, rc, log)
             irs.append(collect.callgrind_total(out))

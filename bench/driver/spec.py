@@ -44,10 +44,10 @@ class Select:
 class Callgrind:
     """One program (path as Program's) run twice under callgrind in its --callgrind=CASE mode,
     with N and 2N operations: the record (label, case, 1) gets
-    instructions = (Ir(2N) - Ir(N)) / N."""
+    instructions = (Ir(2N) - Ir(N)) / N. `env` as Command's (e.g. LD_PRELOAD)."""
 
-    def __init__(self, label, path, case):
-        self.label, self.path, self.case = label, path, case
+    def __init__(self, label, path, case, env=None):
+        self.label, self.path, self.case, self.env = label, path, case, env or {}
 
 
 class Command:

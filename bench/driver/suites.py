@@ -62,6 +62,12 @@ PATTERNS = {
     "kmalloc_mix": "kmalloc+kfree over the size mix, a window of 256 live "
                    "(peers: malloc+free)",
     "page_pair": "alloc+free order-0 page through pcp (peers: aligned_alloc 4 KiB)",
+    # Whole programs (bench_preload) under each allocator's malloc, preloaded.
+    "preload/server": "server: requests allocated by one thread, freed by the next",
+    "preload/prodcons": "producer/consumer pairs, 16-255 B objects through a ring",
+    "preload/mixed": "mixed sizes (8 B - 4 MiB) and lifetimes, one step in ten a realloc",
+    "malloc_pair": "malloc+free 64 B (bench_preload, allocator preloaded)",
+    "malloc_mix": "malloc+free 1-1024 B (bench_preload, allocator preloaded)",
 }
 
 
@@ -88,6 +94,34 @@ CALLGRIND_CASES = ["cache_pair", "cache_batch", "kmalloc_pair", "kmalloc_mix", "
 BOOT = ["boot/mem=1G", "boot/mem=8G", "boot/mem=64G"]
 SHRINK = ["alloc_free_shrink/kmem_cache", "alloc_free_shrink/kmalloc"]
 STEADY = ["vmalloc_steady/65536", "vmalloc_steady/1048576", "vmalloc_steady/16777216"]
+
+# Each allocator's malloc as a preloaded library: kmm's is libkmm-malloc.so.
+# Under valgrind kmm's vmalloc space must fit valgrind's address space.
+PEER_LIB_DIR = "/usr/lib/x86_64-linux-gnu/"
+PRELOAD_LIBS = {
+    "kmm": "{build}/lib/libkmm-malloc.so",
+    "glibc": "",
+    "jemalloc": PEER_LIB_DIR + "libjemalloc.so.2",
+    "tcmalloc": PEER_LIB_DIR + "libtcmalloc_minimal.so.4",
+    "mimalloc": PEER_LIB_DIR + "libmimalloc.so.2",
+}
+PRELOAD_PATTERNS = ["preload/server", "preload/prodcons", "preload/mixed"]
+PRELOAD_THREADS = [1, 2, 4, 8]
+PRELOAD_CG_CASES = ["malloc_pair", "malloc_mix"]
+
+
+def preload_env(alloc, callgrind=False):
+    env = {"LD_PRELOAD": PRELOAD_LIBS[alloc]} if PRELOAD_LIBS[alloc] else {}
+    if alloc == "kmm" and callgrind:
+        env["KMM_CMDLINE"] = "vmalloc=16G"
+    return env
+
+
+def preload_runs(cfg):
+    return [Command(a, ["{build}/bench/bench_preload", p.split("/")[1], "--threads=%d" % t] +
+                    (["--scale=25"] if cfg.quick else []),
+                    pattern=p, threads=t, env=preload_env(a))
+            for p in PRELOAD_PATTERNS for t in PRELOAD_THREADS for a in PRELOAD_LIBS]
 
 
 # Kernel allocation traces (bench/traces), replayed by kmm-replay through
@@ -181,12 +215,29 @@ SUITES = [
               Matrix("alloc_percpu with 35,000 objects live: CPU ns per call", "cpu_ns_op",
                      ["alloc_percpu_live/35000"], ["kmm"], bars=False),
           ]),
+    Suite("preload", "Whole programs under each allocator's malloc (preloaded)",
+          runs=preload_runs, build=["bench_preload", "kmm_malloc"],
+          sections=[
+              Matrix("Time relative to the best", "wall_s", PRELOAD_PATTERNS, list(PRELOAD_LIBS),
+                     relative=True),
+              Matrix("Peak RSS relative to the best", "max_rss_kib", PRELOAD_PATTERNS,
+                     list(PRELOAD_LIBS), relative=True),
+              Matrix("Seconds", "wall_s", PRELOAD_PATTERNS, list(PRELOAD_LIBS), bars=False),
+              Matrix("Peak RSS", "max_rss_kib", PRELOAD_PATTERNS, list(PRELOAD_LIBS), bars=False),
+          ]),
     Suite("callgrind", "Instructions per operation (callgrind)", mode="callgrind",
           runs=lambda cfg: [Callgrind(a, PROGRAMS[a].path, case)
                             for a in ["kmm"] + PEERS for case in CALLGRIND_CASES],
           sections=[Matrix("kmm and the peers, one thread", "instructions",
                            CALLGRIND_CASES,
                            ["kmm"] + PEERS)]),
+    Suite("preload_callgrind", "malloc+free under each allocator's malloc (callgrind)",
+          mode="callgrind", build=["kmm_malloc"],
+          runs=lambda cfg: [Callgrind(a, "bench/bench_preload", case,
+                                      env=preload_env(a, callgrind=True))
+                            for a in PRELOAD_LIBS for case in PRELOAD_CG_CASES],
+          sections=[Matrix("Instructions per malloc+free, one thread", "instructions",
+                           PRELOAD_CG_CASES, list(PRELOAD_LIBS))]),
 ]
 
 

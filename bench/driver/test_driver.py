@@ -202,8 +202,19 @@ class Registry(unittest.TestCase):
 
     def test_callgrind_mode(self):
         mode, chosen = run.choose("all", True)
-        self.assertEqual((mode, [s.name for s in chosen]), ("callgrind", ["callgrind"]))
-        self.assertIn("bench_peer_mimalloc", run.build_targets(chosen, spec.Config("b", [1])))
+        self.assertEqual((mode, [s.name for s in chosen]),
+                         ("callgrind", ["callgrind", "preload_callgrind"]))
+        targets = run.build_targets(chosen, spec.Config("b", [1]))
+        self.assertIn("bench_peer_mimalloc", targets)
+        self.assertIn("kmm_malloc", targets)
+
+    def test_preload_runs_every_allocator_at_1_to_8_threads(self):
+        runs = suites.by_name("preload").runs(spec.Config("b", [1, 2, 32]))
+        self.assertEqual({(r.label, r.threads) for r in runs},
+                         {(a, t) for a in suites.PRELOAD_LIBS for t in (1, 2, 4, 8)})
+        kmm = [r for r in runs if r.label == "kmm"][0]
+        self.assertEqual(kmm.env["LD_PRELOAD"], "{build}/lib/libkmm-malloc.so")
+        self.assertNotIn("LD_PRELOAD", [r for r in runs if r.label == "glibc"][0].env)
 
 
 class Commands(unittest.TestCase):

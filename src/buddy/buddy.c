@@ -35,6 +35,7 @@
 #include "buddy/vmstat.h"
 #include "lib/bitops.h"
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "lib/random.h"
 
 /* The kernel's fallback order when a migratetype's lists are empty. */
@@ -120,7 +121,7 @@ void buddy_shuffle_free_lists(void)
 
 				list_for_each(pos, head)
 					n++;
-				if (n < 2 || !(v = malloc(n * sizeof(*v))))
+				if (n < 2 || !(v = host_alloc(n * sizeof(*v))))
 					continue;
 				list_for_each(pos, head)
 					v[k++] = list_entry(pos, struct page, lru);
@@ -134,7 +135,7 @@ void buddy_shuffle_free_lists(void)
 				INIT_LIST_HEAD(head);
 				for (k = 0; k < n; k++)
 					list_add_tail(&v[k]->lru, head);
-				free(v);
+				host_free(v);
 			}
 			shard_unlock(s);
 		}

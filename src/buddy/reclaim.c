@@ -30,6 +30,7 @@
 #include "buddy/buddy.h"
 #include "buddy/reclaim.h"
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "lib/list.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
@@ -71,7 +72,7 @@ static struct shrinker_entry *shrinker_entry_of(struct shrinker *s)
 
 struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
 {
-	struct shrinker_entry *e = calloc(1, sizeof(*e));
+	struct shrinker_entry *e = host_calloc(1, sizeof(*e));
 	va_list ap;
 
 	if (!e)
@@ -123,7 +124,7 @@ void shrinker_free(struct shrinker *s)
 		list_del(&e->list);
 	}
 	kmm_mutex_unlock(&shrinker_lock);
-	free(e);
+	host_free(e);
 }
 
 static unsigned long shrink_one(struct shrinker *s, gfp_t gfp, unsigned long nr_to_scan)

@@ -10,6 +10,7 @@
 #include "buddy/buddy.h"
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "buddy/vmstat.h"
 
 #define MAX_SHARDS_PER_ZONE 64
@@ -46,7 +47,7 @@ int zones_layout(void)
 {
 	const unsigned long dma_end = (16UL << 20) >> PAGE_SHIFT;
 
-	kmm_mem.block_zone = calloc((kmm_mem.nr_pages >> MAX_PAGE_ORDER) + 1, 1);
+	kmm_mem.block_zone = host_calloc((kmm_mem.nr_pages >> MAX_PAGE_ORDER) + 1, 1);
 	if (!kmm_mem.block_zone)
 		return -ENOMEM;
 
@@ -89,9 +90,9 @@ static int zone_init_shards(struct zone *z)
 
 	z->shard_pages = blocks_per_shard << MAX_PAGE_ORDER;
 	z->nr_shards = (unsigned int)((blocks + blocks_per_shard - 1) / blocks_per_shard);
-	z->shards = aligned_alloc(CACHELINE, sizeof(struct buddy_shard) * z->nr_shards);
-	z->pageblock_mt = calloc((z->spanned_pages >> PAGEBLOCK_ORDER) + 1, 1);
-	z->deferred_map = calloc(blocks / (8 * sizeof(long)) + 1, sizeof(long));
+	z->shards = host_aligned_alloc(CACHELINE, sizeof(struct buddy_shard) * z->nr_shards);
+	z->pageblock_mt = host_calloc((z->spanned_pages >> PAGEBLOCK_ORDER) + 1, 1);
+	z->deferred_map = host_calloc(blocks / (8 * sizeof(long)) + 1, sizeof(long));
 	if (!z->shards || !z->pageblock_mt || !z->deferred_map)
 		return -ENOMEM;
 	memset(z->shards, 0, sizeof(struct buddy_shard) * z->nr_shards);
@@ -150,11 +151,11 @@ void zones_exit(void)
 		if (kmm_mem.direct_map)
 			unpoison_used_blocks(z);
 #endif
-		free(z->shards);
-		free(z->pageblock_mt);
-		free(z->deferred_map);
+		host_free(z->shards);
+		host_free(z->pageblock_mt);
+		host_free(z->deferred_map);
 	}
-	free(kmm_mem.block_zone);
+	host_free(kmm_mem.block_zone);
 	kmm_mem.block_zone = NULL;
 	memset(kmm_mem.zones, 0, sizeof(kmm_mem.zones));
 	memset(kmm_mem.zonelist, 0, sizeof(kmm_mem.zonelist));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "lib/cmdline.h"
 #include "lib/compiler.h"
+#include "lib/host_file.h"
 
 struct kmm_config kmm_config;
 
@@ -112,14 +113,10 @@ static unsigned long default_mem(void)
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 	unsigned long mem = pages > 0 && psize > 0 ? (unsigned long)pages * (unsigned long)psize
 						   : 1UL << 30;
-	FILE *f = fopen("/sys/fs/cgroup/memory.max", "re");
 	unsigned long limit;
 
-	if (f) {
-		if (fscanf(f, "%lu", &limit) == 1 && limit < mem)
-			mem = limit;
-		fclose(f);
-	}
+	if (host_read_ulong("/sys/fs/cgroup/memory.max", &limit) && limit < mem)
+		mem = limit;
 	mem &= ~((4UL << 20) - 1);	/* whole max-order blocks */
 	return MIN(MAX(mem, 64UL << 20), 1UL << 40);
 }

@@ -38,6 +38,7 @@
 #include "buddy/buddy.h"
 #include "lib/context.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "lib/list.h"
 #include "lib/lock.h"
 #include "percpu/percpu_internal.h"
@@ -286,7 +287,7 @@ static bool index_add_locked(struct pcpu_chunk *c)
 
 	if (pcpu_nr_index == pcpu_index_cap) {
 		unsigned int cap = pcpu_index_cap ? 2 * pcpu_index_cap : 16;
-		struct pcpu_chunk **n = realloc(pcpu_index, cap * sizeof(*n));
+		struct pcpu_chunk **n = host_realloc(pcpu_index, cap * sizeof(*n));
 
 		if (!n)
 			return false;
@@ -313,13 +314,13 @@ static void index_del_locked(struct pcpu_chunk *c)
 
 static void chunk_free(struct pcpu_chunk *c)
 {
-	free(c->tag);
-	free(c);
+	host_free(c->tag);
+	host_free(c);
 }
 
 static struct pcpu_chunk *chunk_new_locked(char *base, struct page *page, unsigned int order)
 {
-	struct pcpu_chunk *c = calloc(1, sizeof(*c));
+	struct pcpu_chunk *c = host_calloc(1, sizeof(*c));
 	unsigned int n = (unsigned int)(pcpu_unit_size / PCPU_GRANULE);
 	size_t words = (n + 8 * sizeof(long) - 1) / (8 * sizeof(long));
 	unsigned long null_at;
@@ -328,10 +329,10 @@ static struct pcpu_chunk *chunk_new_locked(char *base, struct page *page, unsign
 		return NULL;
 	c->base = base;
 	/* tag, next and prev, then the starts bitmap, in one block */
-	c->tag = calloc(1, 3 * n * sizeof(uint16_t) + words * sizeof(long) + sizeof(long));
+	c->tag = host_calloc(1, 3 * n * sizeof(uint16_t) + words * sizeof(long) + sizeof(long));
 	if (!c->tag || !index_add_locked(c)) {
-		free(c->tag);
-		free(c);
+		host_free(c->tag);
+		host_free(c);
 		return NULL;
 	}
 	c->next = c->tag + n;
@@ -396,7 +397,7 @@ unsigned long percpu_exit(void)
 			__free_pages(c->page, c->order);
 		chunk_free(c);
 	}
-	free(pcpu_index);
+	host_free(pcpu_index);
 	pcpu_index = NULL;
 	pcpu_index_cap = 0;
 	percpu_space_exit();

@@ -23,6 +23,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/context.h"
+#include "lib/host_mem.h"
 #include "lib/list.h"
 #include "lib/random.h"
 #include "lib/rcu_batch.h"
@@ -53,7 +54,7 @@ static int init_random_seq(struct kmem_cache *s)
 {
 	unsigned int count = s->oo.objects;
 
-	s->random_seq = malloc(count * sizeof(*s->random_seq));
+	s->random_seq = host_alloc(count * sizeof(*s->random_seq));
 	if (!s->random_seq)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < count; i++)
@@ -296,9 +297,9 @@ static void cache_free(struct kmem_cache *s)
 {
 	if (s->cpu_alloc)
 		free_percpu(s->cpu_alloc);
-	free(s->random_seq);
-	free(s->name);
-	free(s);
+	host_free(s->random_seq);
+	host_free(s->name);
+	host_free(s);
 }
 
 /* slab_object_index_off()'s constants: size = m << size_shift, m odd,
@@ -319,13 +320,13 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 				     slab_flags_t flags, void (*ctor)(void *),
 				     struct kmem_cache_cpu *cpu_slab)
 {
-	struct kmem_cache *s = calloc(1, sizeof(*s));
+	struct kmem_cache *s = host_calloc(1, sizeof(*s));
 	unsigned int min_partial;
 	int cpu;
 
 	if (!s)
 		return NULL;
-	s->name = strdup(name);
+	s->name = host_strdup(name);
 	s->flags = slub_debug_flags(name, flags);
 	s->object_size = size;
 	s->ctor = ctor;

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/bug.h"
+#include "lib/host_mem.h"
 #include "slub/cpu_slab.h"
 #include "slub/sheaf.h"
 
@@ -69,7 +70,7 @@ void sheaf_cpu_init(struct kmem_cache_cpu *c)
 
 static struct slab_sheaf *sheaf_new(struct kmem_cache *s)
 {
-	struct slab_sheaf *sheaf = malloc(sizeof(*sheaf) + s->sheaf_capacity * sizeof(void *));
+	struct slab_sheaf *sheaf = host_alloc(sizeof(*sheaf) + s->sheaf_capacity * sizeof(void *));
 
 	if (sheaf) {
 		sheaf->word = sheaf->base = 0;
@@ -194,7 +195,7 @@ static bool barn_put(struct slab_barn *barn, struct slab_sheaf *sheaf, bool full
 static void sheaf_put_empty(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	if (!barn_put(&s->barn, sheaf, false))
-		free(sheaf);
+		host_free(sheaf);
 }
 
 static struct slab_sheaf *sheaf_get_empty(struct kmem_cache *s)
@@ -242,7 +243,7 @@ static void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf)
 	if (!sheaf)
 		return;
 	sheaf_flush(s, sheaf);
-	free(sheaf);
+	host_free(sheaf);
 }
 
 /* kmem_cache_shrink and memory pressure: every sheaf in the barn goes. */
@@ -269,7 +270,7 @@ void barn_shrink(struct kmem_cache *s)
 	while (empty) {
 		struct slab_sheaf *next = empty->next;
 
-		free(empty);
+		host_free(empty);
 		empty = next;
 	}
 }

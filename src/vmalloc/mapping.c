@@ -25,6 +25,7 @@
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
 #include "lib/events.h"
+#include "lib/host_file.h"
 #include "vmalloc/mapping.h"
 
 /* Mappings left to the rest of the process (libraries, thread stacks,
@@ -42,38 +43,12 @@ const struct vmap_where vmap_where_default = {
 
 /* ---- the mapping budget: vm.max_map_count ---- */
 
-static unsigned long read_ulong_file(const char *path, unsigned long dflt)
-{
-	FILE *f = fopen(path, "re");
-	unsigned long v;
-
-	if (!f)
-		return dflt;
-	if (fscanf(f, "%lu", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return v;
-}
-
-static unsigned long count_process_mappings(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	unsigned long n = 0;
-	int c;
-
-	if (!f)
-		return 0;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
 void vmap_mappings_init(void)
 {
-	unsigned long limit = read_ulong_file("/proc/sys/vm/max_map_count", DEFAULT_MAX_MAP_COUNT);
-	unsigned long used = count_process_mappings() + MAP_COUNT_HEADROOM;
+	unsigned long limit, used = host_count_lines("/proc/self/maps") + MAP_COUNT_HEADROOM;
 
+	if (!host_read_ulong("/proc/sys/vm/max_map_count", &limit))
+		limit = DEFAULT_MAX_MAP_COUNT;
 	atomic_store_relaxed(&vmap_max_mappings, limit > used ? limit - used : 0);
 	atomic_store_relaxed(&vmap_nr_mappings, 0);
 }

@@ -29,6 +29,7 @@
 #include "lib/bitops.h"
 #include "lib/bug.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/mapping.h"
 #include "vmalloc/pages.h"
 #include "vmalloc/purge.h"
@@ -128,7 +129,7 @@ static struct vmap_area **collect_lazy(size_t *nr)
 
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
-			struct vmap_area **narr = realloc(arr, ncap * sizeof(*arr));
+			struct vmap_area **narr = host_realloc(arr, ncap * sizeof(*arr));
 
 			if (!narr) {
 				/* Out of memory for the array: put the rest
@@ -166,7 +167,7 @@ static unsigned long purge_locked(void)
 	atomic_add_acq_rel(&vmap_lazy_nr, (long)lazy_pages);
 	arr = collect_lazy(&n);
 	if (!n) {
-		free(arr);
+		host_free(arr);
 		return 0;
 	}
 	/* Adjacent areas (their guard pages included) go in one call. */
@@ -195,7 +196,7 @@ static unsigned long purge_locked(void)
 		lazy_pages += va_size(va) >> PAGE_SHIFT;
 		if (flags & VA_BLOCK)
 			vblock_free_struct(va);
-		free(va->pages);
+		host_free(va->pages);
 		va->pages = NULL;
 	}
 	vmap_mappings_release(mappings);
@@ -209,7 +210,7 @@ static unsigned long purge_locked(void)
 		kmm_spin_unlock(&vn->lock);
 	}
 	atomic_sub_relaxed(&vmap_lazy_nr, (long)lazy_pages);
-	free(arr);
+	host_free(arr);
 	if (KMM_DEBUG_ON)
 		vmap_check_invariants();
 	return freed;

@@ -44,6 +44,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/mapping.h"
 #include "vmalloc/pages.h"
 #include "vmalloc/vblock.h"
@@ -70,7 +71,7 @@ static struct vblock_queue *vb_queues;
 
 int vblock_init(void)
 {
-	vb_queues = aligned_alloc(CACHELINE, sizeof(*vb_queues) * nr_cpu_ids);
+	vb_queues = host_aligned_alloc(CACHELINE, sizeof(*vb_queues) * nr_cpu_ids);
 	if (!vb_queues)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < nr_cpu_ids; i++) {
@@ -84,13 +85,13 @@ int vblock_init(void)
 /* After the last purge and the leak report, which freed every block. */
 void vblock_exit(void)
 {
-	free(vb_queues);
+	host_free(vb_queues);
 	vb_queues = NULL;
 }
 
 void vblock_free_struct(struct vmap_area *va)
 {
-	free(va->block);
+	host_free(va->block);
 	va->block = NULL;
 }
 
@@ -139,9 +140,9 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu, bool *purge)
 {
 	gfp_t g = (gfp & ~(__GFP_ZERO | __GFP_RECLAIM | __GFP_NOFAIL)) | __GFP_NOWARN |
 		  __GFP_NOMEMALLOC;
-	struct vmap_block *b = calloc(1, sizeof(*b));
-	struct vmap_area *va = calloc(1, sizeof(*va));
-	struct page **pages = malloc(VMAP_BLOCK_PAGES * sizeof(*pages));
+	struct vmap_block *b = host_calloc(1, sizeof(*b));
+	struct vmap_area *va = host_calloc(1, sizeof(*va));
+	struct page **pages = host_alloc(VMAP_BLOCK_PAGES * sizeof(*pages));
 	struct page *page = NULL;
 	enum vmap_map_result res;
 	void *mem;
@@ -149,9 +150,9 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu, bool *purge)
 	if (b && va && pages && (mem = alloc_pages_exact(VMAP_BLOCK_PAGES << PAGE_SHIFT, g)))
 		page = virt_to_page(mem);
 	if (!page) {
-		free(b);
-		free(va);
-		free(pages);
+		host_free(b);
+		host_free(va);
+		host_free(pages);
 		return NULL;
 	}
 	for (unsigned int i = 0; i < VMAP_BLOCK_PAGES; i++)
@@ -166,10 +167,10 @@ static struct vmap_block *vblock_new(gfp_t gfp, unsigned int cpu, bool *purge)
 	if (res != VMAP_MAPPED) {
 		*purge = vmap_map_short(res);
 		if (*purge)
-			free(va);	/* else the failed mapping took it */
+			host_free(va);	/* else the failed mapping took it */
 		vmap_free_page_blocks(pages, VMAP_BLOCK_PAGES, true);
-		free(pages);
-		free(b);
+		host_free(pages);
+		host_free(b);
 		return NULL;
 	}
 	kasan_poison((void *)va->va_start, VMAP_BLOCK_PAGES << PAGE_SHIFT);
@@ -272,6 +273,21 @@ struct page *vblock_to_page_locked(struct vmap_area *va, unsigned long addr)
 		page = va->pages[bit];
 	kmm_spin_unlock(&q->lock);
 	return page;
+}
+
+unsigned long vblock_area_pages_locked(struct vmap_area *va, unsigned long addr)
+{
+	struct vmap_block *b = va->block;
+	struct vblock_queue *q = &vb_queues[b->cpu];
+	unsigned long bit = (addr - va->va_start) >> PAGE_SHIFT, nr = 0;
+
+	if (addr & (PAGE_SIZE - 1))
+		return 0;
+	kmm_spin_lock(&q->lock);
+	if ((b->starts >> bit) & (b->used >> bit) & 1)
+		nr = b->len[bit];
+	kmm_spin_unlock(&q->lock);
+	return nr;
 }
 
 void vblock_for_each_area_locked(struct vmap_area *va,

@@ -30,6 +30,9 @@ bool vblock_free_locked(struct vmap_area *va, unsigned long addr, bool may_relea
 			enum vblock_miss *why, bool *released);
 /* vmalloc_to_page inside a block (node lock held); NULL when not live. */
 struct page *vblock_to_page_locked(struct vmap_area *va, unsigned long addr);
+/* The pages of the live piece of a block starting at addr, else 0 (node
+ * lock held). */
+unsigned long vblock_area_pages_locked(struct vmap_area *va, unsigned long addr);
 /* Every empty block goes lazy; returns the pages linked (guard included). */
 unsigned long vblock_drain_link(void);
 /* The live areas of a block, for vmallocinfo and the leak report (node

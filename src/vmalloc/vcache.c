@@ -31,6 +31,7 @@
 #include "lib/bug.h"
 #include "lib/cmdline.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/vcache.h"
 
 #define VCACHE_MAX_AREAS	32
@@ -54,7 +55,7 @@ int vcache_init(void)
 	vcache_cap = kmm_config.vmalloc_cache != ~0UL ? kmm_config.vmalloc_cache
 						      : MIN(VCACHE_AUTO_MAX, mem / 64);
 	atomic_store_relaxed(&vcache_nr_pages, 0);
-	vcaches = aligned_alloc(CACHELINE, sizeof(*vcaches) * nr_cpu_ids);
+	vcaches = host_aligned_alloc(CACHELINE, sizeof(*vcaches) * nr_cpu_ids);
 	if (!vcaches)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < nr_cpu_ids; i++) {
@@ -69,7 +70,7 @@ int vcache_init(void)
 /* After the last purge: every cache is empty. */
 void vcache_exit(void)
 {
-	free(vcaches);
+	host_free(vcaches);
 	vcaches = NULL;
 }
 

@@ -41,6 +41,7 @@
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "lib/cmdline.h"
+#include "lib/host_mem.h"
 #include "lib/ratelimit.h"
 #include "lib/cpu.h"
 #include "lib/events.h"
@@ -105,7 +106,7 @@ noinline void *vmap_map_area_slow(struct vmap_area *va, gfp_t gfp, unsigned int 
 		vmalloc_error(gfp, size, "mmap failed");
 		return NULL;
 	}
-	free(va);
+	host_free(va);
 	return NULL;
 }
 
@@ -169,8 +170,8 @@ static void *vmalloc_area(const struct vm_request *r, unsigned long nr, bool cac
 	unsigned long got;
 	void *addr;
 
-	va = calloc(1, sizeof(*va));
-	pages = malloc(nr * sizeof(*pages));
+	va = host_calloc(1, sizeof(*va));
+	pages = host_alloc(nr * sizeof(*pages));
 	if (!va || !pages) {
 		vmalloc_error(gfp, r->size, "no memory for the page array");
 		goto fail;
@@ -193,15 +194,15 @@ static void *vmalloc_area(const struct vm_request *r, unsigned long nr, bool cac
 	addr = vmap_map_area(va, gfp, VM_ALLOC | (cacheable ? 0 : VA_NOCACHE), &where);
 	if (!addr) {
 		vmap_free_page_blocks(pages, nr, true);
-		free(pages);
+		host_free(pages);
 		return NULL;
 	}
 	if (r->vm_flags & VM_ALLOW_HUGE_VMAP)
 		madvise(addr, nr << PAGE_SHIFT, MADV_HUGEPAGE);
 	return addr;
 fail:
-	free(pages);
-	free(va);
+	host_free(pages);
+	host_free(va);
 	return NULL;
 }
 
@@ -582,6 +583,32 @@ struct page *vmalloc_to_page(const void *addr)
 	return page;
 }
 
+unsigned long vmalloc_area_pages(const void *addr)
+{
+	unsigned long a = (unsigned long)addr, nr = 0;
+	struct vmap_node *vn;
+	struct vmap_area *va;
+	unsigned int flags;
+
+	if (!addr_in_vmalloc_space(addr))
+		return 0;
+	vn = addr_to_node(a);
+	kmm_spin_lock(&vn->lock);
+	va = vmap_find_busy_locked(vn, a);
+	if (va) {
+		flags = atomic_load_acquire(&va->flags);
+		if ((flags & (VA_BLOCK | VA_LAZY | VA_UNINITIALIZED)) == VA_BLOCK) {
+			if (a < va->va_start + (va->nr_pages << PAGE_SHIFT))
+				nr = vblock_area_pages_locked(va, a);
+		} else if (a == va->va_start && (flags & VM_ALLOC) &&
+			   !(flags & (VA_LAZY | VA_UNINITIALIZED))) {
+			nr = va->nr_pages;
+		}
+	}
+	kmm_spin_unlock(&vn->lock);
+	return nr;
+}
+
 unsigned long vmalloc_to_pfn(const void *addr)
 {
 	struct page *page = vmalloc_to_page(addr);
@@ -655,7 +682,7 @@ static bool report_leak(struct vtree_node *n, void *arg)
 		if (va->flags & VM_ALLOC)
 			st->pages += va->nr_pages;
 	}
-	free(va->pages);
+	host_free(va->pages);
 	va->pages = NULL;
 	return true;
 }

@@ -9,6 +9,11 @@
 #include "vmalloc/mapping.h"
 #include "vmalloc/vmap_area.h"
 
+/* The pages of the live vmalloc area that starts at addr (a piece of a
+ * vmap block too), 0 when addr starts none: what an allocator above
+ * vmalloc needs to know a block's size (libkmm-malloc's realloc and
+ * malloc_usable_size); the kernel keeps it in the area's vm_struct. */
+unsigned long vmalloc_area_pages(const void *addr);
 /* __vmalloc() on behalf of `caller` (kvmalloc's fallback). */
 void *vmalloc_with_caller(unsigned long size, gfp_t gfp, const void *caller);
 noinline void *vmalloc_not_ready(const char *fn);

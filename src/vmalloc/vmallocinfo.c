@@ -19,6 +19,7 @@
 #include "vmalloc/vblock.h"
 #include "vmalloc/vmallocinfo.h"
 #include "vmalloc/vmap_area.h"
+#include "lib/host_mem.h"
 
 struct info_line {
 	unsigned long start, end, nr_pages;
@@ -127,8 +128,8 @@ int vmallocinfo_show(FILE *m)
 
 		s.cap = 64;
 		for (;;) {
-			free(s.lines);
-			s.lines = malloc(s.cap * sizeof(*s.lines));
+			host_free(s.lines);
+			s.lines = host_alloc(s.cap * sizeof(*s.lines));
 			if (!s.lines)
 				return -ENOMEM;
 			s.n = 0;
@@ -143,6 +144,6 @@ int vmallocinfo_show(FILE *m)
 		for (size_t j = 0; j < s.n; j++)
 			show_line(m, &s.lines[j]);
 	}
-	free(s.lines);
+	host_free(s.lines);
 	return 0;
 }

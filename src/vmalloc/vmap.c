@@ -18,6 +18,7 @@
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/mapping.h"
 #include "vmalloc/purge.h"
 #include "vmalloc/space.h"
@@ -54,11 +55,11 @@ static void *map_pages(struct page **pages, unsigned int count, pgprot_t prot, u
 		}
 	}
 	vmap_drain_deferred();
-	va = calloc(1, sizeof(*va));
-	copy = malloc(count * sizeof(*copy));
+	va = host_calloc(1, sizeof(*va));
+	copy = host_alloc(count * sizeof(*copy));
 	if (!va || !copy) {
-		free(va);
-		free(copy);
+		host_free(va);
+		host_free(copy);
 		return NULL;
 	}
 	memcpy(copy, pages, count * sizeof(*copy));
@@ -68,7 +69,7 @@ static void *map_pages(struct page **pages, unsigned int count, pgprot_t prot, u
 	where.prot = (int)prot.pgprot;
 	addr = vmap_map_area(va, GFP_KERNEL, kind, &where);
 	if (!addr)
-		free(copy);
+		host_free(copy);
 	return addr;
 }
 

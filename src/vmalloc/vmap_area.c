@@ -34,6 +34,7 @@
 #include <kmm/kmm.h>
 #include "lib/bug.h"
 #include "lib/cpu.h"
+#include "lib/host_mem.h"
 #include "vmalloc/vmap_area.h"
 
 #define MAX_VMAP_NODES		64
@@ -76,13 +77,13 @@ int vmap_nodes_init(unsigned long start, unsigned long size)
 	while (n > 1 && size / n < (64UL << 20))
 		n--;
 	vmap_node_size = (size / n) & PAGE_MASK;
-	vmap_nodes = aligned_alloc(CACHELINE, sizeof(*vmap_nodes) * n);
+	vmap_nodes = host_aligned_alloc(CACHELINE, sizeof(*vmap_nodes) * n);
 	if (!vmap_nodes)
 		return -ENOMEM;
 	nr_vmap_nodes = n;
 	for (unsigned int i = 0; i < n; i++) {
 		struct vmap_node *vn = &vmap_nodes[i];
-		struct vmap_area *va = calloc(1, sizeof(*va));
+		struct vmap_area *va = host_calloc(1, sizeof(*va));
 
 		if (!va) {
 			nr_vmap_nodes = i;
@@ -108,7 +109,7 @@ static void free_tree_nodes(struct vtree_node *n)
 		return;
 	free_tree_nodes(n->left);
 	free_tree_nodes(n->right);
-	free(container_of(n, struct vmap_area, node));
+	host_free(container_of(n, struct vmap_area, node));
 }
 
 /* Busy areas still here at exit were leaked by the caller (vmalloc.c has
@@ -121,7 +122,7 @@ void vmap_nodes_exit(void)
 		free_tree_nodes(vn->free.root);
 		free_tree_nodes(vn->busy.root);
 	}
-	free(vmap_nodes);
+	host_free(vmap_nodes);
 	vmap_nodes = NULL;
 	nr_vmap_nodes = 0;
 }
@@ -170,7 +171,7 @@ static bool node_alloc(struct vmap_node *vn, struct vmap_area *va, unsigned long
 	atomic_store_relaxed(&va->flags, va->flags | VA_UNINITIALIZED);
 	vtree_insert(&vn->busy, &va->node);
 	kmm_spin_unlock(&vn->lock);
-	free(unused);
+	host_free(unused);
 	return true;
 }
 
@@ -216,7 +217,7 @@ static struct vmap_area *find_fit_range(struct vtree_node *n, unsigned long size
 static bool node_alloc_range(struct vmap_node *vn, struct vmap_area *va, unsigned long size,
 			     unsigned long align, unsigned long lo, unsigned long hi)
 {
-	struct vmap_area *fit, *unused = NULL, *spare = calloc(1, sizeof(*spare));
+	struct vmap_area *fit, *unused = NULL, *spare = host_calloc(1, sizeof(*spare));
 	unsigned long a, end;
 
 	if (!spare)
@@ -225,7 +226,7 @@ static bool node_alloc_range(struct vmap_node *vn, struct vmap_area *va, unsigne
 	fit = find_fit_range(vn->free.root, size, align, MAX(lo, vn->start), MIN(hi, vn->end), &a);
 	if (!fit) {
 		kmm_spin_unlock(&vn->lock);
-		free(spare);
+		host_free(spare);
 		return false;
 	}
 	va->va_start = a;
@@ -252,8 +253,8 @@ static bool node_alloc_range(struct vmap_node *vn, struct vmap_area *va, unsigne
 	atomic_store_relaxed(&va->flags, va->flags | VA_UNINITIALIZED);
 	vtree_insert(&vn->busy, &va->node);
 	kmm_spin_unlock(&vn->lock);
-	free(unused);
-	free(spare);
+	host_free(unused);
+	host_free(spare);
 	return true;
 }
 
@@ -297,17 +298,17 @@ void vmap_area_release_locked(struct vmap_node *vn, struct vmap_area *va)
 		vtree_erase(&vn->free, &next->node);
 		prev->va_end = next->va_end;
 		vtree_update(&vn->free, &prev->node);
-		free(next);
-		free(va);
+		host_free(next);
+		host_free(va);
 	} else if (merge_prev) {
 		prev->va_end = va->va_end;
 		vtree_update(&vn->free, &prev->node);
-		free(va);
+		host_free(va);
 	} else if (merge_next) {
 		/* The key drops to va_start; nothing lies between. */
 		next->va_start = va->va_start;
 		vtree_update(&vn->free, &next->node);
-		free(va);
+		host_free(va);
 	} else {
 		*va = (struct vmap_area){ .va_start = va->va_start, .va_end = va->va_end };
 		vtree_insert(&vn->free, &va->node);
