@@ -106,6 +106,6 @@ unsigned long memblock_reserved_pages(void);
 
 #endif
 
-/* page_alloc.c: the free path after the checks (state already claimed). */
+/* page_free.c: the free path after the checks (state already claimed). */
 void free_pages_core(struct page *page, unsigned int order);
 extern struct fault_attr fail_page_alloc;

@@ -1,5 +1,5 @@
 /* Per-CPU page lists: the fast paths that the page allocator's entry
- * points inline (page_alloc.c). They follow pcp.c's protocol exactly: the
+ * points inline (page_alloc.c, page_free.c). They follow pcp.c's protocol exactly: the
  * local CPU only trylocks pcp->lock, and whatever is not the common case
  * (a busy lock, an empty list, a list above its high mark) leaves the fast
  * path through one noinline function. Budget: one exchange for the lock,
