@@ -17,9 +17,10 @@
  * order (highest first)
  * and migratetype it isolates up to REPORT_CAPACITY unreported blocks
  * under the shard lock, drops the lock, releases their memory, and frees
- * them back flagged PG_reported. A notify during a pass brings another
- * pass after the delay. Each list gets a budget per pass of 1/16 of its
- * blocks (at least one batch), as the kernel's, so a pass never holds on
+ * them back flagged PG_reported. A notify during a pass, or a pass that
+ * gave anything back, brings another pass after the delay. Each list gets a
+ * budget per pass of 1/16 of its blocks (at least one batch), as the
+ * kernel's, so a pass never holds on
  * to much of memory at once; so does the watermark check, which leaves a
  * zone near its high watermark alone.
  *
@@ -63,7 +64,7 @@ static unsigned int page_reporting_order = NR_PAGE_ORDERS;
 
 static unsigned int pr_state;
 static unsigned int pr_stop;
-static void (*pr_prepare)(void);	/* atomic */
+static unsigned long (*pr_prepare)(void);	/* atomic */
 static bool pr_running;
 static pthread_t pr_thread;
 
@@ -182,20 +183,23 @@ static unsigned long report_pass(bool budgeted)
 	return reported;
 }
 
-void page_reporting_set_prepare(void (*prepare)(void))
+void page_reporting_set_prepare(unsigned long (*prepare)(void))
 {
 	atomic_store_release(&pr_prepare, prepare);
 }
 
-/* What the layers above keep idle goes back to the buddy first. */
-static void report_prepare(void)
+/* What the layers above keep idle goes back to the buddy first; returns
+ * the pages the hook gave back. */
+static unsigned long report_prepare(void)
 {
-	void (*prepare)(void) = atomic_load_acquire(&pr_prepare);
+	unsigned long (*prepare)(void) = atomic_load_acquire(&pr_prepare);
+	unsigned long freed;
 
 	if (!prepare)
-		return;
-	prepare();
+		return 0;
+	freed = prepare();
 	drain_all_pages(NULL);
+	return freed;
 }
 
 unsigned long page_reporting_run(void)
@@ -239,6 +243,7 @@ static void *reporter_main(void *arg)
 	/* Off the CPU's way: the work is never urgent. */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	for (;;) {
+		unsigned long freed;
 		unsigned int st;
 
 		while ((st = atomic_load_acquire(&pr_state)) == PR_IDLE && !should_stop())
@@ -249,9 +254,15 @@ static void *reporter_main(void *arg)
 		if (should_stop())
 			break;
 		atomic_store_release(&pr_state, PR_ACTIVE);
-		report_prepare();
-		report_pass(true);
-		/* A notify during the pass left PR_REQUESTED: go again. */
+		freed = report_prepare();
+		/* A notify during the pass left PR_REQUESTED: go again. So does a
+		 * pass whose hook gave pages back or that released memory: frees
+		 * may still be under way above (objects freed into sheaves after
+		 * the hook ran pin their slabs, and free nothing to the buddy that
+		 * would notify), and the budget may have left blocks. Only a pass
+		 * with nothing to give back lets the reporter idle. */
+		if (report_pass(true) || freed)
+			continue;
 		st = PR_ACTIVE;
 		atomic_cas_acq_rel(&pr_state, &st, PR_IDLE);
 	}

@@ -12,8 +12,10 @@ void page_reporting_stop(void);
  * that a layer above gives back the memory it keeps idle (the slab
  * allocator shrinks its caches, as the kernel has every cache shrunk
  * before memory goes offline). The pages it frees are drained from the
- * per-CPU lists before the pass. NULL: none. */
-void page_reporting_set_prepare(void (*prepare)(void));
+ * per-CPU lists before the pass. It returns how much it gave back (the
+ * reporter idles only after a pass where neither it nor the pass gave
+ * anything back). NULL: none. */
+void page_reporting_set_prepare(unsigned long (*prepare)(void));
 
 /* One pass over every zone now, without the delay or the per-pass budget
  * (tests). Returns the pages it reported. */

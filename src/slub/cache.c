@@ -285,11 +285,12 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
  * empty node slabs keep would pin the blocks around them. The reporter
  * runs a pass only after a free left a large block and its delay (2 s)
  * passed, so busy caches refill a few sheaves that often at most. */
-static void slab_reporting_prepare(void)
+static unsigned long slab_reporting_prepare(void)
 {
 	unsigned long freed = 0;
 
 	shrink_all_caches(&freed);
+	return freed;
 }
 /* ---- create and destroy ---- */
 
