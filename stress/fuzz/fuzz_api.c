@@ -237,6 +237,12 @@ static void op_alloc(void)
 
 	if (!want && (live_pages + (1UL << order) > cap_pages || nr_live == LIVE_MAX))
 		return;	/* stay far from OOM: GFP_KERNEL would wait for frees */
+	/* A sleeping __GFP_NOFAIL waits, without bound, until memory comes
+	 * back (there is no OOM killer): the harness, the only allocator
+	 * here, first gives back all it holds, so that memory does come. */
+	if (!want && (gfp & __GFP_NOFAIL) && (gfp & __GFP_DIRECT_RECLAIM))
+		while (nr_live)
+			untrack_free(nr_live - 1);
 	if (how == 0 || want) {
 		l.kind = K_PAGES;
 		EXPECT_REPORTS(want, "alloc_pages", l.page = alloc_pages(gfp, order));
