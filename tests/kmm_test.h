@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <kmm/kmm.h>
 #include "buddy/reclaim.h"
@@ -42,6 +43,19 @@ static __attribute__((__noinline__, unused)) char *proc_text(const char *name)
 	assert_int_equal(kmm_proc_show(f, name), 0);
 	fclose(f);
 	return buf;
+}
+
+/* A new temporary file holding `len` bytes of `data`; the caller unlinks
+ * it and frees the returned path. */
+static __attribute__((unused)) char *write_temp(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/kmm-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
 }
 
 /* The process's resident set, in KiB. */

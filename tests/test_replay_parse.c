@@ -392,17 +392,6 @@ static void test_line_kinds(void **state)
 
 /* ---- loading: messages with line numbers, reading goes on ---- */
 
-static char *write_temp(const void *data, size_t len)
-{
-	char *path = strdup("/tmp/kmm-replay-test-XXXXXX");
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-	return path;
-}
-
 static const char good_trace[] =
 	"# tracer: nop\n"
 	"#\n"

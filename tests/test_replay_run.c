@@ -8,17 +8,6 @@
 #include "kmm_test.h"
 #include "replay.h"
 
-static char *write_temp(const char *text, size_t len)
-{
-	char *path = strdup("/tmp/kmm-replay-run-XXXXXX");
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	return path;
-}
-
 static void load(struct rp_trace *tr, const char *text, size_t len, uint64_t limit)
 {
 	struct rp_load_opts o = { .msg = stderr, .max_messages = 5, .limit = limit };
