@@ -238,23 +238,20 @@ static void kfree_rcu_detach(struct rcu_queue *q, struct rcu_batch *b)
 
 /* What a pending object weighs against the bound: its slot, or a large
  * kmalloc's pages; a vmalloc'ed object counts one page (its area's size
- * would cost a lookup in the vmap tree). `doff` is its direct-map offset,
- * ~0UL outside the direct map (vmalloc'ed: kvfree_call_rcu_ok() passed). */
-static always_inline unsigned long kfree_rcu_weight(unsigned long doff)
+ * would cost a lookup in the vmap tree). `page` is its head page, NULL
+ * outside the direct map (vmalloc'ed: kvfree_call_rcu_ok() passed). */
+static always_inline unsigned long kfree_rcu_weight(struct page *page)
 {
-	struct page *page;
-
-	if (unlikely(doff == ~0UL))
+	if (unlikely(!page))
 		return PAGE_SIZE;
-	page = direct_map_head_page(doff);
 	if (likely(PageSlab(page)))
 		return atomic_load_relaxed(&page->slab_cache)->size;
 	return PAGE_SIZE << compound_order(page);
 }
 
-static always_inline int kfree_rcu_channel(unsigned long doff)
+static always_inline int kfree_rcu_channel(struct page *page)
 {
-	return likely(doff != ~0UL) ? KFREE_CH_SLAB : KFREE_CH_VMALLOC;
+	return likely(page) ? KFREE_CH_SLAB : KFREE_CH_VMALLOC;
 }
 
 static always_inline void kfree_rcu_register_once(void)
@@ -342,9 +339,8 @@ static always_inline bool kvfree_call_rcu_ok(struct rcu_head *head, void *ptr, u
 /* A slab object that is free already (kfree() then kfree_rcu()): one
  * report now, and it is not queued, for after the grace period it may be
  * someone else's. */
-static always_inline bool kvfree_rcu_double_free(void *ptr)
+static always_inline bool kvfree_rcu_double_free(struct page *slab, void *ptr)
 {
-	struct page *slab = object_head_page(ptr);
 	struct kmem_cache *s;
 
 	if (!slab || !PageSlab(slab))
@@ -358,7 +354,7 @@ static always_inline bool kvfree_rcu_double_free(void *ptr)
 
 /* Counts the call, and false when the object was freed at once (no grace
  * periods in this build); else the channel and weight to queue it with. */
-static always_inline bool kfree_rcu_prepare(void *ptr, unsigned long doff, int *ch,
+static always_inline bool kfree_rcu_prepare(void *ptr, struct page *page, int *ch,
 					    unsigned long *weight)
 {
 	count_event(EV_kfree_rcu);
@@ -367,8 +363,8 @@ static always_inline bool kfree_rcu_prepare(void *ptr, unsigned long doff, int *
 		return false;
 	}
 	kfree_rcu_register_once();
-	*ch = kfree_rcu_channel(doff);
-	*weight = kfree_rcu_weight(doff);
+	*ch = kfree_rcu_channel(page);
+	*weight = kfree_rcu_weight(page);
 	return true;
 }
 
@@ -378,14 +374,14 @@ static always_inline bool kfree_rcu_prepare(void *ptr, unsigned long doff, int *
  * object is freed here after a grace period. Called where it may not
  * sleep, it is reported and the object is not freed (a leak, never an
  * early free). */
-static noinline void kvfree_rcu_headless(void *ptr, unsigned long doff)
+static noinline void kvfree_rcu_headless(void *ptr, struct page *head_page)
 {
 	struct kfree_rcu_cpu *krcp;
 	struct page *page = NULL;
 	unsigned long weight;
 	int ch;
 
-	if (!rcu_may_wait("kvfree_rcu_mightsleep") || !kfree_rcu_prepare(ptr, doff, &ch, &weight))
+	if (!rcu_may_wait("kvfree_rcu_mightsleep") || !kfree_rcu_prepare(ptr, head_page, &ch, &weight))
 		return;
 	for (;;) {
 		struct kvfree_bulk *b;
@@ -424,17 +420,22 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 	unsigned long doff = direct_map_offset(ptr), weight;
 	struct kfree_rcu_cpu *krcp;
 	struct kvfree_bulk *b;
+	struct page *page;
 	int ch;
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr)))
 		return;
-	if (unlikely(!kvfree_call_rcu_ok(head, ptr, doff) || kvfree_rcu_double_free(ptr)))
+	if (unlikely(!kvfree_call_rcu_ok(head, ptr, doff)))
+		return;
+	/* The object's head page, found once for the check and the weight. */
+	page = likely(doff != ~0UL) ? direct_map_head_page(doff) : NULL;
+	if (unlikely(kvfree_rcu_double_free(page, ptr)))
 		return;
 	if (unlikely(!head)) {
-		kvfree_rcu_headless(ptr, doff);
+		kvfree_rcu_headless(ptr, page);
 		return;
 	}
-	if (!kfree_rcu_prepare(ptr, doff, &ch, &weight))
+	if (!kfree_rcu_prepare(ptr, page, &ch, &weight))
 		return;
 	krcp = kfree_rcu_lock();
 	b = krcp->bulk[ch];
