@@ -71,17 +71,12 @@ PATTERNS = {
 }
 
 
-def kmm_cmdline(cfg, extra=""):
-    # Every run boots kmm's defaults (memory is populated on first use, so
-    # a quick run gains nothing from booting less).
-    cmdline = extra.strip()
-    return ["--kmm_cmdline=" + cmdline] if cmdline else []
-
-
+# kmm boots its defaults in every run, quick ones too: memory is populated
+# on first use, so booting less would save nothing.
 PROGRAMS = {p.name: p for p in [
-    Program("kmm", "bench/bench_kmm", lambda cfg: kmm_cmdline(cfg)),
+    Program("kmm", "bench/bench_kmm"),
     Program("kmm_nopcp", "bench/bench_kmm",
-            lambda cfg: ["--label=kmm_nopcp"] + kmm_cmdline(cfg, "pcp=off")),
+            lambda cfg: ["--label=kmm_nopcp", "--kmm_cmdline=pcp=off"]),
 ] + [Program(p, "bench/bench_peer_" + p) for p in PEERS]}
 
 # The patterns every allocator runs at every thread count.
