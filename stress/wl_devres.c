@@ -57,15 +57,25 @@ static void action_check(void *data)
 	}
 }
 
-/* An action's record is a small allocation: only an injected failure
- * may refuse it. */
+static unsigned long alloc_failures(void)
+{
+	struct kmm_stats st;
+
+	kmm_stats_read(&st);
+	return st.alloc_fail;
+}
+
+/* An action's record is a small allocation: only an injected failure, or
+ * a page allocation that gave up once its wait for free memory ran out
+ * (where the kernel would call the OOM killer), may refuse it. */
 static bool add_action(struct device *dev, void (*fn)(void *), void *data)
 {
 	unsigned long mark = injected_mark();
+	unsigned long failed = alloc_failures();
 
 	if (!devm_add_action(dev, fn, data))
 		return true;
-	if (injected_since(mark))
+	if (injected_since(mark) || alloc_failures() != failed)
 		count_fail(devres_idx);
 	else
 		violation("devm_add_action failed");
