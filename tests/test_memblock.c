@@ -22,10 +22,17 @@ static void test_boot_allocations(void **state)
 	memset(b, 0x5a, 5 * PAGE_SIZE);
 	assert_true(__pa(low) < (4ULL << 30));
 	/* a small allocation freed before late boot simply goes away */
-	void *tmp = memblock_alloc(200, 64);
+	unsigned char *tmp = memblock_alloc(200, 64);
 	assert_non_null(tmp);
+	memset(tmp, 0x77, 200);
 	memblock_free(tmp, 200);
 	EXPECT_ONE_REPORT("was not allocated at boot", memblock_free(tmp, 200));
+	/* and its range, handed out again, comes zeroed like fresh memory */
+	unsigned char *again = memblock_alloc(200, 64);
+	assert_ptr_equal(again, tmp);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(again[i], 0);
+	memblock_free(again, 200);
 
 	assert_int_equal(kmm_init_late(), 0);
 	/* boot allocations stay allocated after late init */

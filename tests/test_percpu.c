@@ -202,7 +202,9 @@ static void test_random_sizes_and_alignments(void **state)
 			unsigned char *u = per_cpu_ptr(slot[i].p, cpu);
 
 			assert_int_equal((unsigned long)u % align, 0);
-			assert_int_equal(u[0] | u[size / 2] | u[size - 1], 0);
+			/* zeroed throughout, where earlier objects lay and past them */
+			for (size_t b = 0; b < size; b++)
+				assert_int_equal(u[b], 0);
 			memset(u, 0x5a, size);
 			u[size - 1] = (unsigned char)(i ^ cpu);
 			u[0] = (unsigned char)(i + cpu);

@@ -3,7 +3,10 @@
  * array of reserved regions; allocation is top-down below a limit, as the
  * kernel's default. memblock_free_all() hands every unreserved range to
  * the buddy; reserved pages stay allocated (state PS_BOOT, PG_reserved)
- * until free_bootmem()/memblock_free() returns them.
+ * until free_bootmem()/memblock_free() returns them. Allocations come
+ * zeroed, as the kernel's; memory is zero until first handed out (the
+ * memfd is new at every boot), so only a boot that gave some back before
+ * late init writes the zeroes: pages nobody writes stay off the host.
  *
  * Lock: memblock_lock (LOCK_RANK_MEMBLOCK) protects the reserved array.
  * memblock_free_all() holds it while it hands ranges to the buddy, so the
@@ -26,12 +29,14 @@ static struct {
 	struct memblock_region r[MEMBLOCK_MAX_REGIONS];
 	int cnt;
 } reserved;
+static bool memblock_recycled;	/* a range went back before late init (lock) */
 
 static struct kmm_mutex memblock_lock = KMM_MUTEX_INIT("memblock_lock", LOCK_RANK_MEMBLOCK);
 
 int memblock_init(void)
 {
 	reserved.cnt = 0;
+	memblock_recycled = false;
 	return 0;
 }
 
@@ -150,7 +155,7 @@ static phys_addr_t memblock_alloc_range(phys_addr_t size, phys_addr_t align,
 	if (base != (phys_addr_t)-1 && reserve_locked(base, size))
 		base = (phys_addr_t)-1;
 	kmm_mutex_unlock(&memblock_lock);
-	if (base != (phys_addr_t)-1)
+	if (base != (phys_addr_t)-1 && memblock_recycled)
 		memset(__va(base), 0, size);
 	return base;
 }
@@ -220,6 +225,8 @@ static void memblock_free_range(phys_addr_t base, phys_addr_t size, const char *
 		size = (size + SMP_CACHE_BYTES - 1) & ~(phys_addr_t)(SMP_CACHE_BYTES - 1);
 	kmm_mutex_lock(&memblock_lock);
 	ok = unreserve_locked(base, size);
+	if (ok && !kmm_mem.live)
+		memblock_recycled = true;
 	kmm_mutex_unlock(&memblock_lock);
 	if (!ok) {
 		kmm_bug("%s: [%#llx-%#llx] was not allocated at boot (double free?)", caller,

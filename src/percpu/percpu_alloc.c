@@ -7,7 +7,9 @@
  * unit size). Units are page multiples, so copies of different CPUs never
  * share a cache line. The first chunk comes from memblock at boot (kmm's own
  * per-CPU structures live there); later chunks are compound pages from the
- * buddy.
+ * buddy. Both come zeroed, and an allocation zeroes only granules handed
+ * out before, so the unit of a CPU no thread uses stays out of the
+ * process's resident memory.
  *
  * Inside a chunk, space is 16-byte granules, tiled by extents: allocations
  * and maximal runs of free granules. Every extent carries its length at its
@@ -36,7 +38,6 @@
 #include "lib/bug.h"
 #include "lib/context.h"
 #include "buddy/buddy.h"
-#include "lib/context.h"
 #include "lib/cpu.h"
 #include "lib/host_mem.h"
 #include "lib/list.h"
@@ -58,6 +59,7 @@ struct pcpu_chunk {
 	unsigned int order;
 	unsigned int nr_granules;
 	unsigned int free_granules;
+	unsigned int clean_from;	/* granules from here never handed out: zero */
 	int slot;			/* largest class with a free extent; -1: full */
 	uint64_t class_map;		/* bit c: free list c is not empty */
 	uint16_t class_head[PCPU_NR_CLASSES];
@@ -473,11 +475,9 @@ static bool find_fit_locked(unsigned int n, unsigned int a, unsigned int tries,
 void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 {
 	struct pcpu_fit fit;
-	unsigned int n, a;
+	unsigned int n, a, dirty;
 	char *ptr;
 
-	if (!might_alloc(gfp, "alloc_percpu"))
-		return NULL;
 	if (!might_alloc(gfp, "alloc_percpu"))
 		return NULL;
 	if (!pcpu_unit_size || !size || size > pcpu_unit_size || (align & (align - 1)) ||
@@ -514,13 +514,22 @@ void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
 		}
 	}
 	extent_take(fit.c, fit.g, fit.pos, n);
+	/* Only what was handed out before needs zeroing: writing zeroes over
+	 * the zeroes of a chunk's fresh memory would make every CPU's copy
+	 * resident, used or not. */
+	dirty = fit.pos < fit.c->clean_from ? MIN(n, fit.c->clean_from - fit.pos) : 0;
+	fit.c->clean_from = MAX(fit.c->clean_from, fit.pos + n);
 	kmm_spin_unlock(&pcpu_lock);
 
 	ptr = (char *)((unsigned long)fit.c->base + (unsigned long)fit.pos * PCPU_GRANULE -
 		       kmm_cpu_offsets[0]);
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		memset(per_cpu_ptr(ptr, cpu), 0, size);
-	memset(cpu_null_ptr(ptr), 0, size);
+	if (dirty) {
+		size_t bytes = MIN(size, (size_t)dirty * PCPU_GRANULE);
+
+		for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+			memset(per_cpu_ptr(ptr, cpu), 0, bytes);
+		memset(cpu_null_ptr(ptr), 0, bytes);
+	}
 	return ptr;
 }
 
