@@ -8,9 +8,14 @@
  * process. When libdw cannot help (no session, or a frame in no known
  * object or symbol), the frame prints as glibc's backtrace_symbols().
  *
+ * libdw is loaded (dlopen) at the first trace, not linked: it and the
+ * compression libraries it needs would cost every process half a
+ * megabyte of resident memory for reports that most never print.
+ *
  * Lock: the caller's (the report lock) serialises every use of the one
  * libdw session, created at the first trace and created again when a
  * frame lies in no known object (a library loaded since). */
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +24,54 @@
 #include <elfutils/libdwfl.h>
 #include "lib/stacktrace.h"
 
+#define LIBDW_SONAME	"libdw.so.1"
+
+#define DW_FUNCTIONS(X) X(dwfl_begin) X(dwfl_end) X(dwfl_linux_proc_report) \
+	X(dwfl_report_end) X(dwfl_addrmodule) X(dwfl_module_info) X(dwfl_module_addrinfo) \
+	X(dwfl_module_getsrc) X(dwfl_lineinfo) X(dwfl_linux_proc_find_elf) \
+	X(dwfl_standard_find_debuginfo)
+
+static struct {
+#define DW_FIELD(fn) __typeof__(fn) *fn;
+	DW_FUNCTIONS(DW_FIELD)
+#undef DW_FIELD
+} dw;
+
 static Dwfl *session;
 static bool session_failed;
+
+/* libdw's functions; false (for good) when it cannot be loaded. */
+static bool libdw_load(void)
+{
+	void *h = dlopen(LIBDW_SONAME, RTLD_LAZY | RTLD_LOCAL);
+
+	if (!h)
+		return false;
+#define DW_LOAD(fn) if (!(*(void **)&dw.fn = dlsym(h, #fn))) goto fail;
+	DW_FUNCTIONS(DW_LOAD)
+#undef DW_LOAD
+	return true;
+fail:
+	memset(&dw, 0, sizeof(dw));
+	dlclose(h);
+	return false;
+}
 
 static Dwfl *session_open(void)
 {
 	static char *debuginfo_path;
-	static const Dwfl_Callbacks callbacks = {
-		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-		.debuginfo_path = &debuginfo_path,
-	};
-	Dwfl *d = dwfl_begin(&callbacks);
+	static Dwfl_Callbacks callbacks = { .debuginfo_path = &debuginfo_path };
+	Dwfl *d;
 
+	if (!dw.dwfl_begin && !libdw_load())
+		return NULL;
+	callbacks.find_elf = dw.dwfl_linux_proc_find_elf;
+	callbacks.find_debuginfo = dw.dwfl_standard_find_debuginfo;
+	d = dw.dwfl_begin(&callbacks);
 	if (!d)
 		return NULL;
-	if (dwfl_linux_proc_report(d, getpid()) != 0 || dwfl_report_end(d, NULL, NULL) != 0) {
-		dwfl_end(d);
+	if (dw.dwfl_linux_proc_report(d, getpid()) != 0 || dw.dwfl_report_end(d, NULL, NULL) != 0) {
+		dw.dwfl_end(d);
 		return NULL;
 	}
 	return d;
@@ -52,13 +88,13 @@ static Dwfl_Module *module_of(unsigned long addr, bool *reopened)
 	}
 	if (!session)
 		return NULL;
-	m = dwfl_addrmodule(session, addr);
+	m = dw.dwfl_addrmodule(session, addr);
 	if (!m && !*reopened) {
 		*reopened = true;
-		dwfl_end(session);
+		dw.dwfl_end(session);
 		session = session_open();
 		session_failed = !session;
-		m = session ? dwfl_addrmodule(session, addr) : NULL;
+		m = session ? dw.dwfl_addrmodule(session, addr) : NULL;
 	}
 	return m;
 }
@@ -82,16 +118,16 @@ static bool print_named(FILE *f, unsigned long addr, bool *reopened)
 
 	if (!m)
 		return false;
-	obj = base_name(dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-	fn = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
+	obj = base_name(dw.dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+	fn = dw.dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
 	if (!fn)
 		return false;
 	/* "name@@VERSION" (glibc's default versions): the name alone */
 	fprintf(f, " %.*s+%#lx/%#lx [%s]", (int)strcspn(fn, "@"), fn, (unsigned long)off,
 		(unsigned long)sym.st_size, obj ? obj : "?");
 	/* A return address: the call is the instruction before it. */
-	line = dwfl_module_getsrc(m, addr - 1);
-	src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	line = dw.dwfl_module_getsrc(m, addr - 1);
+	src = line ? dw.dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
 	if (src)
 		fprintf(f, " %s:%d", base_name(src), lineno);
 	fputc('\n', f);
