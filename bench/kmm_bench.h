@@ -19,6 +19,7 @@ enum kmm_meas_kind {
 
 struct kmm_meas {
 	unsigned long locks;
+	unsigned long rmws;
 	unsigned long reports;
 	struct kmm_stats stats;
 };

@@ -1,5 +1,5 @@
 /* What every kmm benchmark reports beside its operations: the thread's lock
- * acquisitions and, from thread 0 over the whole run, the path counters of
+ * acquisitions and atomic read-modify-writes and, from thread 0 over the whole run, the path counters of
  * the subsystem measured and the reports kmm made. Below the suites;
  * kmm_main.c sets kmm_label and registers the suites. */
 #include "kmm_bench.h"
@@ -10,6 +10,7 @@ void kmm_meas_begin(struct gb_state *st, struct kmm_meas *m)
 {
 	kmm_cpu_bind(gb_thread_index(st));
 	m->locks = kmm_thread_lock_acquisitions();
+	m->rmws = kmm_thread_atomic_rmws();
 	if (gb_thread_index(st) == 0) {
 		m->reports = kmm_bug_count();
 		kmm_stats_read(&m->stats);
@@ -28,6 +29,7 @@ void kmm_meas_end(struct gb_state *st, struct kmm_meas *m, int64_t ops,
 
 	bench_report(st, ops);
 	counter(st, "locks", kmm_thread_lock_acquisitions() - m->locks);
+	counter(st, "rmws", kmm_thread_atomic_rmws() - m->rmws);
 	if (gb_thread_index(st) != 0)
 		return;
 	/* Thread 0 reads after the stop barrier: every thread's loop is over. */

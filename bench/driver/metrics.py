@@ -91,6 +91,10 @@ METRICS = {
     "locks_1k": Metric(
         "locks/1k ops", "spinlock and mutex acquisitions of the benchmark threads per 1000 "
         "operations", "lower", fixed("%.1f"), derive=per_1k("locks")),
+    "rmws_1k": Metric(
+        "atomic RMWs/1k ops", "atomic read-modify-writes outside lock words (each a write to a "
+        "cache line other CPUs also write: what more cores would contend on) per 1000 "
+        "operations", "lower", fixed("%.1f"), derive=per_1k("rmws")),
     "shard_locks_1k": Metric(
         "shard locks/1k", "buddy shard-lock acquisitions (kmm_stats.zone_lock) per 1000 "
         "operations", "lower", fixed("%.1f"), derive=per_1k("shard_locks")),

@@ -52,7 +52,7 @@ class Collect(unittest.TestCase):
     def test_gbench_counters_become_metrics(self):
         doc = gbench_doc([
             entry("kmm/cache_pair/64", 2, ops=1000, ops_s=4e8, cpu_time=5.0, locks=20,
-                  fast=990, slow=10, kmm_reports=0),
+                  rmws=3, fast=990, slow=10, kmm_reports=0),
             dict(entry("kmm/prodcons/64", 2, 10, 1), error_occurred=True,
                  error_message="allocation failed"),
             dict(entry("kmm/cache_pair/64", 2, 1, 1), run_type="aggregate"),
@@ -67,6 +67,7 @@ class Collect(unittest.TestCase):
         self.assertAlmostEqual(m["cpu_ops_s"], 2 * 1e9 / 5.0)
         self.assertAlmostEqual(m["hit"], 0.99)
         self.assertAlmostEqual(m["locks_1k"], 20.0)
+        self.assertAlmostEqual(m["rmws_1k"], 3.0)
         self.assertEqual(m["kmm_reports"], 0)
         self.assertNotIn("ops", m)	# raw counters feed metrics, are not ones
 

@@ -73,6 +73,9 @@ KMM_API void kmm_stats_read(struct kmm_stats *out);
 KMM_API void kmm_stats_reset(void);
 /* Spinlock and mutex acquisitions made by the calling thread. */
 KMM_API unsigned long kmm_thread_lock_acquisitions(void);
+/* Atomic read-modify-writes (outside lock words) made by the calling
+ * thread: writes to cache lines that other CPUs also write. */
+KMM_API unsigned long kmm_thread_atomic_rmws(void);
 KMM_API int kmm_proc_show(FILE *out, const char *name);
 /* kfree_rcu() objects queued and not yet freed; the most waiting at once
  * since boot or since kmm_kfree_rcu_peak_reset(). */

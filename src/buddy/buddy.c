@@ -199,11 +199,13 @@ static inline bool deferred_test(const struct zone *z, unsigned long i)
 
 static inline void deferred_set(struct zone *z, unsigned long i)
 {
+	count_rmw();
 	__atomic_fetch_or(&z->deferred_map[i / MAP_BITS], 1UL << (i % MAP_BITS), __ATOMIC_RELAXED);
 }
 
 static inline void deferred_clear(struct zone *z, unsigned long i)
 {
+	count_rmw();
 	__atomic_fetch_and(&z->deferred_map[i / MAP_BITS], ~(1UL << (i % MAP_BITS)),
 			   __ATOMIC_RELAXED);
 }
@@ -508,6 +510,7 @@ void buddy_free_pages_nolock(struct zone *z, struct page *page, unsigned int ord
 	top = atomic_load_relaxed(&z->nolock_deferred);
 	do {
 		page->lru.next = (struct list_head *)top;
+		count_rmw();
 	} while (!__atomic_compare_exchange_n(&z->nolock_deferred, &top, page, false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
@@ -519,6 +522,7 @@ void buddy_free_deferred(struct zone *z)
 
 	if (!atomic_load_relaxed(&z->nolock_deferred))
 		return;
+	count_rmw();
 	page = __atomic_exchange_n(&z->nolock_deferred, NULL, __ATOMIC_ACQUIRE);
 	while (page) {
 		struct page *next = (struct page *)page->lru.next;

@@ -81,6 +81,7 @@ void put_page(struct page *page)
 
 	if (!head)
 		return;
+	count_rmw();
 	refs = __atomic_sub_fetch(&head->refcount, 1, __ATOMIC_ACQ_REL);
 	if (likely(refs > 0))
 		return;
@@ -107,6 +108,7 @@ bool get_page_unless_zero(struct page *page)
 	do {
 		if (refs <= 0)
 			return false;
+		count_rmw();
 	} while (!__atomic_compare_exchange_n(&page->refcount, &refs, refs + 1, false,
 					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
 	return true;

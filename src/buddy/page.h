@@ -102,11 +102,13 @@ static inline bool PageFlag(const struct page *p, enum pageflags f)
 
 static inline void SetPageFlag(struct page *p, enum pageflags f)
 {
+	count_rmw();
 	__atomic_fetch_or(&p->flags, 1UL << f, __ATOMIC_RELAXED);
 }
 
 static inline void ClearPageFlag(struct page *p, enum pageflags f)
 {
+	count_rmw();
 	__atomic_fetch_and(&p->flags, ~(1UL << f), __ATOMIC_RELAXED);
 }
 

@@ -66,18 +66,26 @@ void __tsan_release(void *addr);
 #define KMM_DEBUG_ON 0
 #endif
 
+/* Atomic read-modify-writes made by this thread outside lock words (locks
+ * are counted apart, lib/lock.h): each writes a cache line other CPUs
+ * also write, the benchmarks' machine-independent measure of what more
+ * cores would contend on. Every RMW helper below counts one; code that
+ * uses a builtin directly counts with count_rmw(). */
+extern __thread unsigned long kmm_atomic_rmws __attribute__((tls_model("initial-exec")));
+#define count_rmw()	((void)kmm_atomic_rmws++)
+
 /* Memory order is in the name of every atomic helper. */
 #define atomic_load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define atomic_load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define atomic_store_relaxed(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define atomic_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define atomic_add_relaxed(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
-#define atomic_sub_relaxed(p, v)	__atomic_fetch_sub((p), (v), __ATOMIC_RELAXED)
-#define atomic_add_acq_rel(p, v)	__atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-#define atomic_xchg_acq_rel(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
-#define atomic_cas_acq_rel(p, expp, v) \
-	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
-#define atomic_cas_relaxed(p, expp, v) \
-	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+#define atomic_add_relaxed(p, v)	(count_rmw(), __atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+#define atomic_sub_relaxed(p, v)	(count_rmw(), __atomic_fetch_sub((p), (v), __ATOMIC_RELAXED))
+#define atomic_add_acq_rel(p, v)	(count_rmw(), __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL))
+#define atomic_xchg_acq_rel(p, v)	(count_rmw(), __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL))
+#define atomic_cas_acq_rel(p, expp, v) (count_rmw(), \
+	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+#define atomic_cas_relaxed(p, expp, v) (count_rmw(), \
+	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 
 #endif

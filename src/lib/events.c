@@ -64,7 +64,14 @@ void kmm_stats_reset(void)
 			atomic_store_relaxed(&per_cpu_ptr(kmm_events, cpu)->count[e], 0);
 }
 
+__thread unsigned long kmm_atomic_rmws __attribute__((tls_model("initial-exec")));
+
 unsigned long kmm_thread_lock_acquisitions(void)
 {
 	return kmm_lock_acquisitions;
+}
+
+unsigned long kmm_thread_atomic_rmws(void)
+{
+	return kmm_atomic_rmws;
 }

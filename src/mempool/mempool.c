@@ -54,6 +54,7 @@ static void *remove_element(mempool_t *pool)
 
 static void mempool_wake(mempool_t *pool)
 {
+	count_rmw();
 	__atomic_add_fetch(&pool->wait_seq, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&pool->waiters, __ATOMIC_SEQ_CST))
 		syscall(SYS_futex, &pool->wait_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);

@@ -202,6 +202,7 @@ static void free_large_kmalloc(struct page *page, const void *x, const char *cal
 		return;
 	}
 	/* Claim the block: of two racing frees only one sees the flag. */
+	count_rmw();
 	old = __atomic_fetch_and(&page->flags, ~(1UL << PG_large_kmalloc), __ATOMIC_ACQ_REL);
 	if (!(old & (1UL << PG_large_kmalloc))) {
 		slab_report_bad_pointer(caller, x);

@@ -272,6 +272,7 @@ struct kmem_cache {
  * 16-byte form with -mcx16. Both are full barriers on x86. */
 static always_inline bool cmpxchg16(u128 *p, u128 old, u128 new)
 {
+	count_rmw();
 #if defined(__clang__)
 	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_ACQ_REL,
 					   __ATOMIC_ACQUIRE);
