@@ -496,6 +496,63 @@ static void test_fast_path_counted(void **state)
 	kmem_cache_destroy(s);
 }
 
+/* Objects in a slab's tail pages are freed on the fast path too, from the
+ * tail's own words, by kfree and kmem_cache_free alike; misuse there is
+ * still refused, and the words go when the slab does (a compound page
+ * that is no slab never has them). */
+static void test_tail_pages(void **state)
+{
+	enum { N = 32 };
+	struct kmem_cache *s = kmem_cache_create("tails", 1000, 0, 0, NULL);
+	struct kmem_cache *other = kmem_cache_create("other", 1000, 0, 0, NULL);
+	struct page *tails[N];
+	unsigned int nr_tail = 0;
+	char *v[N], *big;
+	struct kmm_stats st;
+
+	(void)state;
+	kmm_cpu_bind(0);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	for (int i = 0; i < N; i++) {
+		struct page *page = virt_to_page(v[i] = kmem_cache_alloc(s, GFP_KERNEL));
+
+		assert_non_null(v[i]);
+		if (PageTail(page)) {
+			assert_ptr_equal(page->tail_slab_cache, s);
+			tails[nr_tail++] = page;
+		}
+	}
+	assert_true(nr_tail >= N / 2);
+	EXPECT_ONE_REPORT("Invalid object pointer", kfree(v[N - 1] + 8));
+	EXPECT_ONE_REPORT("Invalid object pointer", kmem_cache_free(s, v[N - 1] + 8));
+	EXPECT_ONE_REPORT("Wrong slab cache", kmem_cache_free(other, v[N - 1]));
+	kmm_stats_reset();
+	for (int i = 0; i < N; i++) {
+		if (i & 1)
+			kfree(v[i]);
+		else
+			kmem_cache_free(s, v[i]);
+	}
+	kmm_stats_read(&st);
+	assert_int_equal(st.slab_free_fast, N);
+	EXPECT_ONE_REPORT("Object already free", kfree(v[N - 1]));
+	EXPECT_ONE_REPORT("Object already free", kmem_cache_free(s, v[N - 2]));
+
+	kmem_cache_shrink(s);
+	for (unsigned int i = 0; i < nr_tail; i++) {
+		assert_null(tails[i]->tail_slab_cache);
+		assert_int_equal(tails[i]->tail_fast_objects, 0);
+	}
+	big = kmalloc(20000, GFP_KERNEL);
+	assert_non_null(big);
+	assert_null(virt_to_page(big + 4096)->tail_slab_cache);
+	EXPECT_ONE_REPORT("inside a large kmalloc", kfree(big + 4096));
+	kfree(big);
+	kmm_cpu_unbind();
+	kmem_cache_destroy(other);
+	kmem_cache_destroy(s);
+}
+
 static void *shrink_elsewhere(void *arg)
 {
 	kmem_cache_shrink(arg);
@@ -911,6 +968,7 @@ int main(void)
 		cmocka_unit_test(test_free_after_destroy),
 		cmocka_unit_test(test_slabinfo_format),
 		cmocka_unit_test(test_fast_path_counted),
+		cmocka_unit_test(test_tail_pages),
 		cmocka_unit_test(test_atomic_context),
 		cmocka_unit_test(test_owner_revoked),
 		cmocka_unit_test(test_owner_released),

@@ -63,6 +63,13 @@ struct page {
 		};
 		struct {	/* tail page of a compound page */
 			unsigned long compound_head;	/* head | 1 */
+			/* A slab's tail page (kmm's own: the kernel reads the
+			 * head): its cache, and how many objects a free may
+			 * take without reading the head (0: none, the full
+			 * check). Set by new_slab(), cleared when the slab
+			 * goes; 0 in every other compound page. */
+			struct kmem_cache *tail_slab_cache;
+			unsigned long tail_fast_objects;
 		};
 	};
 	uint32_t state;		/* enum page_state | order << 8 */

@@ -278,8 +278,11 @@ static always_inline void prep_new_page(struct page *page, unsigned int order, g
 		phys_zero_pages(pfn, 1UL << order);
 	if ((gfp & __GFP_COMP) && order) {
 		SetPageFlag(page, PG_head);
-		for (unsigned long i = 1; i < (1UL << order); i++)
+		for (unsigned long i = 1; i < (1UL << order); i++) {
 			atomic_store_relaxed(&page[i].compound_head, (unsigned long)page | 1);
+			atomic_store_relaxed(&page[i].tail_slab_cache, NULL);
+			atomic_store_relaxed(&page[i].tail_fast_objects, 0);
+		}
 	}
 	/* Last, with release: a speculative get_page_unless_zero() that finds
 	 * the reference also finds the page as it was handed out. */

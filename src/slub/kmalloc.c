@@ -364,8 +364,8 @@ static noinline void kfree_slow(const void *x, struct page *page, const char *ca
 	slab_free_bad(NULL, x, page, caller);
 }
 
-/* Anything but an object in the head page of a slab with sheaves: a tail
- * page, a cache with no sheaves, a large kmalloc, bad input. */
+/* Anything but an object the fast free takes: a cache with no sheaves, a
+ * large kmalloc, bad input. */
 static noinline void kfree_checked(const void *x, struct page *page, unsigned long addr)
 {
 	struct kmem_cache *s;
@@ -391,11 +391,13 @@ void kfree(const void *x)
 		return;
 	}
 	page = pfn_page(pfn);
-	/* A slab's head page (only heads carry PG_slab) */
+	/* A slab's head page (only heads carry PG_slab), or one of its tails */
 	if (likely(PageSlab(page))) {
 		s = atomic_load_relaxed(&page->slab_cache);
 		if (likely(!slab_head_object_needs_check(s, x)))
 			return slab_free_owner(s, (void *)x);
+	} else if ((s = slab_tail_fast_cache(page, x))) {
+		return slab_free_owner(s, (void *)x);
 	}
 	return kfree_checked(x, page, RET_IP);
 }

@@ -391,6 +391,23 @@ static always_inline bool slab_object_start(const struct kmem_cache *s, struct p
 				     (unsigned long)x - (unsigned long)kmm_mem.direct_map);
 }
 
+/* The cache of `x`, an object in a tail page of a slab, when a free may
+ * take it without reading the head page (one cache miss fewer, on a free
+ * of a cold object): the tail's own words name the cache and bound the
+ * object index, counted from the head's offset, which compound_head gives
+ * without a load. NULL for anything else: the full check decides. */
+static always_inline struct kmem_cache *slab_tail_fast_cache(struct page *page, const void *x)
+{
+	unsigned long word = atomic_load_relaxed(&page->compound_head);
+	struct kmem_cache *s = atomic_load_relaxed(&page->tail_slab_cache);
+	unsigned long off;
+
+	if (!(word & 1) || !s)
+		return NULL;
+	off = (unsigned long)x - (unsigned long)kmm_mem.direct_map - slab_offset((struct page *)(word - 1));
+	return slab_object_index_off(s, off) < atomic_load_relaxed(&page->tail_fast_objects) ? s : NULL;
+}
+
 /* The direct-map page frame of `x`, not below kmm_mem.lowmem_pages when
  * it is outside the direct map (one unsigned compare covers both ends, and
  * a direct map not yet set up: lowmem_pages is 0 then). */

@@ -164,6 +164,10 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	start = slab_address(slab);
 	atomic_store_relaxed(&slab->slab_cache, s);
 	SetPageFlag(slab, PG_slab);
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		atomic_store_relaxed(&slab[i].tail_slab_cache, s);
+		atomic_store_relaxed(&slab[i].tail_fast_objects, s->head_objects ? objects : 0);
+	}
 	if (kmem_cache_debug(s))
 		slab_debug_init_slab(s, slab);
 	if (s->ctor) {
@@ -204,6 +208,10 @@ static void slab_free_pages(struct kmem_cache *s, struct page *slab, unsigned in
 	atomic_store_relaxed(&slab->slab_cache, NULL);
 	ClearPageFlag(slab, PG_slab_node_partial);
 	ClearPageFlag(slab, PG_slab);
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		atomic_store_relaxed(&slab[i].tail_slab_cache, NULL);
+		atomic_store_relaxed(&slab[i].tail_fast_objects, 0);
+	}
 	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
 		call_rcu((struct rcu_head *)&slab->slab_list, slab_free_pages_rcu);
 		return;

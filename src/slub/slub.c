@@ -158,13 +158,16 @@ static noinline void slab_free_checked(struct kmem_cache *s, struct page *slab, 
  * compound_head (bit 0 set) and a free page's list link, and is cleared
  * when a slab goes back to the buddy: it names `s` only in the head page
  * of a live slab of `s`. An object in the head page is at its offset in
- * the page; one in a tail page goes through compound_head. */
+ * the page; one in a tail page is taken on the tail's own words
+ * (slab_tail_fast_cache) or checked through compound_head. */
 static noinline void kmem_cache_free_tail(struct kmem_cache *s, void *x, struct page *page,
 					  unsigned long addr)
 {
 	unsigned long word = atomic_load_relaxed(&page->compound_head);
 	struct page *slab = (struct page *)(word - 1);
 
+	if (likely(s && slab_tail_fast_cache(page, x) == s))
+		return slab_free_owner(s, x);
 	if (unlikely(!(word & 1) || atomic_load_relaxed(&slab->slab_cache) != s))
 		return cache_free_bad(s, x, page_compound_head(page), "kmem_cache_free");
 	return slab_free_checked(s, slab, x, addr);
