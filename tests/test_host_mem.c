@@ -63,6 +63,12 @@ static void test_zero_and_strings(void **state)
 	for (int i = 0; i < 300; i++)
 		assert_int_equal(p[i], 0);
 	host_free(p);
+	/* A fresh block (a class nothing used yet) is zero without a write:
+	 * carved from memory the host mapped zeroed. */
+	p = host_zalloc(777777);
+	for (int i = 0; i < 777777; i += 97)
+		assert_int_equal(p[i], 0);
+	host_free(p);
 	assert_null(host_calloc(SIZE_MAX / 2, 4));
 	assert_int_equal(errno, ENOMEM);
 	s = host_strdup("host memory");

@@ -197,7 +197,9 @@ static void host_push(unsigned int cls, struct host_hdr *h)
 
 /* ---- the API ---- */
 
-void *host_alloc(size_t size)
+/* *fresh: the block was carved from the bump range, never used, so its
+ * payload is still the zeroes the host mapped it with. */
+static void *host_alloc_block(size_t size, bool *fresh)
 {
 	unsigned int cls;
 	struct host_hdr *h;
@@ -208,6 +210,7 @@ void *host_alloc(size_t size)
 	}
 	cls = host_class_of(size);
 	h = host_pop(cls);
+	*fresh = !h;
 	if (!h)
 		h = host_carve(HOST_UNIT + host_class_size(cls));
 	if (!h) {
@@ -219,11 +222,23 @@ void *host_alloc(size_t size)
 	return h + 1;
 }
 
+void *host_alloc(size_t size)
+{
+	bool fresh;
+
+	return host_alloc_block(size, &fresh);
+}
+
+/* Zeroes only a block that was used before: writing zeroes over fresh
+ * ones would make a large, sparsely used table resident all at once. */
 void *host_zalloc(size_t size)
 {
-	void *p = host_alloc(size);
+	bool fresh;
+	void *p = host_alloc_block(size, &fresh);
 
-	return p ? memset(p, 0, size) : NULL;
+	if (p && !fresh)
+		memset(p, 0, size);
+	return p;
 }
 
 void *host_calloc(size_t n, size_t size)
