@@ -109,10 +109,12 @@ void phys_exit(void)
 }
 
 /* Zeroes pages through the direct map, or for HighMem pages (not mapped)
- * by writing zeroes into the memfd. */
+ * by writing zeroes into the memfd. The zeroes are writable data (.bss,
+ * never written), not constant: constant, they would be 64 KiB of the
+ * library's file that the host maps into every process. */
 void phys_zero_pages(unsigned long pfn, unsigned long nr)
 {
-	static const char zeros[64 << 10];
+	static char zeros[64 << 10];
 
 	if (pfn + nr <= kmm_mem.lowmem_pages) {
 		memset(pfn_to_virt(pfn), 0, nr << PAGE_SHIFT);
