@@ -81,8 +81,7 @@ void put_page(struct page *page)
 
 	if (!head)
 		return;
-	count_rmw();
-	refs = __atomic_sub_fetch(&head->refcount, 1, __ATOMIC_ACQ_REL);
+	refs = atomic_add_acq_rel(&head->refcount, -1);
 	if (likely(refs > 0))
 		return;
 	if (unlikely(refs < 0)) {

@@ -181,8 +181,7 @@ static always_inline void free_pages_put(struct page *page, unsigned int order, 
 		free_pages_checked(page, order, caller);
 		return;
 	}
-	count_rmw();
-	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+	refs = atomic_add_acq_rel(&page->refcount, -1);
 	if (unlikely(refs != 0)) {
 		free_pages_referenced(page, order, refs, nolock);
 		return;
@@ -234,8 +233,7 @@ static always_inline void free_pages_fast(struct page *page, unsigned int order,
 		     atomic_load_relaxed(&page->flags) || order > PAGE_ALLOC_COSTLY_ORDER ||
 		     !atomic_load_relaxed(&kmm_mem.fast_free)))
 		return free_pages_slow(page, order);
-	count_rmw();
-	refs = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+	refs = atomic_add_acq_rel(&page->refcount, -1);
 	if (unlikely(refs != 0))
 		return free_pages_referenced(page, order, refs, false);
 	if (unlikely(!page_state_cas(page, PAGE_STATE(PS_ALLOC, order), PAGE_STATE(PS_NONE, 0))))
