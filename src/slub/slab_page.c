@@ -134,6 +134,17 @@ static enum zone_stat_item slab_stat_item(const struct kmem_cache *s)
 			 __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | \
 			 __GFP_NOMEMALLOC | __GFP_HARDWALL | __GFP_THISNODE)
 
+/* The words a free of an object in a tail page reads instead of the head
+ * (slab_tail_fast_cache): set by new_slab(), cleared when the slab goes. */
+static void set_tail_words(struct page *slab, unsigned int order, struct kmem_cache *s,
+			   unsigned long fast_objects)
+{
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		atomic_store_relaxed(&slab[i].tail_slab_cache, s);
+		atomic_store_relaxed(&slab[i].tail_fast_objects, fast_objects);
+	}
+}
+
 struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 {
 	gfp_t flags, alloc_gfp;
@@ -164,10 +175,7 @@ struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	start = slab_address(slab);
 	atomic_store_relaxed(&slab->slab_cache, s);
 	SetPageFlag(slab, PG_slab);
-	for (unsigned long i = 1; i < (1UL << order); i++) {
-		atomic_store_relaxed(&slab[i].tail_slab_cache, s);
-		atomic_store_relaxed(&slab[i].tail_fast_objects, s->head_objects ? objects : 0);
-	}
+	set_tail_words(slab, order, s, s->head_objects ? objects : 0);
 	if (kmem_cache_debug(s))
 		slab_debug_init_slab(s, slab);
 	if (s->ctor) {
@@ -208,10 +216,7 @@ static void slab_free_pages(struct kmem_cache *s, struct page *slab, unsigned in
 	atomic_store_relaxed(&slab->slab_cache, NULL);
 	ClearPageFlag(slab, PG_slab_node_partial);
 	ClearPageFlag(slab, PG_slab);
-	for (unsigned long i = 1; i < (1UL << order); i++) {
-		atomic_store_relaxed(&slab[i].tail_slab_cache, NULL);
-		atomic_store_relaxed(&slab[i].tail_fast_objects, 0);
-	}
+	set_tail_words(slab, order, NULL, 0);
 	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
 		call_rcu((struct rcu_head *)&slab->slab_list, slab_free_pages_rcu);
 		return;
