@@ -71,6 +71,17 @@ struct inbox {
 static struct inbox *inboxes;
 static int nthreads;
 
+/* Runs fn on nthreads threads, each given its index, and waits for them. */
+static void run_indexed(void *(*fn)(void *))
+{
+	pthread_t t[256];
+
+	for (long i = 0; i < nthreads; i++)
+		pthread_create(&t[i], NULL, fn, (void *)i);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+}
+
 static void inbox_put(struct inbox *in, struct request *first, struct request *last,
 		      unsigned long n)
 {
@@ -170,7 +181,6 @@ static void *server_thread(void *arg)
 
 static unsigned long run_server(void)
 {
-	pthread_t t[256];
 	unsigned long sum = 0;
 
 	inboxes = calloc((size_t)nthreads, sizeof(*inboxes));
@@ -179,12 +189,9 @@ static unsigned long run_server(void)
 		pthread_mutex_init(&inboxes[i].lock, NULL);
 		pthread_cond_init(&inboxes[i].nonempty, NULL);
 	}
-	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, server_thread, (void *)i);
-	for (int i = 0; i < nthreads; i++) {
-		pthread_join(t[i], NULL);
+	run_indexed(server_thread);
+	for (int i = 0; i < nthreads; i++)
 		sum += server_results[i].sum;
-	}
 	free(inboxes);
 	free(server_results);
 	return sum;
@@ -364,16 +371,12 @@ static void *mixed_thread(void *arg)
 
 static unsigned long run_mixed(void)
 {
-	pthread_t t[256];
 	unsigned long sum = 0;
 
 	mixed_results = calloc((size_t)nthreads, sizeof(*mixed_results));
-	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, mixed_thread, (void *)i);
-	for (int i = 0; i < nthreads; i++) {
-		pthread_join(t[i], NULL);
+	run_indexed(mixed_thread);
+	for (int i = 0; i < nthreads; i++)
 		sum += mixed_results[i].sum;
-	}
 	free(mixed_results);
 	return sum;
 }
