@@ -34,6 +34,7 @@
 #include "lib/context.h"
 #include "slub/cache.h"
 #include "slub/kmalloc.h"
+#include "slub/kmalloc_fast.h"
 #include "slub/slab_check.h"
 #include "slub/slub.h"
 #include "slub/slub_debug.h"
@@ -49,7 +50,7 @@ static struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_CLASSES];
 /* The class of every request up to 8 KiB, by (size - 1) / 8: the kernel's
  * size_index[] up to 192 bytes (index 1 is kmalloc-96, index 2
  * kmalloc-192), then fls(size - 1). */
-static const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
+const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
 	[0] = 3, [1] = 4, [2 ... 3] = 5, [4 ... 7] = 6, [8 ... 11] = 1, [12 ... 15] = 7,
 	[16 ... 23] = 2, [24 ... 31] = 8, [32 ... 63] = 9, [64 ... 127] = 10,
 	[128 ... 255] = 11, [256 ... 511] = 12, [512 ... 1023] = 13,
@@ -62,24 +63,14 @@ static const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
 static struct kmem_cache_cpu kmalloc_front_boot[KMALLOC_CLASSES] = {
 	[0 ... KMALLOC_SHIFT_HIGH] = { .main = &sheaf_empty },
 };
-static struct kmem_cache_cpu *kmalloc_front = kmalloc_front_boot;
+struct kmem_cache_cpu *kmalloc_front = kmalloc_front_boot;
 static struct kmem_cache_cpu *kmalloc_front_cpu;	/* percpu */
-
-/* Requests the front end leaves to kmalloc_slow(): another cache type,
- * or zeroing. */
-#define KMALLOC_GFP_SLOW	(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ZERO)
 
 static always_inline unsigned int kmalloc_type_of(gfp_t gfp)
 {
 	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
 		return KMALLOC_NORMAL;
 	return (gfp & __GFP_DMA) ? KMALLOC_DMA : KMALLOC_RECLAIM;
-}
-
-/* 1 <= size <= KMALLOC_MAX_CACHE_SIZE */
-static always_inline unsigned int kmalloc_index_of(size_t size)
-{
-	return kmalloc_index[(size - 1) / 8];
 }
 
 static unsigned int kmalloc_size_of(unsigned int idx)
@@ -282,25 +273,12 @@ void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfp, size_t size)
 	return kmalloc_from(s, size, gfp, RET_IP);
 }
 
-/* The front end's pop: one flag test for the rare requests, one table
- * lookup, the owner's pop from its CPU's main sheaf of the class. */
 static always_inline void *kmalloc_gfp(size_t size, gfp_t gfp, unsigned long addr)
 {
-	struct kmem_cache_cpu *front;
 	void *object;
 
-	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE || (gfp & KMALLOC_GFP_SLOW)))
+	if (unlikely(!kmalloc_try(size, gfp, &object)))
 		return kmalloc_slow(size, gfp, addr);
-	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
-		return kmalloc_slow(size, gfp, addr);
-	front = (struct kmem_cache_cpu *)((char *)atomic_load_relaxed(&kmalloc_front) +
-					  cpu_own_enter());
-	if (unlikely(!sheaf_pop_fast(atomic_load_relaxed(&front[kmalloc_index_of(size)].main),
-				     &object))) {
-		cpu_own_exit();
-		return kmalloc_slow(size, gfp, addr);
-	}
-	cpu_own_exit();
 	return object;
 }
 
@@ -381,25 +359,16 @@ static noinline void kfree_checked(const void *x, struct page *page, unsigned lo
 
 void kfree(const void *x)
 {
-	unsigned long pfn = direct_map_pfn(x);
-	struct kmem_cache *s;
-	struct page *page;
+	struct kmem_cache *s = kfree_fast_cache(x);
 
-	if (unlikely(pfn >= kmm_mem.lowmem_pages)) {
+	if (likely(s))
+		return slab_free_owner(s, (void *)x);
+	if (unlikely(direct_map_pfn(x) >= kmm_mem.lowmem_pages)) {
 		if (!ZERO_OR_NULL_PTR(x))
 			kfree_slow(x, NULL, "kfree");
 		return;
 	}
-	page = pfn_page(pfn);
-	/* A slab's head page (only heads carry PG_slab), or one of its tails */
-	if (likely(PageSlab(page))) {
-		s = atomic_load_relaxed(&page->slab_cache);
-		if (likely(!slab_head_object_needs_check(s, x)))
-			return slab_free_owner(s, (void *)x);
-	} else if ((s = slab_tail_fast_cache(page, x))) {
-		return slab_free_owner(s, (void *)x);
-	}
-	return kfree_checked(x, page, RET_IP);
+	return kfree_checked(x, pfn_page(direct_map_pfn(x)), RET_IP);
 }
 
 /* slab_ksize(): what the caller may use of the object. */

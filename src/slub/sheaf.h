@@ -65,33 +65,37 @@ static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 	return ok;
 }
 
-/* do_slab_free() for one checked object: unlike the kernel's
- * free_to_pcs() it looks at the object's free pointer slot and marks it,
- * so a double free is refused at the second free whether the first put
- * the object in a sheaf or on a freelist. A slot that may hold a link or
- * the mark (freeptr_maybe_free()) takes the slow path, which checks it in
- * full. The slab is not carried along: the exits find it again. */
-static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
+/* do_slab_free() for one checked object, as a try: false (nothing
+ * changed) when the main sheaf is full or sheaf_empty, or when the
+ * object's free pointer slot may hold a link or the mark
+ * (freeptr_maybe_free()); the slow path checks that slot in full. Unlike
+ * the kernel's free_to_pcs() it looks at the slot and marks it, so a
+ * double free is refused at the second free whether the first put the
+ * object in a sheaf or on a freelist. */
+static always_inline bool sheaf_push_owner(struct kmem_cache *s, void *object)
 {
 	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
 	unsigned long n = sheaf_size_owner(sheaf);
+	unsigned long slot = (unsigned long)object + s->offset;
 
-	if (likely(n < sheaf->capacity)) {
-		unsigned long slot = (unsigned long)object + s->offset;
-
-		if (unlikely(freeptr_maybe_free(s, freeptr_load(slot)))) {
-			cpu_own_exit();
-			return slab_free_shared(s, object);
-		}
-		freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
-		kasan_poison(object, s->object_size);
-		sheaf->slots[n] = object;
-		sheaf_word_add(sheaf, SHEAF_PUSH);
+	if (unlikely(n >= sheaf->capacity || freeptr_maybe_free(s, freeptr_load(slot)))) {
 		cpu_own_exit();
-		return;
+		return false;
 	}
+	freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
+	kasan_poison(object, s->object_size);
+	sheaf->slots[n] = object;
+	sheaf_word_add(sheaf, SHEAF_PUSH);
 	cpu_own_exit();
-	return slab_free_shared(s, object);
+	return true;
+}
+
+/* The owner's push, else the slow paths. The slab is not carried along:
+ * the exits find it again. */
+static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
+{
+	if (unlikely(!sheaf_push_owner(s, object)))
+		slab_free_shared(s, object);
 }
 
 /* Cache creation: the sheaf capacity and the barn; every CPU's part and
