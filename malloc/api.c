@@ -1,13 +1,16 @@
 /* The C allocator's entry points (docs/malloc.md).
  *
- * Each is a fast entry (shim_enter: the thread is registered, not nested,
+ * malloc and free first try kmm's inline fast paths, which need no entry
+ * (shim.h, "fast paths"). Every other call, and theirs when the fast path
+ * fails, is an entry (shim_enter: the thread is registered, not nested,
  * the gate is open), the kmm call of alloc.c, and leave(); anything
  * else goes to a noinline slow function that asks shim_enter_slow() how
  * to serve the call. Frees of host blocks (from before boot, or from a
  * nested call) need no entry: host memory takes no kmm lock. A kmm
  * object freed by a nested call (a signal handler interrupting malloc) or
  * by the forking thread during a fork is deferred: pushed on the thread's
- * list, freed when the thread next leaves the allocator.
+ * list, freed when the thread next leaves an entry (a call the fast paths
+ * do not serve).
  *
  * errno: ENOMEM when memory is exhausted, EINVAL for an alignment that is
  * not a power of two; posix_memalign returns the code instead. */
@@ -18,6 +21,7 @@
 #include "buddy/mmzone.h"
 #include "lib/bug.h"
 #include "lib/host_mem.h"
+#include "slub/kmalloc_fast.h"
 #include "shim.h"
 
 #define SHIM_API	__attribute__((visibility("default")))
@@ -135,11 +139,11 @@ static always_inline void *alloc(enum alloc_kind kind, size_t align, size_t size
 	return p;
 }
 
-/* The fast path hands every size to kmalloc (an open gate means no
- * slub_debug size fix is needed); what kmalloc cannot serve comes back as
- * NULL or ZERO_SIZE_PTR (size 0, a large block the buddy lacks, above
+/* Every size through kmalloc (an open gate means no slub_debug size fix
+ * is needed); what kmalloc cannot serve comes back as NULL or
+ * ZERO_SIZE_PTR (size 0, a large block the buddy lacks, above
  * KMALLOC_MAX_SIZE) and goes to alloc.c inside the same entry. */
-SHIM_API void *MALLOC_NAME(malloc)(size_t size)
+static noinline void *malloc_slow(size_t size)
 {
 	struct shim_thread *t = &shim_self;
 	void *p;
@@ -151,6 +155,17 @@ SHIM_API void *MALLOC_NAME(malloc)(size_t size)
 		p = kmm_alloc_retry(size);
 	leave(t);
 	return p;
+}
+
+/* The fast path: the owner's pop from its CPU's main sheaf of the class,
+ * with no entry (shim.h, "fast paths"); anything else enters. */
+SHIM_API void *MALLOC_NAME(malloc)(size_t size)
+{
+	void *p;
+
+	if (likely(shim_fast_ok(&shim_self)) && likely(kmalloc_try(size, SHIM_GFP, &p)))
+		return p;
+	return malloc_slow(size);
 }
 
 SHIM_API void *MALLOC_NAME(calloc)(size_t n, size_t size)
@@ -257,9 +272,9 @@ static noinline void free_slow(void *p)
 	}
 }
 
-/* A direct-map address goes to kfree at once; host blocks, vmalloc areas
- * and foreign pointers through kmm_free_object(). */
-SHIM_API void MALLOC_NAME(free)(void *p)
+/* A direct-map address goes to kfree; host blocks, vmalloc areas and
+ * foreign pointers through kmm_free_object(). */
+static noinline void free_entered(void *p)
 {
 	struct shim_thread *t = &shim_self;
 
@@ -272,6 +287,15 @@ SHIM_API void MALLOC_NAME(free)(void *p)
 	else
 		kmm_free_object(p);
 	leave(t);
+}
+
+/* The fast path: the owner's push onto its CPU's main sheaf, with no
+ * entry (shim.h, "fast paths"); NULL and everything else enter. */
+SHIM_API void MALLOC_NAME(free)(void *p)
+{
+	if (likely(shim_fast_ok(&shim_self)) && likely(kfree_try(p)))
+		return;
+	free_entered(p);
 }
 
 /* ---- realloc ---- */

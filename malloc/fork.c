@@ -7,16 +7,19 @@
  * heap would write the parent's.
  *
  * prepare: stop kmm's own threads (the free page reporter, kswapd when
- *   booted with it), raise the gate (shim.h) and wait until no thread is
- *   inside kmm (new calls wait at the gate; the forking thread's own calls
- *   from other fork handlers are served from host memory, which is
- *   private); then copy the memfd's data extents into a new memfd, the
- *   parent standing still.
+ *   booted with it), raise the gate (shim.h), wait until no thread is
+ *   inside an entry and hold every CPU (the fast paths, which enter
+ *   nothing, are owner sections: the hold waits for those running and
+ *   fails the rest to the gate). New calls wait at the gate; the forking
+ *   thread's own calls from other fork handlers are served from host
+ *   memory, which is private. Then copy the memfd's data extents into a
+ *   new memfd, the parent standing still.
  * child:  map every mapping of the old memfd onto the same range of the
  *   copy, give the copy the old descriptor's number, and reset the thread
  *   registry: the forking thread is the only thread.
  * parent: drop the copy.
- * Both lower the gate and start kmm's threads again.
+ * Both release the CPUs (owners take theirs back at their next slow
+ * path), lower the gate and start kmm's threads again.
  * The copy costs a copy of the memory kmm has populated, once per fork();
  * vfork() and posix_spawn() run no fork handlers and copy nothing.
  *
@@ -186,6 +189,10 @@ static void fork_prepare(void)
 	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
 	shim_registry_lock();
 	shim_wait_quiescent(t);
+	/* The fast paths enter nothing: taking every CPU from its owner waits
+	 * for those running and sends the rest to the gate. */
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		cpu_own_hold(cpu);
 	fork_copy = physmem_copy(kmm_mem.memfd);
 }
 
@@ -195,6 +202,8 @@ static void fork_done(struct shim_thread *t)
 {
 	bool detached = atomic_load_relaxed(&shim_gate) & SHIM_GATE_DETACHED;
 
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		cpu_own_unhold(cpu);
 	__atomic_fetch_and(&shim_gate, ~SHIM_GATE_FORK, __ATOMIC_SEQ_CST);
 	t->forking = false;
 	shim_registry_unlock();

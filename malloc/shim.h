@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "lib/compiler.h"
+#include "lib/cpu_owner.h"
 
 /* Entry points are the C library's names, or kmm_-prefixed ones in the
  * build the sanitizer presets test (a sanitizer owns the process's malloc). */
@@ -73,13 +74,29 @@ enum shim_mode {
 enum shim_mode shim_enter_slow(struct shim_thread *t);
 void shim_leave_straggler(struct shim_thread *t);
 
-/* The fast entry: the depth store is ordered before the gate load by a
+/* Fast paths: malloc's and free's owner pop and push (slub/kmalloc_fast.h)
+ * run with no entry. They are owner sections (lib/cpu_owner.h), and what
+ * the entry's depth and gate would keep out already keeps them to
+ * themselves: a thread owns no CPU (its owner sections land on the null
+ * unit's empty sheaves and fail to the entry) before its first call,
+ * after its exit, in a detached child, without membarrier, and while a
+ * fork holds every CPU (fork.c). What is left is
+ * nesting: a call that finds its thread inside the allocator (depth) or
+ * inside an owner section (a signal handler that interrupted one) must
+ * not open another, and enters instead, where it is served from host
+ * memory. Budget: two thread-local loads. */
+static always_inline bool shim_fast_ok(struct shim_thread *t)
+{
+	return !(atomic_load_relaxed(&t->depth) | (unsigned int)cpu_own_busy());
+}
+
+/* The entry: the depth store is ordered before the gate load by a
  * compiler barrier only; a forking thread's membarrier() supplies the
- * hardware half (the asymmetric Dekker pattern of slub_fast.h's owner
- * mode). Budget: two thread-local accesses, one global load. */
+ * hardware half (the asymmetric Dekker pattern of the slab owner
+ * protocol). A thread inside an owner section is nested. */
 static always_inline bool shim_enter(struct shim_thread *t)
 {
-	if (unlikely(atomic_load_relaxed(&t->depth)))
+	if (unlikely(!shim_fast_ok(t)))
 		return false;
 	atomic_store_relaxed(&t->depth, 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

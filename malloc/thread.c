@@ -140,6 +140,8 @@ static void fork_wait(void)
 
 enum shim_mode shim_enter_slow(struct shim_thread *t)
 {
+	if (cpu_own_busy())
+		return SHIM_HOST;	/* nested in an owner section (shim.h) */
 	for (;;) {
 		unsigned long d = atomic_load_relaxed(&t->depth);
 

@@ -39,6 +39,13 @@ static always_inline void cpu_own_exit(void)
 	atomic_store_release(&kmm_current.own_busy, 0);
 }
 
+/* Nonzero when the calling thread is inside an owner section: code that may
+ * run in the middle of one (a signal handler) must not open another. */
+static always_inline int cpu_own_busy(void)
+{
+	return atomic_load_relaxed(&kmm_current.own_busy);
+}
+
 /* The CPU whose caches the calling thread's slow paths fill: the one it
  * owns, else the one it stands in for. */
 static always_inline unsigned int cpu_own_home(void)
