@@ -1,6 +1,7 @@
 /* The C allocator's functions on kmm, one thread: sizes, alignment, zeroing,
  * realloc, errno; memory exhaustion; misuse reported; signal handlers that
- * allocate. Usage: api_test api|enomem|misuse|signals */
+ * allocate; and, in the prefixed build, which sees kmm's owner sections,
+ * calls made inside one. Usage: api_test api|enomem|misuse|signals|nested */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "mtest.h"
+#ifdef KMM_MALLOC_PREFIX
+#include "lib/cpu_owner.h"
+#include "lib/host_mem.h"
+#endif
 
 /* Values the compiler cannot see through: the misuse here is deliberate. */
 static volatile size_t huge_count = SIZE_MAX / 8;
@@ -364,6 +369,37 @@ static int mode_signals(void)
 	return 0;
 }
 
+#ifdef KMM_MALLOC_PREFIX
+/* What a signal handler that interrupts malloc's or free's inline fast
+ * path (an owner section, shim.h) does, made deterministic: inside the
+ * section a malloc is served from host memory, and a free of a kmm object
+ * waits on the thread's deferred list until its next entry leaves, so that
+ * the interrupted pop or push is never raced. */
+static int mode_nested(void)
+{
+	void *k, *h, *q, *c;
+
+	k = M(malloc)(64);	/* registers the thread: a kmm object */
+	CHECK(k && !host_owns(k));
+	cpu_own_enter();
+	h = M(malloc)(64);
+	CHECK(h && host_owns(h));
+	M(free)(k);		/* deferred */
+	cpu_own_exit();
+	q = M(malloc)(64);	/* k is not free yet: not handed out */
+	CHECK(q && q != k && !host_owns(q));
+	c = M(calloc)(1, 8);	/* an entry: its leave frees k */
+	CHECK(c);
+	CHECK(M(malloc)(64) == k);	/* the most recently freed object */
+	M(free)(k);
+	M(free)(q);
+	M(free)(c);
+	M(free)(h);
+	printf("nested: host block %p inside the section, %p freed at the next entry\n", h, k);
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "api";
@@ -377,6 +413,10 @@ int main(int argc, char **argv)
 		return mode_misuse();
 	if (!strcmp(mode, "signals"))
 		return mode_signals();
-	fprintf(stderr, "usage: api_test api|enomem|misuse|signals\n");
+#ifdef KMM_MALLOC_PREFIX
+	if (!strcmp(mode, "nested"))
+		return mode_nested();
+#endif
+	fprintf(stderr, "usage: api_test api|enomem|misuse|signals|nested\n");
 	return 2;
 }
