@@ -4,15 +4,17 @@
  *   shim thread   the per-thread record below (thread-local storage): how
  *                 deep the thread is inside the allocator, which kmm CPU
  *                 it holds, the frees it deferred
- *   depth         0 outside the allocator; 1 inside a call served by kmm;
- *                 more when a call nests (a signal handler, or a C library
- *                 function kmm calls that allocates): nested calls are
- *                 served from host memory (src/lib/host_mem.h), which
- *                 needs no kmm lock. SHIM_NEW and SHIM_EXITED mark a
- *                 thread that has no CPU yet or whose CPU went back at
- *                 thread exit; every call of such a thread takes the slow
- *                 path (thread.c).
- *   gate          one word every call reads after raising its depth:
+ *   entry         what every call but malloc's and free's fast paths
+ *                 makes before it enters kmm: its depth raised, the gate
+ *                 read (shim_enter below)
+ *   depth         0 outside an entry; 1 inside one; more when a call
+ *                 nests (a signal handler, or a C library function kmm
+ *                 calls that allocates): nested calls are served from
+ *                 host memory (src/lib/host_mem.h), which needs no kmm
+ *                 lock. SHIM_NEW and SHIM_EXITED mark a thread that has no
+ *                 CPU yet or whose CPU went back at thread exit; every
+ *                 call of such a thread takes the slow path (thread.c).
+ *   gate          one word every entry reads after raising its depth:
  *                 nonzero while a fork quiesces the allocator (fork.c),
  *                 when the host has no membarrier(2) and calls must fence,
  *                 under slub_debug, or in a forked child that must leave
@@ -80,11 +82,11 @@ void shim_leave_straggler(struct shim_thread *t);
  * themselves: a thread owns no CPU (its owner sections land on the null
  * unit's empty sheaves and fail to the entry) before its first call,
  * after its exit, in a detached child, without membarrier, and while a
- * fork holds every CPU (fork.c). What is left is
- * nesting: a call that finds its thread inside the allocator (depth) or
- * inside an owner section (a signal handler that interrupted one) must
- * not open another, and enters instead, where it is served from host
- * memory. Budget: two thread-local loads. */
+ * fork holds every CPU (fork.c). What is left is nesting: a call that
+ * finds its thread inside an entry (depth) or inside an owner section (a
+ * signal handler that interrupted one) must not open another, and enters
+ * instead, where it is served from host memory. Budget: two thread-local
+ * loads. */
 static always_inline bool shim_fast_ok(struct shim_thread *t)
 {
 	return !(atomic_load_relaxed(&t->depth) | (unsigned int)cpu_own_busy());

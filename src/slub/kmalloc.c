@@ -4,16 +4,17 @@
  * dma-kmalloc-* for GFP_DMA; above 8 KiB compound pages from the buddy
  * (PG_large_kmalloc) up to KMALLOC_MAX_SIZE.
  *
- * The fast path (kmalloc_gfp()) departs from the kernel's shape twice.
- * The size's class comes from one table for every size up to 8 KiB, where
- * the kernel branches between its size_index table (up to 192 bytes) and
- * fls(): on a mix of sizes that branch mispredicts. And the per-CPU parts
- * of the KMALLOC_NORMAL caches are one per-CPU array indexed by class (the
- * front end), so the owner's pop finds its CPU's main sheaf of any class
- * with one index off its owner delta, with no cache at hand; everything
- * else (a large or DMA or reclaimable or zeroed request, atomic context,
- * a class with no sheaves, kmm not booted, an empty sheaf) falls through
- * the same pop's failure or one flag test to kmalloc_slow().
+ * The fast path (kmalloc_try(), kmalloc_fast.h) departs from the
+ * kernel's shape twice. The size's class comes from one table for every
+ * size up to 8 KiB, where the kernel branches between its size_index table
+ * (up to 192 bytes) and fls(): on a mix of sizes that branch mispredicts.
+ * And the per-CPU parts of the KMALLOC_NORMAL caches are one per-CPU
+ * array indexed by class (the front end), so the owner's pop finds its
+ * CPU's main sheaf of any class with one index off its owner delta, with
+ * no cache at hand; everything else (a large or DMA or reclaimable or
+ * zeroed request, atomic context, a class with no sheaves, kmm not
+ * booted, an empty sheaf) falls through the same pop's failure or one
+ * flag test to kmalloc_slow().
  *
  * kfree/ksize/kmem_cache_free misuse is reported and refused: a pointer
  * inside an object, a vmalloc address, memory kmm never handed out, a
