@@ -4,7 +4,7 @@
  * nothing allocator-specific.
  *
  *   bench_preload server|prodcons|mixed --threads=N [--scale=S]
- *   bench_preload --callgrind=malloc_pair|malloc_mix --iters=N
+ *   bench_preload --callgrind=malloc_pair|malloc_mix|calloc_pair --iters=N
  *
  * server    each thread accepts requests (a header and a 64 B - 4 KiB body,
  *           now and then 64 KiB) and queues them to the next thread, which
@@ -384,12 +384,15 @@ static unsigned long run_mixed(void)
 /* ---- callgrind: instructions per malloc+free, the loop in
  * bench_cg_measure (the driver collects only inside it) ---- */
 
-__attribute__((noinline)) void bench_cg_measure(int mix, long iters)
+enum cg_case { CG_PAIR, CG_MIX, CG_CALLOC };
+
+__attribute__((noinline)) void bench_cg_measure(enum cg_case c, long iters)
 {
 	void *volatile keep;
 
 	for (long i = 0; i < iters; i++) {
-		void *p = malloc(mix ? 1 + (size_t)((unsigned long)i * 2654435761UL % 1024) : 64);
+		void *p = c == CG_CALLOC ? calloc(1, 64) :
+			  malloc(c == CG_MIX ? 1 + (size_t)((unsigned long)i * 2654435761UL % 1024) : 64);
 
 		keep = p;
 		free(p);
@@ -417,17 +420,21 @@ int main(int argc, char **argv)
 			pattern = argv[i];
 	}
 	if (cg) {
-		if (strcmp(cg, "malloc_pair") && strcmp(cg, "malloc_mix")) {
+		enum cg_case c = !strcmp(cg, "malloc_pair") ? CG_PAIR :
+				 !strcmp(cg, "malloc_mix") ? CG_MIX :
+				 !strcmp(cg, "calloc_pair") ? CG_CALLOC : -1;
+
+		if ((int)c < 0) {
 			fprintf(stderr, "bench_preload: no callgrind case '%s'\n", cg);
 			return 2;
 		}
-		bench_cg_measure(!strcmp(cg, "malloc_mix"), 1000);	/* warm */
-		bench_cg_measure(!strcmp(cg, "malloc_mix"), iters);
+		bench_cg_measure(c, 1000);	/* warm */
+		bench_cg_measure(c, iters);
 		return 0;
 	}
 	if (nthreads < 1 || nthreads > 256 || scale_pct < 1 || !pattern) {
 		fprintf(stderr, "usage: bench_preload server|prodcons|mixed --threads=N [--scale=PCT]\n"
-			"       bench_preload --callgrind=malloc_pair|malloc_mix --iters=N\n");
+			"       bench_preload --callgrind=malloc_pair|malloc_mix|calloc_pair --iters=N\n");
 		return 2;
 	}
 	if (!strcmp(pattern, "server"))

@@ -68,6 +68,7 @@ PATTERNS = {
     "preload/mixed": "mixed sizes (8 B - 4 MiB) and lifetimes, one step in ten a realloc",
     "malloc_pair": "malloc+free 64 B (bench_preload, allocator preloaded)",
     "malloc_mix": "malloc+free 1-1024 B (bench_preload, allocator preloaded)",
+    "calloc_pair": "calloc(1, 64)+free (bench_preload, allocator preloaded)",
 }
 
 
@@ -103,7 +104,7 @@ PRELOAD_LIBS = {
 }
 PRELOAD_PATTERNS = ["preload/server", "preload/prodcons", "preload/mixed"]
 PRELOAD_THREADS = [1, 2, 4, 8]
-PRELOAD_CG_CASES = ["malloc_pair", "malloc_mix"]
+PRELOAD_CG_CASES = ["malloc_pair", "malloc_mix", "calloc_pair"]
 
 
 def preload_env(alloc, callgrind=False):
