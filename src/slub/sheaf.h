@@ -41,13 +41,13 @@ static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s,
  * it is handed out. */
 static always_inline bool sheaf_pop_fast(struct slab_sheaf *sheaf, void **objectp)
 {
-	unsigned long n = sheaf_size_owner(sheaf);
+	unsigned long word = sheaf_word_owner(sheaf), n = word & SHEAF_SIZE_MASK;
 	void *object;
 
 	if (unlikely(!n))
 		return false;
 	object = sheaf->slots[n - 1];
-	sheaf_word_add(sheaf, SHEAF_POP);
+	sheaf_word_set(sheaf, word + SHEAF_POP);
 	clear_freepointer_at(object, sheaf->offset);
 	kasan_unpoison(object, sheaf->object_size);
 	*objectp = object;
@@ -75,7 +75,7 @@ static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 static always_inline bool sheaf_push_owner(struct kmem_cache *s, void *object)
 {
 	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
-	unsigned long n = sheaf_size_owner(sheaf);
+	unsigned long word = sheaf_word_owner(sheaf), n = word & SHEAF_SIZE_MASK;
 	unsigned long slot = (unsigned long)object + s->offset;
 
 	if (unlikely(n >= sheaf->capacity || freeptr_maybe_free(s, freeptr_load(slot)))) {
@@ -85,7 +85,7 @@ static always_inline bool sheaf_push_owner(struct kmem_cache *s, void *object)
 	freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
 	kasan_poison(object, s->object_size);
 	sheaf->slots[n] = object;
-	sheaf_word_add(sheaf, SHEAF_PUSH);
+	sheaf_word_set(sheaf, word + SHEAF_PUSH);
 	cpu_own_exit();
 	return true;
 }
