@@ -361,15 +361,17 @@ static noinline void kfree_checked(const void *x, struct page *page, unsigned lo
 void kfree(const void *x)
 {
 	struct kmem_cache *s = kfree_fast_cache(x);
+	unsigned long pfn;
 
 	if (likely(s))
 		return slab_free_owner(s, (void *)x);
-	if (unlikely(direct_map_pfn(x) >= kmm_mem.lowmem_pages)) {
+	pfn = direct_map_pfn(x);
+	if (unlikely(pfn >= kmm_mem.lowmem_pages)) {
 		if (!ZERO_OR_NULL_PTR(x))
 			kfree_slow(x, NULL, "kfree");
 		return;
 	}
-	return kfree_checked(x, pfn_page(direct_map_pfn(x)), RET_IP);
+	return kfree_checked(x, pfn_page(pfn), RET_IP);
 }
 
 /* slab_ksize(): what the caller may use of the object. */
