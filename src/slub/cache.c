@@ -298,6 +298,7 @@ static void cache_free(struct kmem_cache *s)
 {
 	if (s->cpu_alloc)
 		free_percpu(s->cpu_alloc);
+	sheaf_cache_exit(s);
 	host_free(s->random_seq);
 	host_free(s->name);
 	host_free(s);
@@ -347,13 +348,14 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 	s->zero_on_free = kmm_config.init_on_free && !ctor &&
 			  !(s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 	/* No sheaves where every object needs a hook: the owner's fast paths
-	 * then always find sheaf_empty, and frees always take the full
-	 * object-start check. */
+	 * then always find no room and nothing to pop, and frees always take
+	 * the full object-start check. */
 	s->special = kmem_cache_debug(s) || failslab_applies(s) || s->zero_on_alloc ||
 		     s->zero_on_free;
 	if (s->special)
 		s->head_objects = 0;
-	sheaf_cache_init(s);
+	if (sheaf_cache_init(s))
+		goto fail;
 	kmm_spin_init(&s->node.list_lock, "slab_list_lock", LOCK_RANK_SLAB_NODE);
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
@@ -370,9 +372,8 @@ struct kmem_cache *slab_create_cache(const char *name, unsigned int size, unsign
 
 		memset(c, 0, sizeof(*c));
 		cpu_slab_init_cpu(c, cpu);
-		sheaf_cpu_init(c);
 	}
-	sheaf_cpu_init(s->cpu_fast);
+	sheaf_null_init(s, s->cpu_fast);
 	kmm_mutex_lock(&slab_mutex);
 	list_add(&s->list, &slab_caches);
 	kmm_mutex_unlock(&slab_mutex);

@@ -44,7 +44,6 @@ enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALL
 
 #define KMALLOC_SHIFT_LOW	3
 
-#define KMALLOC_CLASSES		(KMALLOC_SHIFT_HIGH + 1)
 
 static struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_CLASSES];
 
@@ -59,11 +58,9 @@ const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
 
 /* The front end: the KMALLOC_NORMAL caches' per-CPU parts, indexed by
  * class (entry 0 unused), one per-CPU allocation; kmalloc_front is its
- * copy in the null unit, where every main sheaf is sheaf_empty, and before
+ * copy in the null unit, where no main sheaf has room, and before
  * boot the static one below. */
-static struct kmem_cache_cpu kmalloc_front_boot[KMALLOC_CLASSES] = {
-	[0 ... KMALLOC_SHIFT_HIGH] = { .main = &sheaf_empty },
-};
+static struct kmem_cache_cpu kmalloc_front_boot[KMALLOC_CLASSES];
 struct kmem_cache_cpu *kmalloc_front = kmalloc_front_boot;
 static struct kmem_cache_cpu *kmalloc_front_cpu;	/* percpu */
 
@@ -121,16 +118,7 @@ int kmalloc_init(void)
 		return -ENOMEM;
 	}
 	kmalloc_caches[KMALLOC_NORMAL][KMALLOC_SHIFT_LOW]->cpu_alloc = kmalloc_front_cpu;
-	/* Every class's part reads as empty until its cache is made. */
-	for (unsigned int i = 0; i < KMALLOC_CLASSES; i++) {
-		int cpu;
-
-		if (i == KMALLOC_SHIFT_LOW)
-			continue;
-		for_each_possible_cpu(cpu)
-			sheaf_cpu_init(per_cpu_ptr(kmalloc_front_cpu, cpu) + i);
-		sheaf_cpu_init((struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu) + i);
-	}
+	/* Every class's part, zeroed, reads as empty until its cache is made. */
 	atomic_store_release(&kmalloc_front,
 			     (struct kmem_cache_cpu *)cpu_null_ptr(kmalloc_front_cpu));
 	for (int type = 0; type < NR_KMALLOC_TYPES; type++) {

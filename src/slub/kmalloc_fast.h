@@ -9,13 +9,17 @@
 
 #include "slub/slub.h"
 
+/* The front end's classes: kmalloc_index's, 0 unused. */
+#define KMALLOC_CLASSES		(KMALLOC_SHIFT_HIGH + 1)
+
 /* The size's class for every size up to 8 KiB, one table (kmalloc.c says
  * why it is not the kernel's branch). */
 extern const uint8_t kmalloc_index[KMALLOC_MAX_CACHE_SIZE / 8] KMM_HIDDEN;
 /* The front end: the KMALLOC_NORMAL caches' per-CPU parts indexed by
- * class; its copy in the null unit (every main sheaf sheaf_empty) once
+ * class; its copy in the null unit (no room in any main sheaf) once
  * booted, a static one before. */
 extern struct kmem_cache_cpu *kmalloc_front KMM_HIDDEN;
+
 
 /* Requests the front end leaves to the slow path: another cache type, or
  * zeroing. */
@@ -34,16 +38,16 @@ static always_inline unsigned int kmalloc_index_of(size_t size)
  * booted, an empty sheaf). */
 static always_inline bool kmalloc_try(size_t size, gfp_t gfp, void **objectp)
 {
-	struct kmem_cache_cpu *front;
+	struct kmem_cache_cpu *null, *c;
 	bool ok;
 
 	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE || (gfp & KMALLOC_GFP_SLOW)))
 		return false;
 	if (unlikely(cpu_in_atomic() && (gfp & __GFP_DIRECT_RECLAIM)))
 		return false;
-	front = (struct kmem_cache_cpu *)((char *)atomic_load_relaxed(&kmalloc_front) +
-					  cpu_own_enter());
-	ok = sheaf_pop_fast(atomic_load_relaxed(&front[kmalloc_index_of(size)].main), objectp);
+	null = atomic_load_relaxed(&kmalloc_front) + kmalloc_index_of(size);
+	c = (struct kmem_cache_cpu *)((char *)null + cpu_own_enter());
+	ok = sheaf_pop_fast(c, null->offset, null->random, null->object_size, objectp);
 	cpu_own_exit();
 	return ok;
 }

@@ -1,50 +1,54 @@
 /* Per-CPU sheaves of free objects and each cache's barn (mm/slub.c of
  * kernels 6.18+; docs/design.md §2.4).
  *
- * A sheaf is an array of free objects. Each CPU of a cache has a main
- * sheaf and a spare. The fast paths (sheaf.h) pop from and push onto the
- * main sheaf, with plain stores, when the calling thread owns the CPU
- * (lib/cpu_owner.h); so a free costs the same whichever slab the object
- * came from, and a batch of frees needs no compare-and-swap per object.
- * The slow paths here swap main and spare, trade a full or an empty sheaf
- * with the barn, fill a sheaf from the CPU slab, or flush one back to its
- * slabs; a thread that does not own the CPU goes on to the CPU slab's
- * paths (cpu_slab.h).
+ * A sheaf is a stack of free objects, linked through them (slab.h says
+ * why not the kernel's array). Each CPU of a cache has a main sheaf, in
+ * its CPU part, and may have a spare. The fast paths (sheaf.h) pop from
+ * and push onto the main sheaf, with plain stores, when the calling thread
+ * owns the CPU (lib/cpu_owner.h); so a free costs the same whichever slab
+ * the object came from, and a batch of frees needs no compare-and-swap
+ * per object. The slow paths here swap main and spare, trade a full or an
+ * empty sheaf with the barn, fill the main sheaf from the CPU slab, or
+ * flush a sheaf back to its slabs; a thread that does not own the CPU
+ * goes on to the CPU slab's paths (cpu_slab.h). Trading moves a list's
+ * head and size: the sheaves off a CPU are small records (struct
+ * slab_sheaf) that the main sheaf's contents move in and out of.
  *
  * Lock order (ranks in lib/lock.h):
- *   c->lock (LOCK_RANK_SLAB_CPU)  c->main and c->spare: the owner changes
- *       them holding it, in an owner section (so that a claim, which waits
- *       for the old owner's section to end, finds them whole); anyone else
- *       holding it and the CPU ownerless (cpu_own_hold())
+ *   c->lock (LOCK_RANK_SLAB_CPU)  the main sheaf (c->word, c->head) and
+ *       the CPU's record in s->sheaf_cpu (the settled word, the spare):
+ *       the owner changes them holding it, in an owner section (so that a
+ *       claim, which waits for the old owner's section to end, finds them
+ *       whole); anyone else holding it and the CPU ownerless
+ *       (cpu_own_hold())
  *   the CPU's owner lock (LOCK_RANK_CPU_OWNER), to claim or hold the CPU
  *   barn->lock (LOCK_RANK_SLAB_BARN)  the barn's two lists and counts
  *   n->list_lock and the page allocator's locks, when a sheaf is flushed
  *
  * Objects in sheaves count as in use in their slabs' counters, as on a
- * CPU freelist, and read as free (slab_object_is_free()): a refill leaves
- * each object's encoded free pointer in place, a free marks the slot
- * with the cache's random value, and every hand-out clears it. So a second free of
- * an object, in a sheaf or on a freelist, is refused at once on every
- * path, and no object is ever in two places. This is where kmm departs
- * from the kernel, whose sheaves write nothing into objects and catch a
+ * CPU freelist, and read as free (slab_object_is_free()): every object in
+ * a sheaf holds its link, and every hand-out clears it. So a second free
+ * of an object, in a sheaf or on a freelist, is refused at once on every
+ * path, and no object is ever in two places. Here too kmm departs from
+ * the kernel, whose sheaves write nothing into objects and catch a
  * double free only against the sheaf's top.
  *
- * Counting: the fast paths count their pops and pushes in the sheaf's word
- * (slab.h); sheaf_settle() moves them to the CPU's event counters whenever
- * a slow path takes the sheaf in hand, and slab_stats_pending() adds those
- * of the sheaves in use to a reading of kmm_stats.
+ * Counting: the fast paths count their pops and pushes in the CPU part's
+ * word (slab.h); sheaf_settle() moves them to the CPU's event counters
+ * whenever a slow path takes the main sheaf in hand, and
+ * slab_stats_pending() adds those not yet settled to a reading of
+ * kmm_stats.
  *
- * Sheaves themselves are the library's own metadata, like struct
- * kmem_cache: they come from the C library, so no sheaf allocation ever
+ * The records of the sheaves off a CPU are the library's own metadata,
+ * like struct kmem_cache: they come from the C library, so no sheaf ever
  * recurses into a cache. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/bug.h"
 #include "lib/host_mem.h"
 #include "slub/cpu_slab.h"
 #include "slub/sheaf.h"
-
-struct slab_sheaf sheaf_empty;
 
 /* Objects per sheaf: SHEAF_BYTES worth, between 4 and SHEAF_MAX_CAPACITY.
  * For small objects one sheaf holds a burst of a thousand, so a CPU that
@@ -54,50 +58,65 @@ struct slab_sheaf sheaf_empty;
  * step with the sheaves and trade with the barn twice per burst). The
  * peers' per-thread and per-CPU caches hold as much. Debug and
  * fault-injecting caches have none. */
-void sheaf_cache_init(struct kmem_cache *s)
+int sheaf_cache_init(struct kmem_cache *s)
 {
 	unsigned int cap = SHEAF_BYTES / s->size;
 
 	kmm_spin_init(&s->barn.lock, "slab_barn_lock", LOCK_RANK_SLAB_BARN);
 	s->sheaf_capacity = s->special ? 0 : MIN(MAX(cap, 4u), (unsigned int)SHEAF_MAX_CAPACITY);
+	if (!s->sheaf_capacity)
+		return 0;
+	s->sheaf_cpu = host_calloc(nr_cpu_ids, sizeof(*s->sheaf_cpu));
+	if (!s->sheaf_cpu) {
+		s->sheaf_capacity = 0;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-void sheaf_cpu_init(struct kmem_cache_cpu *c)
+void sheaf_cache_exit(struct kmem_cache *s)
 {
-	c->main = &sheaf_empty;
-	c->spare = NULL;
+	host_free(s->sheaf_cpu);
+	s->sheaf_cpu = NULL;
 }
 
-static struct slab_sheaf *sheaf_new(struct kmem_cache *s)
+void sheaf_null_init(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab_sheaf *sheaf = host_alloc(sizeof(*sheaf) + s->sheaf_capacity * sizeof(void *));
+	atomic_store_relaxed(&c->word, SHEAF_SIZE_MASK);
+	atomic_store_relaxed(&c->head, NULL);
+	c->random = s->random;
+	c->offset = s->offset;
+	c->object_size = s->object_size;
+}
+
+static struct slab_sheaf *sheaf_new(void)
+{
+	struct slab_sheaf *sheaf = host_alloc(sizeof(*sheaf));
 
 	if (sheaf) {
-		sheaf->word = sheaf->base = 0;
-		sheaf->capacity = s->sheaf_capacity;
-		sheaf->offset = s->offset;
-		sheaf->object_size = s->object_size;
+		sheaf->head = NULL;
+		sheaf->size = 0;
 		sheaf->next = NULL;
 	}
 	return sheaf;
 }
 
-/* A CPU part's main sheaf, NULL for none (sheaf_empty). */
-static struct slab_sheaf *cpu_main(struct kmem_cache_cpu *c)
+/* The object below `object` in a sheaf of `s`. */
+static void *sheaf_next(const struct kmem_cache *s, void *object)
 {
-	struct slab_sheaf *main = atomic_load_relaxed(&c->main);
-
-	return main == &sheaf_empty ? NULL : main;
+	return (void *)(freeptr_load((unsigned long)object + s->offset) ^ s->random);
 }
 
-/* ---- a sheaf's word ---- */
+/* ---- the main sheaf (c->lock held, in an owner section or the CPU
+ * held) ---- */
 
-/* Pops and pushes of the fast paths since the sheaf was last settled: the
- * word's operation count grew by their sum, its size by their difference. */
-static void sheaf_pending(const struct slab_sheaf *sheaf, unsigned long *pops,
-			  unsigned long *pushes)
+/* Pops and pushes of the fast paths since the main sheaf was last
+ * settled: the word's operation count grew by their sum, its size by
+ * their difference. */
+static void sheaf_pending(const struct kmem_cache_cpu *c, const struct sheaf_cpu *sc,
+			  unsigned long *pops, unsigned long *pushes)
 {
-	unsigned long w = atomic_load_relaxed(&sheaf->word), b = sheaf->base;
+	unsigned long w = atomic_load_relaxed(&c->word), b = sc->base;
 	unsigned long ops = ((w >> SHEAF_SIZE_BITS) - (b >> SHEAF_SIZE_BITS)) &
 			    (~0UL >> SHEAF_SIZE_BITS);
 	long diff = (long)(w & SHEAF_SIZE_MASK) - (long)(b & SHEAF_SIZE_MASK);
@@ -106,45 +125,60 @@ static void sheaf_pending(const struct slab_sheaf *sheaf, unsigned long *pops,
 	*pops = (ops - diff) / 2;
 }
 
-/* The fast paths' operations on `sheaf` go to `cpu`'s event counters. */
-static void sheaf_settle(struct slab_sheaf *sheaf, int cpu)
+/* The fast paths' operations on the main sheaf go to `cpu`'s event
+ * counters. */
+static void sheaf_settle(struct kmem_cache_cpu *c, struct sheaf_cpu *sc, int cpu)
 {
 	unsigned long pops, pushes;
 
-	if (!sheaf)
-		return;
-	sheaf_pending(sheaf, &pops, &pushes);
+	sheaf_pending(c, sc, &pops, &pushes);
 	if (pops)
 		count_event_cpu(cpu, EV_slab_alloc_fast, pops);
 	if (pushes)
 		count_event_cpu(cpu, EV_slab_free_fast, pushes);
-	sheaf->base = atomic_load_relaxed(&sheaf->word);
+	sc->base = atomic_load_relaxed(&c->word);
 }
 
-/* A slow path's change of a settled sheaf's size (no fast path runs on
- * it): word and base move together, so it counts as no operation. */
-static void sheaf_set_size(struct slab_sheaf *sheaf, unsigned int n)
+/* A slow path's change of the settled main sheaf: word and base move
+ * together, so it counts as no operation. */
+static void main_set(struct kmem_cache_cpu *c, struct sheaf_cpu *sc, void *head,
+		     unsigned int n)
 {
-	unsigned long w = (atomic_load_relaxed(&sheaf->word) & ~SHEAF_SIZE_MASK) | n;
+	unsigned long w = (atomic_load_relaxed(&c->word) & ~SHEAF_SIZE_MASK) | n;
 
-	atomic_store_relaxed(&sheaf->word, w);
-	sheaf->base = w;
+	atomic_store_relaxed(&c->head, head);
+	atomic_store_relaxed(&c->word, w);
+	sc->base = w;
 }
 
-static void sheaf_push(struct slab_sheaf *sheaf, void *object)
+/* The main sheaf's contents and `sheaf`'s change places. */
+static void main_swap(struct kmem_cache_cpu *c, struct sheaf_cpu *sc, struct slab_sheaf *sheaf)
 {
-	unsigned int n = sheaf_size(sheaf);
+	void *head = atomic_load_relaxed(&c->head);
+	unsigned int n = sheaf_main_size(c);
 
-	sheaf->slots[n] = object;
-	sheaf_set_size(sheaf, n + 1);
+	main_set(c, sc, sheaf->head, sheaf->size);
+	sheaf->head = head;
+	sheaf->size = n;
 }
 
-static void *sheaf_pop(struct slab_sheaf *sheaf)
+static void main_push(struct kmem_cache *s, struct kmem_cache_cpu *c, struct sheaf_cpu *sc,
+		      void *object)
 {
-	unsigned int n = sheaf_size(sheaf) - 1;
+	void *head = atomic_load_relaxed(&c->head);
 
-	sheaf_set_size(sheaf, n);
-	return sheaf->slots[n];
+	freeptr_store((unsigned long)object + s->offset, sheaf_link(s->random, head));
+	main_set(c, sc, object, sheaf_main_size(c) + 1);
+}
+
+/* The head, its slot still holding its link (slab_post_alloc() clears
+ * it). */
+static void *main_pop(struct kmem_cache *s, struct kmem_cache_cpu *c, struct sheaf_cpu *sc)
+{
+	void *object = atomic_load_relaxed(&c->head);
+
+	main_set(c, sc, sheaf_next(s, object), sheaf_main_size(c) - 1);
+	return object;
 }
 
 /* ---- the barn ---- */
@@ -202,42 +236,47 @@ static struct slab_sheaf *sheaf_get_empty(struct kmem_cache *s)
 {
 	struct slab_sheaf *sheaf = barn_get(&s->barn, false);
 
-	return sheaf ? sheaf : sheaf_new(s);
+	return sheaf ? sheaf : sheaf_new();
 }
 
 /* ---- flushing: objects back to their slabs ---- */
 
-/* The sheaf's objects go back to their slabs, those of one slab chained
- * and freed with one compare-and-swap (as __kmem_cache_free_bulk does).
- * Each was checked as it came in, and none is in two places. */
-static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
+/* The `n` objects of the list at `object` go back to their slabs, those
+ * of one slab in a row chained and freed with one compare-and-swap (as
+ * __kmem_cache_free_bulk does). Each was checked as it came in, and none
+ * is in two places. */
+static void sheaf_flush_list(struct kmem_cache *s, void *object, unsigned int n)
 {
-	unsigned int n = sheaf_size(sheaf);
-
 	if (!n)
 		return;
 	count_event(EV_sheaf_flush);
 	while (n) {
-		void *head = sheaf->slots[--n], *tail;
+		void *head = object, *tail = object;
 		struct page *slab = object_head_page(head);
 		unsigned int cnt = 1;
 
+		object = sheaf_next(s, head);
 		set_freepointer(s, head, NULL);
-		tail = head;
-		while (n && object_head_page(sheaf->slots[n - 1]) == slab) {
-			void *object = sheaf->slots[--n];
+		while (--n && object_head_page(object) == slab) {
+			void *next = sheaf_next(s, object);
 
 			set_freepointer(s, object, head);
 			head = object;
+			object = next;
 			cnt++;
 		}
 		cpu_free_slow(s, slab, head, tail, cnt);
 	}
-	sheaf_set_size(sheaf, 0);
 }
 
-/* A sheaf taken off a CPU (sheaf_flush_cpu()) and settled: its objects
- * and itself go. */
+static void sheaf_flush(struct kmem_cache *s, struct slab_sheaf *sheaf)
+{
+	sheaf_flush_list(s, sheaf->head, sheaf->size);
+	sheaf->head = NULL;
+	sheaf->size = 0;
+}
+
+/* A sheaf off a CPU: its objects and itself go. */
 static void sheaf_discard(struct kmem_cache *s, struct slab_sheaf *sheaf)
 {
 	if (!sheaf)
@@ -277,38 +316,35 @@ void barn_shrink(struct kmem_cache *s)
 
 /* ---- the CPU's sheaves (c->lock held by their owner) ---- */
 
-/* Fills `sheaf` from the CPU slab, its partial slabs and the node's: one
- * claim of the CPU for the whole sheaf. Empty when a new slab is needed.
- * Each object keeps its encoded free pointer, so it still reads as free. */
+/* Fills the main sheaf from the CPU slab, its partial slabs and the
+ * node's: one claim of the CPU for the whole sheaf. Empty when a new slab
+ * is needed. Each object's free pointer gives way to its link, so it
+ * still reads as free. */
 static void sheaf_refill_locked(struct kmem_cache *s, struct kmem_cache_cpu *c,
-				struct slab_sheaf *sheaf)
+				struct sheaf_cpu *sc)
 {
-	unsigned int cap = s->sheaf_capacity, n = sheaf_size(sheaf);
+	unsigned int cap = s->sheaf_capacity, n = sheaf_main_size(c), n0 = n;
+	void *head = atomic_load_relaxed(&c->head), *fl, *object;
 	unsigned long tid;
-	void *fl, *object;
 
 	fl = cpu_claim_locked(c, &tid);
-	while (n < cap && (object = cpu_take_locked(s, c, &fl)))
-		sheaf->slots[n++] = object;
+	while (n < cap && (object = cpu_take_locked(s, c, &fl))) {
+		freeptr_store((unsigned long)object + s->offset, sheaf_link(s->random, head));
+		head = object;
+		n++;
+	}
 	cpu_release_locked(c, fl, tid);
-	if (n != sheaf_size(sheaf)) {
-		sheaf_set_size(sheaf, n);
+	if (n != n0) {
+		main_set(c, sc, head, n);
 		count_event(EV_sheaf_refill);
 	}
-}
-
-static void cpu_set_sheaves(struct kmem_cache_cpu *c, struct slab_sheaf *main,
-			    struct slab_sheaf *spare)
-{
-	atomic_store_relaxed(&c->main, main ? main : &sheaf_empty);
-	atomic_store_relaxed(&c->spare, spare);
 }
 
 /* The part of the CPU the calling thread owns (or has just claimed) with
  * c->lock held, in an owner section, its main sheaf settled; else NULL,
  * and nothing held. The claim comes before the section: it may wait for
  * another owner's section. */
-static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
+static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s, struct sheaf_cpu **scp)
 {
 	unsigned int cpu = cpu_own_home();
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
@@ -316,7 +352,8 @@ static struct kmem_cache_cpu *sheaf_cpu_lock(struct kmem_cache *s)
 	if (!kmm_spin_trylock(&c->lock))
 		return NULL;
 	if (cpu_own_claim(cpu) && cpu_own_enter_cpu(cpu)) {
-		sheaf_settle(cpu_main(c), (int)cpu);
+		*scp = &s->sheaf_cpu[cpu];
+		sheaf_settle(c, *scp, (int)cpu);
 		return c;
 	}
 	kmm_spin_unlock(&c->lock);
@@ -329,94 +366,77 @@ static void sheaf_cpu_unlock(struct kmem_cache_cpu *c)
 	kmm_spin_unlock(&c->lock);
 }
 
-/* The fast path found the main sheaf empty (or none): the spare if it has
- * objects, else a full sheaf from the barn, else a refill from the slabs.
+/* The fast path found the main sheaf empty: the spare's objects if it has
+ * some, else a full sheaf's from the barn, else a refill from the slabs.
  * Returns an object, or NULL when the caller must take the slab paths (not
- * the CPU's owner, CPU busy, a new slab needed, no memory for a sheaf). */
+ * the CPU's owner, CPU busy, a new slab needed). */
 static void *sheaf_alloc_slow(struct kmem_cache *s)
 {
-	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
-	struct slab_sheaf *main, *spare, *full;
+	struct sheaf_cpu *sc;
+	struct kmem_cache_cpu *c = sheaf_cpu_lock(s, &sc);
+	struct slab_sheaf *spare, *full;
 	void *object = NULL;
 
 	if (!c)
 		return NULL;
-	main = cpu_main(c);
-	spare = atomic_load_relaxed(&c->spare);
-	if (!main || !sheaf_size(main)) {
-		if (spare && sheaf_size(spare)) {
-			struct slab_sheaf *t = main;
-
-			main = spare;
-			spare = t;
+	spare = sc->spare;
+	if (!sheaf_main_size(c)) {
+		if (spare && spare->size) {
+			main_swap(c, sc, spare);
 		} else if ((full = barn_get(&s->barn, true))) {
-			if (main && !spare)
-				spare = main;
-			else if (main)
-				sheaf_put_empty(s, main);
-			main = full;
+			main_swap(c, sc, full);	/* `full` is empty now */
+			if (!spare)
+				sc->spare = full;
+			else
+				sheaf_put_empty(s, full);
 		} else {
-			if (!main && spare) {
-				main = spare;
-				spare = NULL;
-			}
-			if (!main)
-				main = sheaf_get_empty(s);
-			if (main)
-				sheaf_refill_locked(s, c, main);
+			sheaf_refill_locked(s, c, sc);
 		}
-		cpu_set_sheaves(c, main, spare);
 	}
-	if (main && sheaf_size(main))
-		object = sheaf_pop(main);
+	if (sheaf_main_size(c))
+		object = main_pop(s, c, sc);
 	sheaf_cpu_unlock(c);
 	return object;
 }
 
-/* The fast path found the main sheaf full (or none): an empty spare, else
- * the full sheaf becomes the spare or goes into the barn for an empty one,
- * else (barn full) it is flushed to its slabs after c->lock is dropped.
- * Then `object` (checked) goes on the main sheaf. False: the
+/* The fast path found the main sheaf full: it trades places with an empty
+ * spare, else becomes the spare (a new one) or goes into the barn for an
+ * empty one, else (barn full) is flushed to its slabs after c->lock is
+ * dropped. Then `object` (checked) goes on the main sheaf. False: the
  * caller frees it to its slab. */
 static bool sheaf_free_slow(struct kmem_cache *s, void *object)
 {
-	struct kmem_cache_cpu *c = sheaf_cpu_lock(s);
-	struct slab_sheaf *main, *spare, *empty, *flush = NULL;
+	struct sheaf_cpu *sc;
+	struct kmem_cache_cpu *c = sheaf_cpu_lock(s, &sc);
+	struct slab_sheaf *spare, *empty, *flush = NULL;
 	bool done = false, twice = false;
 
 	if (!c)
 		return false;
-	main = cpu_main(c);
-	spare = atomic_load_relaxed(&c->spare);
-	if (main && sheaf_size(main) < s->sheaf_capacity)
+	spare = sc->spare;
+	if (sheaf_main_size(c) < s->sheaf_capacity)
 		goto push;
-	if (spare && (!main || !sheaf_size(spare))) {
-		struct slab_sheaf *t = main;
-
-		main = spare;
-		spare = t;
-		if (sheaf_size(main) < s->sheaf_capacity)
-			goto set;
+	if (spare && !spare->size) {
+		main_swap(c, sc, spare);
+		goto push;
 	}
-	/* `main` is full or missing, `spare` full or missing. */
+	/* The main sheaf is full, the spare full or missing. */
 	empty = sheaf_get_empty(s);
 	if (!empty)
 		goto out;
-	if (main && !spare)
-		spare = main;
-	else if (main && !barn_put(&s->barn, main, true))
-		flush = main;
-	main = empty;
-set:
-	cpu_set_sheaves(c, main, spare);
+	main_swap(c, sc, empty);	/* `empty` holds the full sheaf now */
+	if (!spare)
+		sc->spare = empty;
+	else if (!barn_put(&s->barn, empty, true))
+		flush = empty;
 push:
 	done = true;
-	if (unlikely(!slab_mark_free(s, object))) {
+	if (unlikely(slab_object_is_free(s, NULL, object))) {
 		twice = true;
 		goto out;
 	}
 	kasan_poison(object, s->object_size);
-	sheaf_push(main, object);
+	main_push(s, c, sc, object);
 out:
 	sheaf_cpu_unlock(c);
 	if (twice)
@@ -433,17 +453,16 @@ out:
 void sheaf_cpu_pending(struct kmem_cache *s, int cpu, unsigned long *counts, bool reset)
 {
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
-	struct slab_sheaf *main;
+	struct sheaf_cpu *sc = &s->sheaf_cpu[cpu];
 	unsigned long pops, pushes;
 
-	/* c->lock keeps the main sheaf in place while it is read; its owner
-	 * may go on meanwhile. */
+	/* c->lock keeps slow paths away while the word is read; its owner's
+	 * fast paths may go on meanwhile. */
 	kmm_spin_lock(&c->lock);
-	main = cpu_main(c);
-	if (main && reset) {
-		main->base = atomic_load_relaxed(&main->word);
-	} else if (main) {
-		sheaf_pending(main, &pops, &pushes);
+	if (reset) {
+		sc->base = atomic_load_relaxed(&c->word);
+	} else {
+		sheaf_pending(c, sc, &pops, &pushes);
 		counts[EV_slab_alloc_fast] += pops;
 		counts[EV_slab_free_fast] += pushes;
 	}
@@ -452,28 +471,32 @@ void sheaf_cpu_pending(struct kmem_cache *s, int cpu, unsigned long *counts, boo
 
 /* ---- flushing a CPU ---- */
 
-/* A CPU part whose main is sheaf_empty and that has no spare has nothing
- * to flush, and no fast path can change that (only slow paths holding
- * c->lock install sheaves): its owner keeps the CPU. */
+/* A CPU part with an empty main sheaf and no spare has nothing to flush
+ * now: its owner keeps the CPU (a push that comes just after the read
+ * of the word is one that came after the flush). */
 void sheaf_flush_cpu(struct kmem_cache *s, int cpu)
 {
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
-	struct slab_sheaf *main, *spare;
+	struct sheaf_cpu *sc = &s->sheaf_cpu[cpu];
+	struct slab_sheaf *spare;
+	unsigned int n;
+	void *head;
 
 	kmm_spin_lock(&c->lock);
-	if (!cpu_main(c) && !atomic_load_relaxed(&c->spare)) {
+	if (!sheaf_main_size(c) && !sc->spare) {
 		kmm_spin_unlock(&c->lock);
 		return;
 	}
 	cpu_own_hold((unsigned int)cpu);
-	main = cpu_main(c);
-	spare = atomic_load_relaxed(&c->spare);
-	cpu_set_sheaves(c, NULL, NULL);
-	sheaf_settle(main, cpu);
-	sheaf_settle(spare, cpu);
+	sheaf_settle(c, sc, cpu);
+	head = atomic_load_relaxed(&c->head);
+	n = sheaf_main_size(c);
+	main_set(c, sc, NULL, 0);
+	spare = sc->spare;
+	sc->spare = NULL;
 	cpu_own_unhold((unsigned int)cpu);
 	kmm_spin_unlock(&c->lock);
-	sheaf_discard(s, main);
+	sheaf_flush_list(s, head, n);
 	sheaf_discard(s, spare);
 }
 

@@ -4,18 +4,18 @@
  * Locks: none on the owner's fast paths; the slow paths take c->lock and
  * the barn's lock (sheaf.c).
  *
- * The owner pops from and pushes onto the CPU's main sheaf with plain
- * stores, whatever slab an object is from, counted by the sheaf's own word
- * (slab.h). A thread that owns no CPU reads the null unit's main sheaf,
- * sheaf_empty, as does every CPU of a cache with no sheaves: it has no
- * objects and no room, so one test sends every case that is not the
+ * The owner pops from and pushes onto its CPU part's main sheaf, a list
+ * in the part itself (slab.h), with plain stores, whatever slab an object
+ * is from, counted by the part's word. A thread that owns no CPU reads the
+ * null unit's part, as does every CPU of a cache with no sheaves: no
+ * objects and no room there, so one test sends every case that is not the
  * owner's plain pop or push (not the owner, an empty or full sheaf, a
  * debug or zeroing cache, kmm not booted) to a noinline slow path, by a
  * tail call, so the inline part needs no saved registers. Budget of a pop:
- * the busy store, the owned CPU's delta, the main sheaf, its word and the
- * slot, the word's store, the object's free pointer slot cleared, the
- * release of busy; a push adds the double-free check (slab.h) and the
- * object-start check its callers make. */
+ * the busy store, the owned CPU's delta, the part's word and head, the
+ * head's link, the word's and the head's stores, the object's free
+ * pointer slot cleared, the release of busy; a push adds the double-free
+ * check (slab.h) and the object-start check its callers make. */
 #ifndef KMM_SLUB_SHEAF_H
 #define KMM_SLUB_SHEAF_H
 
@@ -36,20 +36,26 @@ static always_inline struct kmem_cache_cpu *sheaf_cpu_part(struct kmem_cache *s,
 	return (struct kmem_cache_cpu *)((char *)s->cpu_fast + delta);
 }
 
-/* The pop of an owner section: false when the sheaf is empty (sheaf_empty
- * included). The object's slot, marked free in the sheaf, is cleared as
- * it is handed out. */
-static always_inline bool sheaf_pop_fast(struct slab_sheaf *sheaf, void **objectp)
+/* The pop of an owner section from the main sheaf of CPU part `c` of a
+ * cache with the free pointer offset, random value and object size given
+ * (the cache's, or its null unit copy's): false when it is empty (or `c`
+ * the null unit's). The head's link names the next head; the object's
+ * slot is cleared as it is handed out. */
+static always_inline bool sheaf_pop_fast(struct kmem_cache_cpu *c, unsigned int offset,
+					 unsigned long random, unsigned int object_size,
+					 void **objectp)
 {
-	unsigned long word = sheaf_word_owner(sheaf), n = word & SHEAF_SIZE_MASK;
-	void *object;
+	unsigned long word = sheaf_word_owner(c);
+	void *object = atomic_load_relaxed(&c->head);
+	unsigned long slot;
 
-	if (unlikely(!n))
+	if (unlikely(!object))
 		return false;
-	object = sheaf->slots[n - 1];
-	sheaf_word_set(sheaf, word + SHEAF_POP);
-	clear_freepointer_at(object, sheaf->offset);
-	kasan_unpoison(object, sheaf->object_size);
+	slot = (unsigned long)object + offset;
+	atomic_store_relaxed(&c->head, (void *)(freeptr_load(slot) ^ random));
+	sheaf_word_set(c, word + SHEAF_POP);
+	freeptr_store(slot, 0);
+	kasan_unpoison(object, object_size);
 	*objectp = object;
 	return true;
 }
@@ -58,34 +64,34 @@ static always_inline bool sheaf_pop_fast(struct slab_sheaf *sheaf, void **object
  * paths. */
 static always_inline bool slab_alloc_owner(struct kmem_cache *s, void **objectp)
 {
-	bool ok = sheaf_pop_fast(atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main),
-				 objectp);
+	bool ok = sheaf_pop_fast(sheaf_cpu_part(s, cpu_own_enter()), s->offset, s->random,
+				 s->object_size, objectp);
 
 	cpu_own_exit();
 	return ok;
 }
 
 /* do_slab_free() for one checked object, as a try: false (nothing
- * changed) when the main sheaf is full or sheaf_empty, or when the
- * object's free pointer slot may hold a link or the mark
+ * changed) when the main sheaf is full (or the CPU part the null unit's),
+ * or when the object's free pointer slot may hold a link
  * (freeptr_maybe_free()); the slow path checks that slot in full. Unlike
- * the kernel's free_to_pcs() it looks at the slot and marks it, so a
- * double free is refused at the second free whether the first put the
- * object in a sheaf or on a freelist. */
+ * the kernel's free_to_pcs() it looks at the slot, which the link then
+ * fills, so a double free is refused at the second free whether the first
+ * put the object in a sheaf or on a freelist. */
 static always_inline bool sheaf_push_owner(struct kmem_cache *s, void *object)
 {
-	struct slab_sheaf *sheaf = atomic_load_relaxed(&sheaf_cpu_part(s, cpu_own_enter())->main);
-	unsigned long word = sheaf_word_owner(sheaf), n = word & SHEAF_SIZE_MASK;
+	struct kmem_cache_cpu *c = sheaf_cpu_part(s, cpu_own_enter());
+	unsigned long word = sheaf_word_owner(c), n = word & SHEAF_SIZE_MASK;
 	unsigned long slot = (unsigned long)object + s->offset;
 
-	if (unlikely(n >= sheaf->capacity || freeptr_maybe_free(s, freeptr_load(slot)))) {
+	if (unlikely(n >= s->sheaf_capacity || freeptr_maybe_free(s, freeptr_load(slot)))) {
 		cpu_own_exit();
 		return false;
 	}
-	freeptr_store(slot, s->random);	/* the sheaf mark (slab.h) */
+	freeptr_store(slot, sheaf_link(s->random, atomic_load_relaxed(&c->head)));
 	kasan_poison(object, s->object_size);
-	sheaf->slots[n] = object;
-	sheaf_word_set(sheaf, word + SHEAF_PUSH);
+	atomic_store_relaxed(&c->head, object);
+	sheaf_word_set(c, word + SHEAF_PUSH);
 	cpu_own_exit();
 	return true;
 }
@@ -98,10 +104,13 @@ static always_inline void slab_free_owner(struct kmem_cache *s, void *object)
 		slab_free_shared(s, object);
 }
 
-/* Cache creation: the sheaf capacity and the barn; every CPU's part and
- * the null unit's start with sheaf_empty. */
-void sheaf_cache_init(struct kmem_cache *s);
-void sheaf_cpu_init(struct kmem_cache_cpu *c);
+/* Cache creation: the sheaf capacity, the barn and the sheaves' per-CPU
+ * records (-ENOMEM); the null unit's copy of a CPU part (no objects, no
+ * room, the cache's constants). Every other part starts zeroed: an empty
+ * main sheaf. */
+int sheaf_cache_init(struct kmem_cache *s);
+void sheaf_cache_exit(struct kmem_cache *s);
+void sheaf_null_init(struct kmem_cache *s, struct kmem_cache_cpu *c);
 /* Takes a CPU's sheaves away (from any thread) and gives their objects
  * back to their slabs. */
 void sheaf_flush_cpu(struct kmem_cache *s, int cpu);

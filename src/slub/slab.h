@@ -112,84 +112,110 @@ struct kmem_cache_order_objects {
 	unsigned int objects;
 };
 
-/* The per-CPU part (alloc_percpu): two layers, each with its protocol
- * (docs/design.md has the state table of every field).
- *   the CPU slab (cpu_slab.c): freelist+tid change together by one
- *     double-word compare-and-swap, by any thread; slab changes only while
- *     a slow path holds `lock` and has swapped freelist for CPU_SLAB_BUSY;
- *     partial only under `lock`
- *   the sheaves (sheaf.c): main and spare belong to the CPU's owner
- *     (lib/cpu_owner.h), which uses main without `lock` in its owner
- *     sections and changes them under `lock` in a section; anyone else
- *     touches them only under `lock` while holding the CPU ownerless.
- *     main is never NULL: &sheaf_empty stands for none, and it is what
- *     the null unit's copy always holds.
- * The owner's fast path reads main, the others' freelist, tid and slab:
- * all in the first cache line. */
-struct kmem_cache_cpu {
-	union {
-		struct {
-			void *freelist;
-			unsigned long tid;
-		};
-		u128 freelist_tid;
-	};
-	struct page *slab;		/* atomic: the free fast path reads it */
-	struct slab_sheaf *main;	/* atomic: the owner reads it without `lock` */
-	struct slab_sheaf *spare;	/* atomic, as main; NULL: none */
-	struct page *partial;
-	struct kmm_spinlock lock;
-} cacheline_aligned;
-
-/* Free objects of one cache, stacked: slots[0..size-1], slots[size - 1]
- * is the next one handed out.
- *
- * `word` packs the size (low SHEAF_SIZE_BITS) with a count of fast-path
- * operations above it: a pop adds SHEAF_POP, a push SHEAF_PUSH, so the
- * fast paths count themselves with the update they make anyway. `base` is the
- * word when the sheaf was last settled (sheaf_settle()); from the two, the
- * number of pops and pushes since then follows. The cache's free pointer
- * offset rides along, so that a pop clears an object's slot without the
- * cache at hand (kmalloc's front end). */
+/* A sheaf off a CPU (a CPU's spare, or in the barn): free objects of one
+ * cache, a stack linked through the objects' own free pointer slots.
+ * `head` is the next one handed out, and each object's slot holds the
+ * address of the one below it XORed with the cache's random value
+ * (sheaf_link()), the bottom one's the random value itself. A list, not
+ * the kernel's array of pointers: a pop's object is the head a push
+ * stored, known as soon as the push ran, where an array's slot address
+ * waits for the size that every operation on the sheaf reads and writes
+ * in turn (docs/design.md §2.4); and a CPU's main sheaf, a list, sits in
+ * the CPU part itself (below), so that trading it with the barn or the
+ * spare moves two words. */
 struct slab_sheaf {
-	unsigned long word;		/* atomic: the owner's fast paths write it */
-	unsigned int capacity;		/* 0 in sheaf_empty: every fast path leaves */
-	unsigned int offset;		/* the cache's free pointer offset */
-	unsigned int object_size;	/* for ASan's unpoisoning */
-	unsigned long base;		/* under c->lock, or the sheaf is off-CPU */
+	void *head;
+	unsigned int size;
 	struct slab_sheaf *next;	/* on a barn list */
-	void *slots[];
 };
-
-/* The sheaf of no objects and no room: a CPU part's main when it has none,
- * and always in the null unit's copies. Nobody writes it. */
-extern struct slab_sheaf sheaf_empty KMM_HIDDEN;
 
 #define SHEAF_SIZE_BITS		16
 #define SHEAF_SIZE_MASK		((1UL << SHEAF_SIZE_BITS) - 1)
 #define SHEAF_POP		((1UL << SHEAF_SIZE_BITS) - 1)	/* size - 1, ops + 1 */
 #define SHEAF_PUSH		((1UL << SHEAF_SIZE_BITS) + 1)	/* size + 1, ops + 1 */
 
+/* The per-CPU part (alloc_percpu): two layers, each with its protocol
+ * (docs/design.md has the state table of every field), in one cache line.
+ *   the CPU slab (cpu_slab.c): freelist+tid change together by one
+ *     double-word compare-and-swap, by any thread; slab changes only while
+ *     a slow path holds `lock` and has swapped freelist for CPU_SLAB_BUSY;
+ *     partial only under `lock`
+ *   the main sheaf (sheaf.c), in place: word and head belong to the CPU's
+ *     owner (lib/cpu_owner.h), which uses them without `lock` in its
+ *     owner sections and changes them otherwise under `lock` in a
+ *     section; anyone else touches them only under `lock` while holding
+ *     the CPU ownerless. `word` packs the main sheaf's size (low
+ *     SHEAF_SIZE_BITS) with a count of fast-path operations above it: a
+ *     pop adds SHEAF_POP, a push SHEAF_PUSH, so the fast paths count
+ *     themselves with the update they make anyway. A pop finds the sheaf
+ *     empty by its head (NULL), a push full by its size; the null unit's
+ *     copy has no head and the size SHEAF_SIZE_MASK, more than any
+ *     capacity, so every fast path there leaves. A zeroed part is an empty
+ *     main sheaf.
+ * The owner's fast path and everyone's CPU slab fast path share the line:
+ * a CPU with an owner sees the others' CPU slab paths only on its slow
+ * paths and its refills. */
+struct kmem_cache_cpu {
+	union {
+		struct {	/* a CPU's: the CPU slab */
+			union {
+				struct {
+					void *freelist;
+					unsigned long tid;
+				};
+				u128 freelist_tid;
+			};
+			struct page *slab;	/* atomic: the free fast path reads it */
+			struct page *partial;
+		};
+		struct {	/* the null unit's copy, which no CPU slab path
+				 * uses: what a pop needs of the cache, found
+				 * at delta 0 from the part it pops from */
+			unsigned long random;
+			unsigned int offset;
+			unsigned int object_size;
+		};
+	};
+	unsigned long word;		/* atomic: the owner's fast paths write it */
+	void *head;			/* atomic, as word */
+	struct kmm_spinlock lock;
+} cacheline_aligned;
+
+/* One line, but where debug builds' locks carry their names and ranks. */
+_Static_assert(sizeof(struct kmem_cache_cpu) == 64 || KMM_DEBUG_ON,
+	       "struct kmem_cache_cpu is one cache line");
+
+/* The rest of a CPU's sheaves, which only slow paths touch: an array by
+ * CPU in the library's own memory, apart from the per-CPU part above so
+ * that it keeps to one line (a second per-CPU allocation would pad every
+ * cache's parts to two). Under the part's `lock`, by its owner or with the
+ * CPU held. */
+struct sheaf_cpu {
+	unsigned long base;		/* the word when last settled (sheaf_settle()) */
+	struct slab_sheaf *spare;	/* NULL: none */
+};
+
 /* The owner's read and update of its main sheaf's word: one relaxed
  * 64-bit load and one store of the same word (not locked: the owner is
- * the word's only writer, and a reader under c->lock sees the old word or
+ * the word's only writer, and a reader under `lock` sees the old word or
  * the new one). Each pop or push reads what the one before stored, so the
  * pair must forward quickly: whole-word accesses of one size do, where a
  * 16-bit load of the size after an add to memory held 1000 pops then 1000
  * pushes to 0.7 of the speed (bench_kmm cache_batch, AMD EPYC). */
-static always_inline unsigned long sheaf_word_owner(struct slab_sheaf *sheaf)
+static always_inline unsigned long sheaf_word_owner(struct kmem_cache_cpu *c)
 {
-	return atomic_load_relaxed(&sheaf->word);
+	return atomic_load_relaxed(&c->word);
 }
 
-static always_inline void sheaf_word_set(struct slab_sheaf *sheaf, unsigned long word)
+static always_inline void sheaf_word_set(struct kmem_cache_cpu *c, unsigned long word)
 {
-	atomic_store_relaxed(&sheaf->word, word);
+	atomic_store_relaxed(&c->word, word);
 }
 
-static always_inline unsigned int sheaf_size(const struct slab_sheaf *sheaf)
+/* The main sheaf's size. */
+static always_inline unsigned int sheaf_main_size(struct kmem_cache_cpu *c)
 {
-	return atomic_load_relaxed(&sheaf->word) & SHEAF_SIZE_MASK;
+	return atomic_load_relaxed(&c->word) & SHEAF_SIZE_MASK;
 }
 
 /* The cache's stock of spare sheaves, shared by its CPUs (one node). */
@@ -203,6 +229,7 @@ struct slab_barn {
 
 #define SHEAF_BYTES		65536	/* objects' bytes a sheaf may hold */
 #define SHEAF_MAX_CAPACITY	1024
+_Static_assert(SHEAF_MAX_CAPACITY < SHEAF_SIZE_MASK, "the null unit's size exceeds every capacity");
 #define BARN_MAX_FULL		10	/* the kernel's MAX_FULL_SHEAVES */
 #define BARN_MAX_EMPTY		10	/* the kernel's MAX_EMPTY_SHEAVES */
 
@@ -238,6 +265,7 @@ struct kmem_cache {
 
 	/* Slow paths and views. */
 	struct kmem_cache_cpu *cpu_slab;	/* percpu */
+	struct sheaf_cpu *sheaf_cpu;	/* [nr_cpu_ids]; NULL: no sheaves */
 	void *cpu_alloc;		/* the per-CPU memory to free with the cache */
 	unsigned int inuse;		/* end of object + right red zone */
 	unsigned int align;
@@ -450,51 +478,60 @@ static always_inline bool freeptr_is_free(unsigned long stored, unsigned long ke
 	return !fp || !((fp ^ (unsigned long)object) >> (PAGE_SHIFT + MAX_PAGE_ORDER));
 }
 
+/* A sheaf's link to `next` (NULL at the bottom: the link is then the cache's
+ * random value, the sheaf mark). */
+static always_inline unsigned long sheaf_link(unsigned long random, const void *next)
+{
+	return (unsigned long)next ^ random;
+}
+
+/* Is `p` the start of an object of `s`, wherever it lies? */
+static inline bool slab_cache_object(const struct kmem_cache *s, unsigned long p)
+{
+	unsigned long doff = direct_map_offset((const void *)p);
+	struct page *slab;
+
+	if (doff == ~0UL)
+		return false;
+	slab = direct_map_head_page(doff);
+	return PageSlab(slab) && atomic_load_relaxed(&slab->slab_cache) == s &&
+	       slab_object_start_off(s, slab, doff);
+}
+
 /* Is `object` free: on a freelist or in a sheaf? On a freelist its free
  * pointer decodes to NULL (the end) or to an object of its own slab (so
- * within a max-order block of it); in a sheaf its slot holds the sheaf
- * mark, the cache's random value itself (a link that equals it is a free
- * object's all the same). An object is handed out with its slot cleared, and then the
- * slot holds the caller's data, which the per-cache random value
- * scrambles, so it decodes that close only by a 1-in-2^42 accident (and
- * equals the mark by a 1-in-2^64 one). Every free path checks this before
- * the object goes anywhere; the owner's fast path first asks
- * freeptr_maybe_free(). */
+ * within a max-order block of it); in a sheaf its slot holds a link
+ * (sheaf_link()): the cache's random value (the bottom), or that XORed with
+ * the start of another object of the cache. An object is handed out with
+ * its slot cleared, and then the slot holds the caller's data, which the
+ * per-cache random value scrambles, so it decodes that close only by a
+ * 1-in-2^42 accident, and to an object of the cache with as many chances
+ * in 2^64 as the cache has objects. Every free path
+ * checks this before the object goes anywhere; the owner's fast path
+ * first asks freeptr_maybe_free(). */
 static always_inline bool slab_object_is_free(const struct kmem_cache *s, struct page *slab,
 					      void *object)
 {
 	unsigned long slot = (unsigned long)object + s->offset, stored = freeptr_load(slot);
 
 	(void)slab;
-	return stored == s->random || freeptr_is_free(stored, freeptr_key(s, slot), object);
+	return stored == s->random || freeptr_is_free(stored, freeptr_key(s, slot), object) ||
+	       slab_cache_object(s, stored ^ s->random);
 }
 
-/* The cheap half of that, for the owner's fast path. A link's low three
- * bits are random's: the pointer is 8-aligned, and the top byte of a
- * user-space address, which swab() brings down, is 0. The sheaf mark is
- * random, and random's low bits are never 0 (cache.c), so the 0 a
- * hand-out leaves never matches. A slot whose low bits differ holds
- * neither a link nor the mark: the object is not free. One whose bits
- * match (a free object, or data that happens to: one in eight) goes to
- * the full check. */
+/* The cheap half of that, for the owner's fast path. A freelist link's low
+ * three bits are random's: the pointer is 8-aligned, and the top byte of a
+ * user-space address, which swab() brings down, is 0; a sheaf link's are
+ * too, the pointer being 8-aligned. random's low bits are never 0
+ * (cache.c), so the 0 a hand-out leaves never matches. A slot whose low
+ * bits differ holds no link: the object is not free. One whose bits match
+ * (a free object, or data that happens to: one in eight) goes to the full
+ * check. */
 #define FREEPTR_TAG_MASK	7UL
 
 static always_inline bool freeptr_maybe_free(const struct kmem_cache *s, unsigned long stored)
 {
 	return !((stored ^ s->random) & FREEPTR_TAG_MASK);
-}
-
-/* A free into a sheaf on a slow path: false when `object` is free already
- * (a double free; nothing changes), else its slot gets the sheaf mark, so
- * that a second free finds it, wherever that free goes. Objects refilled
- * into a sheaf keep their encoded free pointers, which read as free too;
- * every hand-out from a sheaf clears the slot. */
-static always_inline bool slab_mark_free(const struct kmem_cache *s, void *object)
-{
-	if (unlikely(slab_object_is_free(s, NULL, object)))
-		return false;
-	freeptr_store((unsigned long)object + s->offset, s->random);
-	return true;
 }
 
 static inline void *slab_object(const struct kmem_cache *s, const struct page *slab,

@@ -20,7 +20,7 @@ void *slab_alloc_atomic_bug(struct kmem_cache *s, gfp_t gfp, unsigned long addr,
 void *slab_alloc_miss(struct kmem_cache *s, gfp_t gfp, unsigned long addr);
 
 /* A cache with no sheaves reaches its hooks through the miss: its CPU
- * parts all hold sheaf_empty. */
+ * parts' main sheaves have no room and nothing to pop. */
 static always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, unsigned long addr)
 {
 	void *object;
